@@ -1,0 +1,51 @@
+# aqe-artifacts — the two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+BSTAMP := $(VENV)/.installed-bench
+AZURITE := node_modules/.bin/azurite
+
+.PHONY: demo test lint bench install clean help
+
+help:
+	@echo "make demo   - install into .venv and run the main job end to end on the local store"
+	@echo "make test   - install with test dependencies and servers, run the whole suite"
+	@echo "make bench  - run the benchmarks side by side with the reference tools"
+	@echo "make lint   - ruff"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(TSTAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[test]'
+	@touch $@
+
+$(BSTAMP): $(TSTAMP)
+	$(PIP) install --quiet -e '.[test,bench]'
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
+
+test: $(TSTAMP)
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+lint: $(TSTAMP)
+	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
+
+bench: $(BSTAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .qe-artifacts .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""Storage: the backend-independent :class:`~aqe_ci.storage.store.Store` over pluggable backends."""

@@ -1,0 +1,539 @@
+"""The store: DESIGN's storage invariants over any :class:`~aqe_ci.storage.base.Backend`.
+
+Write protocol for one document ``(key, type, part)``:
+
+1. compress the payload (and blobs) to temp files, hashing the uncompressed bytes;
+2. upload them under names unique to this writer (``data-<upload_id>…``), so concurrent writers never
+   touch each other's bytes;
+3. create ``manifest.json`` with a create-only write — the commit point. The loser of a race gets
+   :class:`~aqe_ci.errors.ConflictError` and removes its own payload;
+4. write the index entries (empty objects whose names carry what ``list`` shows).
+
+A reader only trusts what a manifest names, verifies sha256 and size on every read, and a document
+without a manifest is invisible. Deletes write a tombstone first, then remove index entries,
+manifest, payload and tombstone; ``repair`` finishes interrupted deletes and writes, and collects
+orphans older than a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import io
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aqe_ci import __version__
+from aqe_ci.context.model import CiContext
+from aqe_ci.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    ObjectExists,
+    ObjectMissing,
+    UsageError,
+)
+from aqe_ci.storage import layout
+from aqe_ci.storage.base import Backend
+from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
+from aqe_ci.storage.layout import Entry
+
+SCHEMA_VERSION = 1
+ORPHAN_GRACE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A stored manifest (the JSON of ``manifest.schema.json``)."""
+
+    data: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def id(self) -> tuple[str, str, str]:
+        return (self.data["key"], self.data["type"], self.data["part"])
+
+    @property
+    def created_ms(self) -> int:
+        return layout.to_ms(layout.parse_time(self.data["created_at"]))
+
+    def entry(self) -> Entry:
+        return Entry(
+            key=self.data["key"], type=self.data["type"], part=self.data["part"], created_ms=self.created_ms,
+            commit=self.data.get("commit"), branch=self.data.get("branch"), pr=self.data.get("pr"),
+            tags=self.data.get("tags") or {}, summary=card_summary(self.data["type"], self.data.get("summary") or {}),
+            stored_size=self.data["payload"]["stored_size"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Query:
+    """A listing filter. The most selective dimension is listed; the rest filter the entries."""
+
+    type: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    pr: int | None = None
+    key: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    since_ms: int | None = None  # inclusive
+    until_ms: int | None = None  # inclusive
+    limit: int | None = None
+
+    def matches(self, e: Entry) -> bool:
+        if self.type and e.type != self.type:
+            return False
+        if self.branch is not None and e.branch != self.branch:
+            return False
+        if self.commit and not (e.commit or "").lower().startswith(self.commit.lower()):
+            return False
+        if self.pr is not None and e.pr != self.pr:
+            return False
+        if self.key and e.key != self.key:
+            return False
+        if any(e.tags.get(k) != v for k, v in self.tags.items()):
+            return False
+        if self.until_ms is not None and e.created_ms > self.until_ms:
+            return False
+        return not (self.since_ms is not None and e.created_ms < self.since_ms)
+
+
+# ------------------------------------------------------------------------------------------------
+# summaries
+
+SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
+    "test_results": ("tests_run", "passed", "failed", "errors", "skipped", "flaky", "duration", "suites"),
+    "coverage": ("line_rate", "branch_rate", "function_rate", "lines_valid", "lines_covered", "branches_valid",
+                 "branches_covered", "functions_valid", "functions_covered"),
+    "security": ("critical", "high", "medium", "low", "info", "total", "suppressed"),
+}
+CARD_FIELDS: dict[str, tuple[str, ...]] = {
+    "test_results": ("tests_run", "passed", "failed", "errors", "skipped", "flaky", "duration"),
+    "coverage": ("line_rate", "branch_rate", "lines_valid", "lines_covered"),
+    "security": ("critical", "high", "medium", "low", "info", "total"),
+}
+
+
+def summarize(doc_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The numbers a manifest keeps, from a document's ``data`` (arrays are not needed)."""
+    src: Mapping[str, Any] = data.get("summary", {}) if doc_type == "security" else data
+    out: dict[str, Any] = {}
+    for name in SUMMARY_FIELDS[doc_type]:
+        value = src.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float | type(None)):
+            continue
+        if name in src:
+            out[name] = value
+    if doc_type == "coverage" and "files" in data and isinstance(data["files"], Mapping):
+        out["files"] = len(data["files"])
+    if doc_type == "security" and "total" not in out:
+        out["total"] = sum(int(src.get(s) or 0) for s in ("critical", "high", "medium", "low", "info"))
+    return out
+
+
+def card_summary(doc_type: str, summary: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in CARD_FIELDS.get(doc_type, ()):
+        v = summary.get(name)
+        if v is None:
+            continue
+        out[name] = round(v, 3) if isinstance(v, float) else v
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+class Store:
+    def __init__(self, backend: Backend, *, codec: Codec | None = None,
+                 clock: Callable[[], datetime] = layout.utc_now) -> None:
+        self.backend = backend
+        self.codec = codec or Codec()
+        self.clock = clock
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
+
+    # -- writing ------------------------------------------------------------------------------
+    def put(
+        self,
+        *,
+        doc_type: str,
+        key: str,
+        payload: Path,
+        summary: Mapping[str, Any],
+        part: str = "default",
+        context: CiContext | None = None,
+        tags: Mapping[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        blobs: Mapping[str, Path] | None = None,
+        overwrite: bool = False,
+        created_at: datetime | None = None,
+    ) -> Manifest:
+        """Store the serialized, already validated document at ``payload``."""
+        layout.check_type(doc_type)
+        layout.check_key(key)
+        layout.check_part(part)
+        ctx = context or CiContext()
+        for name in blobs or {}:
+            if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
+                raise UsageError(f"invalid blob name {name!r}")
+        mname = layout.manifest_name(key, doc_type, part)
+        old: Manifest | None = None
+        if overwrite:
+            with contextlib.suppress(NotFoundError):
+                old = self.manifest(key, doc_type, part)
+        elif self.backend.exists(mname):
+            raise self._conflict(key, doc_type, part)
+
+        upload_id = secrets.token_hex(8)
+        uploaded: list[str] = []
+        try:
+            payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
+                                                                     self.codec.extension), uploaded)
+            blob_objs = []
+            for name, path in sorted((blobs or {}).items()):
+                obj = self._upload(path, layout.blob_name(key, doc_type, part, upload_id, name,
+                                                          self.codec.extension), uploaded)
+                blob_objs.append({"name": name, **obj})
+            now = created_at or self.clock()
+            manifest_data: dict[str, Any] = {
+                "manifest_version": 1,
+                "key": key,
+                "type": doc_type,
+                "part": part,
+                "created_at": layout.format_time(now),
+                "upload_id": upload_id,
+                "commit": ctx.commit,
+                "branch": ctx.branch,
+                "pr": ctx.pr,
+                "base_branch": ctx.base_branch,
+                "base_sha": ctx.base_sha,
+                "platform": ctx.platform,
+                "repository": ctx.repository,
+                "run_id": ctx.run_id,
+                "run_url": ctx.run_url,
+                "tags": dict(tags or {}),
+                "metadata": dict(metadata or {}),
+                "summary": dict(summary),
+                "schema_version": SCHEMA_VERSION,
+                "producer": f"aqe-artifacts {__version__}",
+                "payload": payload_obj,
+                "blobs": blob_objs,
+            }
+            from aqe_ci.validate import validate_manifest
+
+            validate_manifest(manifest_data)
+            body = json.dumps(manifest_data, indent=1, sort_keys=True).encode()
+            try:
+                self.backend.put_bytes(mname, body, if_absent=not overwrite)
+            except ObjectExists:
+                raise self._conflict(key, doc_type, part) from None
+        except BaseException:
+            for name in uploaded:
+                with contextlib.suppress(Exception):
+                    self.backend.delete(name)
+            raise
+        manifest = Manifest(manifest_data)
+        self._write_index(manifest)
+        if old is not None:
+            self._drop_replaced(old, manifest)
+        return manifest
+
+    def put_document(self, document: Mapping[str, Any], **kwargs: Any) -> Manifest:
+        """Serialize and store an in-memory, already validated document."""
+        doc_type = document["type"]
+        fd, tmp = tempfile.mkstemp(prefix="aqe-doc-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(document, out, separators=(",", ":"), ensure_ascii=False)
+            return self.put(doc_type=doc_type, payload=Path(tmp),
+                            summary=kwargs.pop("summary", None) or summarize(doc_type, document["data"]), **kwargs)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def _upload(self, path: Path, name: str, uploaded: list[str]) -> dict[str, Any]:
+        enc = encode_file(path, self.codec)
+        try:
+            uploaded.append(name)
+            self.backend.put_file(name, enc.path)
+        finally:
+            enc.path.unlink(missing_ok=True)
+        return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
+                "codec": enc.codec}
+
+    def _conflict(self, key: str, doc_type: str, part: str) -> ConflictError:
+        return ConflictError(
+            f"document {key}/{doc_type}/{part} already exists in {self.location}",
+            hint="documents are immutable; use another --key or --part, or --overwrite to replace it",
+        )
+
+    def _write_index(self, manifest: Manifest) -> None:
+        for name in layout.entry_names(manifest.entry()):
+            self.backend.put_bytes(name, b"")
+
+    def _drop_replaced(self, old: Manifest, new: Manifest) -> None:
+        new_names = set(layout.entry_names(new.entry()))
+        for name in layout.entry_names(old.entry()):
+            if name not in new_names:
+                self.backend.delete(name)
+        if old.data["payload"]["object"] != new.data["payload"]["object"]:
+            self.backend.delete(old.data["payload"]["object"])
+        for blob in old.data.get("blobs", []):
+            self.backend.delete(blob["object"])
+
+    # -- reading ------------------------------------------------------------------------------
+    def manifest(self, key: str, doc_type: str, part: str = "default") -> Manifest:
+        layout.check_key(key)
+        layout.check_type(doc_type)
+        layout.check_part(part)
+        name = layout.manifest_name(key, doc_type, part)
+        try:
+            raw = self.backend.get_bytes(name)
+        except ObjectMissing:
+            raise NotFoundError(f"no {doc_type} document {key}/{part} in {self.location}",
+                                hint="check the key with `aqe artifacts list`") from None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise IntegrityError(f"manifest {name} is not valid JSON",
+                                 hint="the object was altered; delete the document and store it again") from None
+        if not isinstance(data, dict) or data.get("key") != key or data.get("type") != doc_type:
+            raise IntegrityError(f"manifest {name} does not describe {key}/{doc_type}/{part}")
+        return Manifest(data)
+
+    def manifests(self, key: str, doc_type: str | None = None) -> list[Manifest]:
+        """Every document stored under ``key`` (optionally of one type): one listing plus one read each."""
+        layout.check_key(key)
+        prefix = f"runs/{key}/" + (f"{layout.check_type(doc_type)}/" if doc_type else "")
+        found = []
+        for info in self.backend.list(prefix):
+            parsed = layout.parse_doc_object(info.name)
+            if parsed and parsed[3] == "manifest.json" and parsed[0] == key:
+                with contextlib.suppress(NotFoundError):
+                    found.append(self.manifest(parsed[0], parsed[1], parsed[2]))
+        found.sort(key=lambda m: (layout.DOC_TYPES.index(m.data["type"]), m.data["part"]))
+        return found
+
+    def read_payload(self, manifest: Manifest) -> bytes:
+        p = manifest.data["payload"]
+        for attempt in range(2):
+            try:
+                with self.backend.open(p["object"]) as stream:
+                    return verified_bytes(stream, p["codec"], p["sha256"], p["size"], p["object"])
+            except ObjectMissing:
+                if attempt:
+                    raise IntegrityError(f"payload {p['object']} named by its manifest is missing") from None
+                # replaced by a concurrent --overwrite: re-read the manifest once
+                manifest = self.manifest(*manifest.id)
+                p = manifest.data["payload"]
+        raise AssertionError("unreachable")
+
+    def copy_payload(self, manifest: Manifest, out: io.BufferedIOBase | Any) -> None:
+        p = manifest.data["payload"]
+        try:
+            with self.backend.open(p["object"]) as stream:
+                verified_copy(stream, p["codec"], p["sha256"], p["size"], out, p["object"])
+        except ObjectMissing:
+            raise IntegrityError(f"payload {p['object']} named by its manifest is missing") from None
+
+    def load(self, manifest: Manifest) -> dict[str, Any]:
+        raw = self.read_payload(manifest)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise IntegrityError(f"payload {manifest.data['payload']['object']} is not valid JSON") from None
+
+    def read_blob(self, manifest: Manifest, name: str) -> bytes:
+        for blob in manifest.data.get("blobs", []):
+            if blob["name"] == name:
+                with self.backend.open(blob["object"]) as stream:
+                    return verified_bytes(stream, blob["codec"], blob["sha256"], blob["size"], blob["object"])
+        raise NotFoundError(f"document {'/'.join(manifest.id)} has no blob {name!r}")
+
+    # -- queries ------------------------------------------------------------------------------
+    def list(self, query: Query | None = None) -> Iterator[Entry]:
+        """Entries newest first; the cost grows with what is returned, not with the store."""
+        q = query or Query()
+        if q.key:
+            entries = [m.entry() for m in self.manifests(q.key, q.type)]
+            entries.sort(key=lambda e: -e.created_ms)
+            yield from self._limited((e for e in entries if q.matches(e)), q.limit)
+            return
+        if q.commit:
+            prefix = layout.dimension_prefix("commit", q.commit)
+        elif q.branch is not None:
+            prefix = layout.dimension_prefix("branch", q.branch)
+        elif q.pr is not None:
+            prefix = layout.dimension_prefix("pr", q.pr)
+        elif q.type:
+            prefix = layout.dimension_prefix("type", q.type)
+        else:
+            prefix = layout.dimension_prefix("time")
+        start_after = layout.start_after_for(prefix, q.until_ms)
+
+        def entries() -> Iterator[Entry]:
+            for info in self.backend.list(prefix, start_after=start_after):
+                e = layout.parse_entry(info.name)
+                if e is None:
+                    continue
+                if q.since_ms is not None and e.created_ms < q.since_ms and prefix.endswith("/"):
+                    return  # day-sharded listings are newest first: nothing older can match
+                if not e.complete:
+                    try:
+                        e = self.manifest(e.key, e.type, e.part).entry()
+                    except NotFoundError:
+                        continue
+                if q.matches(e):
+                    yield e
+
+        if q.commit:
+            # commit listings span several commits sharing a prefix: order them by time
+            yield from self._limited(iter(sorted(entries(), key=lambda e: -e.created_ms)), q.limit)
+        else:
+            yield from self._limited(entries(), q.limit)
+
+    @staticmethod
+    def _limited(it: Iterator[Entry], limit: int | None) -> Iterator[Entry]:
+        seen: set[tuple[str, str, str]] = set()
+        n = 0
+        for e in it:
+            if e.id in seen:
+                continue
+            seen.add(e.id)
+            yield e
+            n += 1
+            if limit is not None and n >= limit:
+                return
+
+    def latest(self, *, branch: str, doc_type: str | None = None, before_ms: int | None = None) -> Entry | None:
+        """The newest document on ``branch`` (of ``doc_type``), created at or before ``before_ms``."""
+        return next(self.list(Query(branch=branch, type=doc_type, until_ms=before_ms, limit=1)), None)
+
+    def by_commit(self, commit: str, doc_type: str | None = None) -> list[Entry]:
+        return list(self.list(Query(commit=commit, type=doc_type)))
+
+    def run_entries(self, key: str, doc_type: str | None = None) -> list[Entry]:
+        return list(self.list(Query(key=key, type=doc_type)))
+
+    # -- deleting -----------------------------------------------------------------------------
+    def delete(self, key: str, doc_type: str | None = None, part: str | None = None) -> list[Manifest]:
+        """Delete the documents of ``key`` (optionally one type/part). Crash-safe via tombstones."""
+        targets = [m for m in self.manifests(key, doc_type) if part is None or m.data["part"] == part]
+        if not targets:
+            what = "/".join(x for x in (key, doc_type, part) if x)
+            raise NotFoundError(f"nothing stored under {what} in {self.location}",
+                                hint="check the key with `aqe artifacts list`")
+        for m in targets:
+            self.delete_manifest(m)
+        return targets
+
+    def delete_manifest(self, m: Manifest) -> None:
+        key, doc_type, part = m.id
+        tomb = layout.tombstone_name(key, doc_type, part)
+        self.backend.put_bytes(tomb, json.dumps({"upload_id": m.data.get("upload_id")}).encode())
+        for name in layout.entry_names(m.entry()):
+            self.backend.delete(name)
+        self.backend.delete(layout.manifest_name(key, doc_type, part))
+        self.backend.delete(m.data["payload"]["object"])
+        for blob in m.data.get("blobs", []):
+            self.backend.delete(blob["object"])
+        self.backend.delete(tomb)
+
+    # -- maintenance --------------------------------------------------------------------------
+    def repair(self, *, grace_seconds: float = ORPHAN_GRACE_SECONDS, dry_run: bool = False,
+               now: float | None = None) -> dict[str, list[str]]:
+        """Finish interrupted deletes and writes, drop stale index entries and old orphans.
+
+        A full scan by nature; run by ``aqe artifacts cleanup``.
+        """
+        import time
+
+        now = time.time() if now is None else now
+        report: dict[str, list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
+                                        "orphans": []}
+        docs: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for info in self.backend.list("runs/"):
+            parsed = layout.parse_doc_object(info.name)
+            if not parsed:
+                continue
+            d = docs.setdefault(parsed[:3], {"objects": [], "manifest": False, "tombstone": False})
+            if parsed[3] == "manifest.json":
+                d["manifest"] = True
+            elif parsed[3] == "tombstone":
+                d["tombstone"] = True
+            else:
+                d["objects"].append(info)
+        live_entries: set[str] = set()
+        for ident, d in sorted(docs.items()):
+            name = "/".join(ident)
+            if d["tombstone"]:
+                report["finished_deletes"].append(name)
+                if not dry_run:
+                    if d["manifest"]:
+                        with contextlib.suppress(NotFoundError, IntegrityError):
+                            self.delete_manifest(self.manifest(*ident))
+                    for info in d["objects"]:
+                        self.backend.delete(info.name)
+                    self.backend.delete(layout.tombstone_name(*ident))
+                continue
+            referenced: set[str] = set()
+            if d["manifest"]:
+                try:
+                    m = self.manifest(*ident)
+                except (NotFoundError, IntegrityError):
+                    continue
+                referenced.add(m.data["payload"]["object"])
+                referenced.update(b["object"] for b in m.data.get("blobs", []))
+                names = layout.entry_names(m.entry())
+                live_entries.update(names)
+                missing = [n for n in names if not self.backend.exists(n)]
+                if missing:
+                    report["reindexed"].append(name)
+                    if not dry_run:
+                        for n in missing:
+                            self.backend.put_bytes(n, b"")
+            for info in d["objects"]:
+                if info.name in referenced:
+                    continue
+                if info.modified is not None and now - info.modified < grace_seconds:
+                    continue  # a writer may still be about to commit it
+                report["orphans"].append(info.name)
+                if not dry_run:
+                    self.backend.delete(info.name)
+        for info in self.backend.list("index/"):
+            if info.name in live_entries:
+                continue
+            e = layout.parse_entry(info.name)
+            if e is not None and (info.modified is not None and now - info.modified < grace_seconds):
+                # may belong to a write whose manifest we listed before it existed
+                if self.backend.exists(layout.manifest_name(e.key, e.type, e.part)):
+                    continue
+            if e is not None and self.backend.exists(layout.manifest_name(e.key, e.type, e.part)):
+                continue
+            report["stale_index"].append(info.name)
+            if not dry_run:
+                self.backend.delete(info.name)
+        if hasattr(self.backend, "remove_stale_temp_files") and not dry_run:
+            report["orphans"].extend(self.backend.remove_stale_temp_files(grace_seconds))
+        return report
+
+    def iter_all_manifests(self) -> Iterable[Manifest]:
+        for info in self.backend.list("runs/"):
+            parsed = layout.parse_doc_object(info.name)
+            if parsed and parsed[3] == "manifest.json":
+                with contextlib.suppress(NotFoundError, IntegrityError):
+                    yield self.manifest(*parsed[:3])

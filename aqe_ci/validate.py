@@ -1,0 +1,75 @@
+"""JSON Schema validation (Draft 2020-12) of documents, manifests and the config.
+
+Schemas ship as package data (``aqe_ci/schemas/*.schema.json``) and print with
+``aqe artifacts schema TYPE``. Errors name the JSON path of the first problem.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from aqe_ci.errors import InvalidInputError
+
+SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config")
+
+
+def schema_text(name: str) -> str:
+    if name not in SCHEMA_NAMES:
+        raise KeyError(name)
+    return resources.files("aqe_ci.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    return json.loads(schema_text(name))
+
+
+@cache
+def validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    return Draft202012Validator(schema(name), format_checker=FormatChecker())
+
+
+def json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if str(p).isidentifier() else f"[{json.dumps(p)}]")
+    return out
+
+
+def first_error(name: str, instance: Any) -> tuple[str, str] | None:
+    """(json path, message) of the most relevant schema violation, or None if valid."""
+    from jsonschema.exceptions import best_match
+
+    err = best_match(validator(name).iter_errors(instance))
+    if err is None:
+        return None
+    message = err.message
+    if len(message) > 200:
+        message = message[:200] + "…"
+    return json_path(err.absolute_path), message
+
+
+def validate_document(doc: Any, *, source: str = "document") -> str:
+    """Validate a normalised document; return its type or raise InvalidInputError naming the path."""
+    if not isinstance(doc, dict):
+        raise InvalidInputError(f"{source}: $: expected a JSON object with type, timestamp and data")
+    doc_type = doc.get("type")
+    if doc_type not in ("test_results", "coverage", "security"):
+        raise InvalidInputError(
+            f"{source}: $.type: {doc_type!r} is not one of 'test_results', 'coverage', 'security'")
+    problem = first_error(doc_type, doc)
+    if problem:
+        raise InvalidInputError(f"{source}: {problem[0]}: {problem[1]}",
+                                hint=f"see `aqe artifacts schema {doc_type}`")
+    return doc_type
+
+
+def validate_manifest(data: dict[str, Any]) -> None:
+    problem = first_error("manifest", data)
+    if problem:
+        raise InvalidInputError(f"manifest: {problem[0]}: {problem[1]}")
