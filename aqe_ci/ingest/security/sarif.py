@@ -180,8 +180,8 @@ class _Run:
                     rec = _extract(result, f"{where}.results[{j}]")
                     if rec is None:
                         continue
-                    if self._ready(rec):
-                        self._emit(rec)
+                    if not self.deferred and not self.spilled and self._ready(rec):
+                        self._emit(rec)  # once one result waits, the rest wait too: file order kept
                     else:
                         self._defer(rec)
             elif key == "originalUriBaseIds":
