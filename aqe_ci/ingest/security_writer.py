@@ -31,6 +31,23 @@ SEVERITY_RANK = {name: 5 - i for i, name in enumerate(SEVERITIES)}  # critical 5
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
+def _no_default(o: Any) -> Any:
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+try:  # the C encoder, built once (json.dumps builds one per call)
+    from json.encoder import c_make_encoder, encode_basestring_ascii
+
+    _c_encode = c_make_encoder(None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, False)
+except ImportError:  # pragma: no cover - CPython always has it
+    _c_encode = None
+
+
+def _encode_line(obj: dict[str, Any]) -> bytes:
+    text = "".join(_c_encode(obj, 0)) if _c_encode is not None else _dumps(obj)
+    return text.encode("ascii") + b"\n"
+
+
 @cache
 def finding_validator() -> Any:
     """fastjsonschema validator of one finding (compiled once per process)."""
@@ -120,8 +137,7 @@ class SecurityWriter(DocumentWriter):
                 return
             dropped = old[0]
             self._dropped.add(dropped)
-        line = _dumps(finding).encode("utf-8") + b"\n"
-        self._spool.write(line)
+        self._spool.write(_encode_line(finding))
         self._index[fp] = (self._records, rank, suppressed)
         self._journal.append((fp, old, dropped))
         self._records += 1

@@ -146,7 +146,7 @@ def test_stream_caps_a_single_element() -> None:
     data = b'{"items": ["' + b"a" * 5000 + b'"]}'
     js = JsonStream(io.BytesIO(data), chunk_bytes=64, max_value_chars=1000)
     with pytest.raises(ReportError, match="larger than 1000"):
-        for key in js.iter_object():
+        for _key in js.iter_object():
             for _ in js.iter_array():
                 js.value()
 

@@ -24,11 +24,8 @@ FINGERPRINT_CHARS = 40
 
 def fingerprint(kind: str, *parts: object) -> str:
     """A stable identity: sha256 over the kind and the parts (NUL separated), 40 hex chars."""
-    h = hashlib.sha256(kind.encode())
-    for p in parts:
-        h.update(b"\0")
-        h.update(("" if p is None else str(p)).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:FINGERPRINT_CHARS]
+    text = "\0".join([kind, *("" if p is None else str(p) for p in parts)])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS]
 
 
 def normalise_ws(text: str) -> str:
@@ -96,7 +93,8 @@ def safe_text(value: Any, limit: int = 4000) -> str | None:
         return None
     if not isinstance(value, str):
         value = str(value)
-    value = _USERINFO.sub(r"\1", value)
+    if "@" in value and "://" in value:
+        value = _USERINFO.sub(r"\1", value)
     return value if len(value) <= limit else value[:limit] + "…"
 
 

@@ -157,6 +157,8 @@ class _Run:
         self.deferred: list[dict[str, Any]] = []
         self.spill: Any = None
         self.spilled = 0
+        self.rule_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.tag_cache: dict[tuple[str, ...], tuple[Any, list[str], list[str]]] = {}
 
     def read(self) -> None:
         js = self.js
@@ -308,37 +310,94 @@ class _Run:
             return None
         return _normalise_uri(uri, base, self.bases)
 
-    def _emit(self, rec: dict[str, Any]) -> None:
+    def _rule_info(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """Everything a finding takes from its rule, computed once per rule reference."""
+        key = (rec["component_index"], rec["component_name"], rec["rule_index"], rec["rule_id"])
+        info = self.rule_cache.get(key)
+        if info is not None:
+            return info
         rule = self._rule(rec)
         rule_id = rec["rule_id"] or (rule["id"] if rule else None) or ""
+        sec = None
+        tag_sev = None
+        level_sev = None
+        if rule:
+            sec = _security_severity(rule["security_severity"])
+            tag_sev = _tag_severity(rule["tags"])
+            if rule["level"] in LEVEL_SEVERITY:
+                level_sev = (LEVEL_SEVERITY[rule["level"]], rule["level"])
+        rid = advisory_id(rule_id)
+        info = {
+            "rule_id": rule_id,
+            "title": rule["title"] if rule else None,
+            "url": safe_text(rule["url"]) if rule and rule["url"] else None,
+            "cwe": rule["cwe"] if rule else [],
+            "ids": [rid] if rid else [],
+            "sec": sec,
+            "tag_sev": tag_sev,
+            "level_sev": level_sev,
+            "messages": rule["messages"] if rule else {},
+        }
+        self.rule_cache[key] = info
+        return info
+
+    def _tag_info(self, tags: list[str]) -> tuple[tuple[str, str] | None, list[str], list[str]]:
+        key = tuple(tags)
+        info = self.tag_cache.get(key)
+        if info is None:
+            cwes = [c for c in (cwe_id(t) for t in tags) if c]
+            ids = [i for i in (advisory_id(t) for t in tags) if i]
+            info = (_tag_severity(tags), cwes, ids)
+            self.tag_cache[key] = info
+        return info
+
+    def _emit(self, rec: dict[str, Any]) -> None:
+        info = self._rule_info(rec)
+        rule_id = info["rule_id"]
         path = self._path(rec)
-        severity, tool_severity = _severity(rec, rule)
-        tags = list(rec["tags"]) + (rule["tags"] if rule else [])
-        cwes = dedupe([c for c in (cwe_id(t) for t in tags) if c] + (rule["cwe"] if rule else []))
-        message = _message(rec, rule)
-        title = (rule["title"] if rule else None) or first_line(message) or rule_id or "SARIF result"
-        ids = dedupe([i for i in (advisory_id(rule_id), *(advisory_id(t) for t in tags)) if i])
+        tags = rec["tags"]
+        tag_sev, tag_cwes, tag_ids = self._tag_info(tags) if tags else (None, (), ())
+        sev = _security_severity(rec["security_severity"]) if rec["security_severity"] is not None else None
+        if sev is None:
+            sev = info["sec"] or tag_sev or info["tag_sev"]
+        if sev is None:
+            level = rec["level"]
+            if level in LEVEL_SEVERITY:
+                sev = (LEVEL_SEVERITY[level], level)
+            else:
+                sev = info["level_sev"] or (("medium", None) if rec["kind"] == "fail" else ("info", None))
+        cwes = dedupe([*tag_cwes, *info["cwe"]]) if tag_cwes else list(info["cwe"])
+        ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
+        message = rec["msg_text"]
+        if message is None and rec["msg_id"]:
+            message = info["messages"].get(rec["msg_id"])
+        if message is not None and rec["msg_args"] and "{" in message:
+            args = rec["msg_args"]
+            message = _MSG_ARG.sub(
+                lambda m: args[int(m.group(1))] if int(m.group(1)) < len(args) else m.group(0), message)
+        title = info["title"] or first_line(message) or rule_id or "SARIF result"
         fp, fp_source = self._fingerprint(rec, rule_id, path, message)
+        start_line = rec["start_line"]
         finding: dict[str, Any] = {
             "fingerprint": fp,
             "fingerprint_source": fp_source,
             "tool": self.tool_name,
             "category": "code",
             "rule_id": rule_id,
-            "title": safe_text(title, 500) or "",
+            "title": safe_text(title, 500),
             "message": safe_text(message),
-            "severity": severity,
-            "tool_severity": tool_severity,
+            "severity": sev[0],
+            "tool_severity": sev[1],
             "location": {
                 "path": path,
-                "start_line": rec["start_line"],
+                "start_line": start_line,
                 "end_line": rec["end_line"],
                 "start_column": rec["start_column"],
                 "end_column": rec["end_column"],
-            } if path is not None or rec["start_line"] is not None else None,
+            } if path is not None or start_line is not None else None,
             "ids": ids,
             "cwe": cwes,
-            "url": safe_text(rule["url"]) if rule and rule["url"] else None,
+            "url": info["url"],
         }
         if rec["suppressed"]:
             finding["suppressed"] = True
@@ -378,74 +437,92 @@ def _int(value: Any) -> int | None:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return value if type(value) is str else None
 
 
 def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
     """The few fields of a result we keep (codeFlows, related locations… are dropped here)."""
-    kind = r.get("kind")
-    if kind in SKIPPED_KINDS or r.get("baselineState") == "absent":
+    get = r.get
+    kind = get("kind")
+    if (kind is not None and kind in SKIPPED_KINDS) or get("baselineState") == "absent":
         return None
-    rule_ref = r.get("rule")
-    rule_ref = rule_ref if isinstance(rule_ref, dict) else {}
-    comp = rule_ref.get("toolComponent")
-    comp = comp if isinstance(comp, dict) else {}
-    rule_index = _int(r.get("ruleIndex"))
-    if rule_index is None:
-        rule_index = _int(rule_ref.get("index"))
-    rule_id = _str(r.get("ruleId")) or _str(rule_ref.get("id"))
+    rule_ref = get("rule")
+    comp_index = comp_name = None
+    rule_index = _int(get("ruleIndex"))
+    rule_id = get("ruleId")
+    if type(rule_id) is not str:
+        rule_id = None
+    if type(rule_ref) is dict:
+        comp = rule_ref.get("toolComponent")
+        if type(comp) is dict:
+            comp_index = _int(comp.get("index"))
+            comp_name = _str(comp.get("name"))
+        if rule_index is None:
+            rule_index = _int(rule_ref.get("index"))
+        if rule_id is None:
+            rule_id = _str(rule_ref.get("id"))
     uri = uri_base = art_index = None
     start_line = end_line = start_col = end_col = None
     snippet = None
-    locs = r.get("locations")
-    if isinstance(locs, list):
+    locs = get("locations")
+    if type(locs) is list:
         for loc in locs:
-            phys = loc.get("physicalLocation") if isinstance(loc, dict) else None
-            if not isinstance(phys, dict):
+            phys = loc.get("physicalLocation") if type(loc) is dict else None
+            if type(phys) is not dict:
                 continue
             art = phys.get("artifactLocation")
-            if isinstance(art, dict):
+            if type(art) is dict:
                 uri = _str(art.get("uri"))
                 uri_base = _str(art.get("uriBaseId"))
                 art_index = _int(art.get("index"))
             region = phys.get("region")
-            if isinstance(region, dict):
+            if type(region) is dict:
                 start_line = _int(region.get("startLine"))
                 end_line = _int(region.get("endLine"))
-                if end_line is None and start_line is not None:
+                if end_line is None:
                     end_line = start_line
                 start_col = _int(region.get("startColumn"))
                 end_col = _int(region.get("endColumn"))
                 snip = region.get("snippet")
-                if isinstance(snip, dict) and isinstance(snip.get("text"), str) and snip["text"].strip():
-                    snippet = snip["text"]
+                if type(snip) is dict:
+                    text = snip.get("text")
+                    if type(text) is str and not text.isspace() and text:
+                        snippet = text
             break
-    message = r.get("message")
+    message = get("message")
     msg_text = msg_id = None
     msg_args: list[str] = []
-    if isinstance(message, dict):
-        msg_text = _str(message.get("text")) or _str(message.get("markdown"))
+    if type(message) is dict:
+        msg_text = message.get("text")
+        if type(msg_text) is not str:
+            msg_text = _str(message.get("markdown"))
         msg_id = _str(message.get("id"))
         args = message.get("arguments")
-        if isinstance(args, list):
-            msg_args = [a if isinstance(a, str) else str(a) for a in args[:50]]
-    props = r.get("properties")
-    props = props if isinstance(props, dict) else {}
-    tags = props.get("tags")
+        if type(args) is list:
+            msg_args = [a if type(a) is str else str(a) for a in args[:50]]
+    props = get("properties")
+    sec_sev = None
+    tags: list[str] = []
+    if type(props) is dict:
+        sec_sev = props.get("security-severity")
+        raw_tags = props.get("tags")
+        if type(raw_tags) is list and raw_tags:
+            tags = [t for t in raw_tags if type(t) is str]
     suppressed = False
-    sups = r.get("suppressions")
-    if isinstance(sups, list):
-        for s in sups:
-            if isinstance(s, dict) and s.get("status", "accepted") == "accepted":
+    sups = get("suppressions")
+    if type(sups) is list:
+        for sup in sups:
+            if type(sup) is dict and sup.get("status", "accepted") == "accepted":
                 suppressed = True
                 break
+    level = get("level")
     return {
         "rule_id": rule_id,
         "rule_index": rule_index,
-        "component_index": _int(comp.get("index")),
-        "component_name": _str(comp.get("name")),
-        "level": _str(r.get("level")),
-        "kind": _str(kind) or "fail",
+        "component_index": comp_index,
+        "component_name": comp_name,
+        "level": level if type(level) is str else None,
+        "kind": kind if type(kind) is str else "fail",
         "msg_text": msg_text,
         "msg_id": msg_id,
         "msg_args": msg_args,
@@ -457,16 +534,16 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         "start_column": start_col,
         "end_column": end_col,
         "snippet": snippet,
-        "partial": _str_map(r.get("partialFingerprints")),
-        "fingerprints": _str_map(r.get("fingerprints")),
+        "partial": _str_map(get("partialFingerprints")),
+        "fingerprints": _str_map(get("fingerprints")),
         "suppressed": suppressed,
-        "security_severity": props.get("security-severity"),
-        "tags": [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        "security_severity": sec_sev,
+        "tags": tags,
     }
 
 
 def _str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
+    if type(value) is not dict or not value:
         return {}
     return {k: v for k, v in value.items() if isinstance(v, str) and v}
 
@@ -529,33 +606,19 @@ def _same_rule(rule_id: str | None, wanted: str) -> bool:
     return rule_id is None or rule_id == wanted or wanted.startswith(rule_id + "/")
 
 
-def _severity(rec: dict[str, Any], rule: dict[str, Any] | None) -> tuple[str, str | None]:
-    for raw in (rec["security_severity"], rule["security_severity"] if rule else None):
-        score = as_float(raw)
-        if score is not None and 0 <= score <= 10:
-            return cvss_severity(score), f"security-severity {raw}"
-    for tag in rec["tags"] + (rule["tags"] if rule else []):
+def _security_severity(raw: Any) -> tuple[str, str] | None:
+    score = as_float(raw)
+    if score is not None and 0 <= score <= 10:
+        return cvss_severity(score), f"security-severity {raw}"
+    return None
+
+
+def _tag_severity(tags: list[str]) -> tuple[str, str] | None:
+    for tag in tags:
         sev = TAG_SEVERITY.get(tag.strip().lower())
         if sev:
             return sev, tag
-    level = rec["level"] or (rule["level"] if rule else None)
-    if level in LEVEL_SEVERITY:
-        return LEVEL_SEVERITY[level], level
-    if rec["kind"] == "fail":
-        return "medium", None  # SARIF: a failing result without level is a "warning"
-    return "info", None
-
-
-def _message(rec: dict[str, Any], rule: dict[str, Any] | None) -> str | None:
-    text = rec["msg_text"]
-    if text is None and rec["msg_id"] and rule:
-        text = rule["messages"].get(rec["msg_id"])
-    if text is None:
-        return None
-    args = rec["msg_args"]
-    if args and "{" in text:
-        text = _MSG_ARG.sub(lambda m: args[int(m.group(1))] if int(m.group(1)) < len(args) else m.group(0), text)
-    return text
+    return None
 
 
 def _is_absolute(uri: str) -> bool:
