@@ -48,7 +48,7 @@ class JsonStream:
         self.buf = ""
         self.pos = 0
         self.eof = False
-        self._lines_before = 0  # newlines in text already dropped from the window
+        self._newlines_read = 0  # newlines in every byte read so far (bytes.count is fast)
         self._first = True
         self._depth = 0
         self._tick = 0  # bumped by every consumption, to notice values the caller left unread
@@ -59,6 +59,7 @@ class JsonStream:
         if self.eof:
             return False
         raw = self._f.read(max(self._chunk, want or 0))
+        self._newlines_read += raw.count(b"\n")
         try:
             text = self._dec.decode(raw, final=not raw)
         except UnicodeDecodeError as exc:
@@ -72,7 +73,6 @@ class JsonStream:
         if "\x00" in text:
             raise ReportError("binary data (NUL bytes) in a JSON report", line=self.line())
         if self.pos:
-            self._lines_before += self.buf.count("\n", 0, self.pos)
             self.buf = self.buf[self.pos:] + text
             self.pos = 0
         else:
@@ -80,7 +80,8 @@ class JsonStream:
         return bool(raw) or bool(text)
 
     def line(self) -> int:
-        return self._lines_before + self.buf.count("\n", 0, self.pos) + 1
+        """The 1-based line of the current position (only computed for error messages)."""
+        return self._newlines_read - self.buf.count("\n", self.pos) + 1
 
     def error(self, reason: str) -> ReportError:
         return ReportError(reason, line=self.line())
@@ -209,6 +210,31 @@ class JsonStream:
                     return
         finally:
             self._depth -= 1
+
+    def iter_values(self) -> Iterator[Any]:
+        """Yield each element of the next array, decoded (the fast path for big arrays)."""
+        self._expect("[")
+        self._tick += 1
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        decode = _DECODER.raw_decode
+        while True:
+            # fast path: the element is complete in the window and is not a number at its end
+            try:
+                obj, end = decode(self.buf, self.pos)
+            except (ValueError, RecursionError):
+                obj = self.value()
+            else:
+                if end >= len(self.buf) and not self.eof:
+                    obj = self.value()
+                else:
+                    self.pos = end
+            yield obj
+            if not self._separator("]"):
+                return
+            if self.pos >= len(self.buf) or self.buf[self.pos] in " \t\r\n":
+                self._skip_ws()
 
     def _enter(self) -> None:
         self._depth += 1

@@ -60,6 +60,17 @@ def finding_validator() -> Any:
     return fastjsonschema.compile(sub)
 
 
+@cache
+def envelope_validator() -> Any:
+    """fastjsonschema validator of the whole security schema (used with an empty findings list:
+    the findings were validated one by one). Cheaper to load than jsonschema."""
+    import fastjsonschema
+
+    full = dict(schema("security"))
+    full["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(full)
+
+
 class SecurityWriter(DocumentWriter):
     doc_type = "security"
 
@@ -68,6 +79,7 @@ class SecurityWriter(DocumentWriter):
         fd, name = tempfile.mkstemp(prefix="aqe-security-", suffix=".spool", dir=workdir)
         self._spool_path = Path(name)
         self._spool = os.fdopen(fd, "w+b")
+        self._write = self._spool.write
         self._validate = finding_validator()
         self._records = 0
         #: fingerprint -> (record number, severity rank, suppressed)
@@ -127,17 +139,16 @@ class SecurityWriter(DocumentWriter):
             raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: {msg}") from None
         fp = finding["fingerprint"]
         rank = SEVERITY_RANK[finding["severity"]]
-        suppressed = bool(finding.get("suppressed"))
+        suppressed = finding.get("suppressed") is True
         old = self._index.get(fp)
         dropped = None
         if old is not None:
-            better = rank > old[1] or (rank == old[1] and old[2] and not suppressed)
             self.duplicates += 1
-            if not better:
+            if not (rank > old[1] or (rank == old[1] and old[2] and not suppressed)):
                 return
             dropped = old[0]
             self._dropped.add(dropped)
-        self._spool.write(_encode_line(finding))
+        self._write(_encode_line(finding))
         self._index[fp] = (self._records, rank, suppressed)
         self._journal.append((fp, old, dropped))
         self._records += 1
@@ -170,9 +181,13 @@ class SecurityWriter(DocumentWriter):
             "sources": [_source_json(s) for s in self._sources],
         }
         # The envelope (everything but the findings, which were validated one by one) is checked
-        # by the full JSON Schema before anything is written.
-        validate_document({"type": "security", "timestamp": timestamp, "data": data},
-                          source="security document")
+        # against the full schema before anything is written.
+        envelope = {"type": "security", "timestamp": timestamp, "data": data}
+        try:
+            envelope_validator()(envelope)
+        except Exception as exc:  # fastjsonschema.JsonSchemaValueException
+            validate_document(envelope, source="security document")  # names the JSON path
+            raise ReportError(f"security document: {getattr(exc, 'message', exc)}") from None
         fd, name = tempfile.mkstemp(prefix="aqe-security-", suffix=".json", dir=self.workdir)
         out_path = Path(name)
         try:

@@ -175,11 +175,10 @@ class _Run:
                     continue
                 if ch != "[":
                     raise js.error(f"{where}.results must be an array")
-                for j in js.iter_array():
-                    result = js.value()
-                    if not isinstance(result, dict):
+                for j, result in enumerate(js.iter_values()):
+                    if type(result) is not dict:
                         raise js.error(f"{where}.results[{j}] must be an object")
-                    rec = _extract(result, f"{where}.results[{j}]")
+                    rec = _extract(result, where)
                     if rec is None:
                         continue
                     if not self.deferred and not self.spilled and self._ready(rec):
@@ -301,7 +300,10 @@ class _Run:
         return None
 
     def _path(self, rec: dict[str, Any]) -> str | None:
-        uri, base = rec["uri"], rec["uri_base"]
+        uri = rec["uri"]
+        if uri is not None and "%" not in uri and not uri.startswith(("file:", "FILE:", "File:")):
+            return uri  # the common case: a relative path as written
+        base = rec["uri_base"]
         idx = rec["art_index"]
         if uri is None and idx is not None and 0 <= idx < len(self.artifacts):
             uri, art_base = self.artifacts[idx]
