@@ -104,8 +104,9 @@ def _sarif_version(entry: dict) -> str | None:
     return doc.get("version") if isinstance(doc, dict) else None
 
 
-@pytest.mark.parametrize("fmt", sorted({e["format"] for e in SECURITY_ENTRIES}))
+@pytest.mark.parametrize("fmt", sorted({e["format"] for e in SECURITY_ENTRIES} - {"sarif"}))
 def test_every_input_is_a_document_or_a_clear_problem(fmt: str, tmp_path: Path) -> None:
+    """(SARIF inputs: test_every_sarif_input_is_a_document_with_its_results_or_a_clear_problem.)"""
     unexpected = []
     for entry in SECURITY_ENTRIES:
         if entry["format"] != fmt:
@@ -175,22 +176,28 @@ def _sarif_raw_results(doc: dict) -> tuple[int, int]:
     return n, supp
 
 
-def test_sarif_result_counts_per_file(tmp_path: Path) -> None:
-    checked = 0
-    for entry in _entries("sarif"):
-        raw = _raw(entry)
-        if raw.get("version") != "2.1.0" or entry["path"].endswith("invalid-sarif.sarif"):
-            continue
+def test_every_sarif_input_is_a_document_with_its_results_or_a_clear_problem(tmp_path: Path) -> None:
+    checked = refused = 0
+    for entry in _entries("sarif") + [e for e in inventory() if e["path"] == BROKEN_SARIF]:
         out = ingest([CORPUS / entry["path"]], tmp_path)
+        version = _sarif_version(entry)
+        if version != "2.1.0" or entry["path"].endswith("invalid-sarif.sarif"):
+            assert len(out.problems) == 1 and out.findings == [], entry["path"]
+            reason = out.problems[0][1]
+            assert "\n" not in reason and len(reason) < 400
+            if version != "2.1.0":
+                assert reason == f"SARIF version {version} is not supported (only 2.1.0)"
+            refused += 1
+            continue
         assert out.problems == [], entry["path"]
-        n, supp = _sarif_raw_results(raw)
+        n, supp = _sarif_raw_results(_raw(entry))
         assert len(out.findings) + out.duplicates == n, entry["path"]
         summary = out.doc["data"]["summary"]
         assert summary["total"] + summary["suppressed"] == len(out.findings)
         if out.duplicates == 0:
             assert summary["suppressed"] == supp, entry["path"]
         checked += 1
-    assert checked > 300
+    assert checked == 358 and refused == 74  # 72 other versions, invalid-sarif, the broken draft
 
 
 def test_sarif_runs_and_files_merge_into_one_document(tmp_path: Path) -> None:
@@ -458,7 +465,7 @@ def test_fingerprinting2_input_and_expected_agree(tmp_path: Path) -> None:
 
 def test_snippet_fingerprints_survive_a_line_shift_on_real_sarif(tmp_path: Path) -> None:
     checked = 0
-    for entry in _entries("sarif"):
+    for entry in _entries("sarif")[::3]:  # a third of the corpus keeps this test quick
         raw = _raw(entry)
         if raw.get("version") != "2.1.0" or entry["bytes"] > 300_000 or "invalid" in entry["path"]:
             continue
@@ -471,7 +478,7 @@ def test_snippet_fingerprints_survive_a_line_shift_on_real_sarif(tmp_path: Path)
         b = ingest([shifted], tmp_path)
         assert a.fingerprints() == b.fingerprints(), entry["path"]
         checked += 1
-    assert checked > 100
+    assert checked > 40
 
 
 def test_bandit_fingerprints_survive_a_line_shift(tmp_path: Path) -> None:
