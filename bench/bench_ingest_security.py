@@ -48,6 +48,25 @@ with open(sys.argv[1], "rb") as f:
     doc = json.load(f)
 print(sum(len(r.get("results") or []) for r in doc["runs"]))
 """,
+    "our JSON walker alone: decode every result, no processing": """
+import sys
+from aqe_ci.ingest.jsonstream import JsonStream
+n = 0
+with open(sys.argv[1], "rb") as f:
+    js = JsonStream(f)
+    for key in js.iter_object():
+        if key != "runs":
+            js.skip()
+            continue
+        for _ in js.iter_array():
+            for k in js.iter_object():
+                if k == "results":
+                    for _r in js.iter_values():
+                        n += 1
+                else:
+                    js.skip()
+print(n)
+""",
     "ijson (yajl2_c) items('runs.item.results.item'), count only": """
 import sys, ijson
 assert ijson.backend == "yajl2_c", ijson.backend

@@ -156,8 +156,17 @@ class JsonStream:
         self._fill(want=pending)  # doubles the window: decoding retries stay linear overall
 
     def skip(self) -> None:
-        """Discard the next value; containers are walked so memory stays bounded."""
+        """Discard the next value; big containers are walked so memory stays bounded."""
         ch = self.peek()
+        if ch in "{[":
+            try:  # fast path: the whole value is already in the window (memory bounded by it)
+                _obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except (ValueError, RecursionError):
+                pass
+            else:
+                self._tick += 1
+                self.pos = end
+                return
         if ch == "{":
             for _ in self.iter_object():
                 self.skip()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pickle
 import re
 import tempfile
+from hashlib import sha256 as _sha256
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -20,6 +21,7 @@ from urllib.parse import unquote
 from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.jsonstream import JsonStream
 from aqe_ci.ingest.security.common import (
+    FINGERPRINT_CHARS,
     advisory_id,
     as_float,
     cvss_severity,
@@ -408,9 +410,9 @@ class _Run:
     def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
                      message: str | None) -> tuple[str, str]:
         partial: dict[str, str] = rec["partial"]
-        if PREFERRED_PARTIAL in partial:
-            return fingerprint("sarif-partial", self.tool_name, rule_id,
-                               f"{PREFERRED_PARTIAL}={partial[PREFERRED_PARTIAL]}"), "sarif-partial"
+        if PREFERRED_PARTIAL in partial:  # == fingerprint("sarif-partial", tool, rule, "primary…=v")
+            text = f"sarif-partial\0{self.tool_name}\0{rule_id}\0{PREFERRED_PARTIAL}={partial[PREFERRED_PARTIAL]}"
+            return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS], "sarif-partial"
         full: dict[str, str] = rec["fingerprints"]
         if full:
             parts = [f"{k}={full[k]}" for k in sorted(full)]
