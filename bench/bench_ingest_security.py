@@ -76,8 +76,8 @@ with open(sys.argv[1], "rb") as f:
 }
 
 
-def run_child(code: str, path: Path) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
+def run_child(code: str, path: Path) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(BENCH_DIR)],
@@ -93,7 +93,7 @@ def run_child(code: str, path: Path) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"contender failed ({proc.returncode}): {err.strip()[-500:]}")
-    return wall, usage.ru_maxrss * 1024, out.strip()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out.strip()
 
 
 def ensure_input(results: int) -> Path:
@@ -111,26 +111,32 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--results", type=int, default=20000)
     a = ap.parse_args(argv)
     path = ensure_input(a.results)
-    rows = []
-    best: dict[str, tuple[float, int]] = {}
-    for name, code in CONTENDERS.items():
-        times, rss, out = [], 0, ""
-        for _ in range(a.runs):
-            wall, peak, out = run_child(code, path)
-            times.append(wall)
-            rss = max(rss, peak)
-        best[name] = (min(times), rss)
-        rows.append((name, min(times), rss, out.split()[0] if out else ""))
+    times: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    cpu: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    rss: dict[str, int] = dict.fromkeys(CONTENDERS, 0)
+    outs: dict[str, str] = {}
+    for _ in range(a.runs):  # round robin, so a busy machine slows every contender alike
+        for name, code in CONTENDERS.items():
+            wall, used, peak, out = run_child(code, path)
+            times[name].append(wall)
+            cpu[name].append(used)
+            rss[name] = max(rss[name], peak)
+            outs[name] = out
+    best = {name: (min(times[name]), rss[name]) for name in CONTENDERS}
+    rows = [(name, best[name][0], min(cpu[name]), rss[name], outs[name].split()[0] if outs[name] else "")
+            for name in CONTENDERS]
     ref = best["json.load of the file"][0]
+    ref_cpu = min(cpu["json.load of the file"])
     lines = [
         f"SARIF ingest benchmark: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {a.results} results; "
         f"best of {a.runs}; {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}",
         "",
-        "| contender | wall (s) | vs json.load | peak RSS (MB) | results |",
-        "|---|---:|---:|---:|---:|",
+        "| contender | wall (s) | wall vs json.load | CPU user+sys (s) | CPU vs json.load | peak RSS (MB) | results |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, wall, rss, n in rows:
-        lines.append(f"| {name} | {wall:.3f} | {wall / ref:.2f}x | {rss / 1e6:.1f} | {n} |")
+    for name, wall, used, peak, n in rows:
+        lines.append(f"| {name} | {wall:.3f} | {wall / ref:.2f}x | {used:.3f} | {used / ref_cpu:.2f}x "
+                     f"| {peak / 1e6:.1f} | {n} |")
     table = "\n".join(lines)
     print(table)
     return table

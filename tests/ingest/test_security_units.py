@@ -299,3 +299,38 @@ def test_pip_audit_both_shapes(tmp_path: Path) -> None:
 def test_bandit_flagged_code_drops_context_and_numbers() -> None:
     code = "20 except ImportError:\n21     from xml.etree import ElementTree as etree\n22 \n"
     assert flagged_code(code, [21]) == "    from xml.etree import ElementTree as etree"
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_20000_result_sarif_ingests_in_bounded_memory(tmp_path: Path) -> None:
+    """The whole ingest of a 50 MB, 20,000-result SARIF stays under 64 MB peak RSS (fresh process)."""
+    import os
+    import subprocess
+    import sys
+
+    from sec_support import REPO
+    gen = REPO / ".." / "shared" / "bench" / "gen_sarif.py"
+    sarif = tmp_path / "big.sarif"
+    subprocess.run([sys.executable, str(gen), str(sarif), "--results", "20000"], check=True,
+                   stdout=subprocess.DEVNULL)
+    code = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from aqe_ci.ingest.base import Limits, SourceInfo\n"
+        "from aqe_ci.ingest.security_writer import SecurityWriter\n"
+        "from aqe_ci.ingest.security.sarif import SarifParser\n"
+        "p = Path(sys.argv[1]); w = SecurityWriter(workdir=p.parent, limits=Limits())\n"
+        "s = SourceInfo(file=str(p), format='sarif', bytes=p.stat().st_size)\n"
+        "w.begin_source(s); SarifParser().parse(p, w, s); w.commit_source()\n"
+        "d = w.finish(timestamp='2024-01-01T00:00:00Z'); print(d.summary['total']); d.cleanup()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(sarif)], stdout=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 (for its rusage)
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    assert proc.returncode == 0
+    assert out.strip() == "20000"
+    assert usage.ru_maxrss * 1024 < 64 * 1024 * 1024
