@@ -8,10 +8,12 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
+    "aqe_ci.ingest.junit:JUnitParser",
 )
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
+    "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
 }
 
 
