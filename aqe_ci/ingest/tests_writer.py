@@ -166,8 +166,13 @@ class TestResultsWriter(DocumentWriter):
         self._dups = set()
 
     # -- items ---------------------------------------------------------------------------------
-    def add_test(self, test: dict[str, Any], failure: dict[str, Any] | None = None) -> None:
-        """One test case (and its failure entry when its status is failed or error)."""
+    def add_test(self, test: dict[str, Any], failure: dict[str, Any] | None = None,
+                 encoded: str | None = None) -> None:
+        """One test case (and its failure entry when its status is failed or error).
+
+        ``encoded`` is the item's JSON when the parser already built it (hot path); it must be the
+        encoding of ``test``, which is still what gets validated.
+        """
         try:
             self._v_test(test)
         except Exception as exc:
@@ -183,7 +188,7 @@ class TestResultsWriter(DocumentWriter):
         else:
             self._ids.add(key)
         self.counts[_COUNTER_OF[test["status"]]] += 1
-        self._doc.write(("," if self.n_tests else "") + _encode(test) + "\n")
+        self._doc.write(("," if self.n_tests else "") + (encoded or _encode(test)) + "\n")
         self.n_tests += 1
         if failure is not None:
             self._fail.write(("," if self.n_failures else "") + _encode(failure) + "\n")
