@@ -65,12 +65,12 @@ Costs what it returns: one listing of the most selective index, newest first."""
 @format_option("table", "json", default="table")
 @click.pass_obj
 def list_cmd(runtime: Any, limit: int, doc_type: str | None, since: str | None, until: str | None,
-             branch: str | None, commit: str | None, pr: int | None, key: str | None, tags: tuple[str, ...],
+             branch: str | None, commit: str | None, pr: int | None, key: str | None, tag: tuple[str, ...],
              fmt: str) -> None:
     """List stored documents, newest first."""
     if key:
         layout.check_key(key)
-    q = Query(type=doc_type, branch=branch, commit=commit, pr=pr, key=key, tags=parse_tags(tags),
+    q = Query(type=doc_type, branch=branch, commit=commit, pr=pr, key=key, tags=parse_tags(tag),
               since_ms=parse_date(since, end=False, option="--since"),
               until_ms=parse_date(until, end=True, option="--until"), limit=limit)
     entries = list(runtime.store.list(q))
