@@ -11,7 +11,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+    return click.option("--format", "format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
 

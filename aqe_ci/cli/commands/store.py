@@ -39,7 +39,7 @@ then nothing is stored.""")
 @format_option("table", "json", default="table")
 @click.pass_obj
 def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], key: str | None, part: str,
-          metadata: str | None, tag: tuple[str, ...], overwrite: bool, fmt: str, **ctx_flags: Any) -> None:
+          metadata: str | None, tag: tuple[str, ...], overwrite: bool, format: str, **ctx_flags: Any) -> None:
     """Validate documents and store them under one run key."""
     check_part(part)
     meta = parse_metadata(metadata)
@@ -52,7 +52,7 @@ def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], key: str | 
                                  workdir=Path(tmp))
         stored = put_all(runtime.store, docs, key=run_key, part=part, ctx=ctx, tags=tag_map, metadata=meta,
                          overwrite=overwrite)
-    report(stored, run_key, runtime.store.location, fmt)
+    report(stored, run_key, runtime.store.location, format)
 
 
 def parse_metadata(text: str | None) -> dict[str, Any]:
@@ -121,8 +121,8 @@ def put_all(store: Any, docs: dict[str, Any], *, key: str, part: str, ctx: Any, 
     return stored
 
 
-def report(stored: list[Any], key: str, location: str, fmt: str) -> None:
-    if fmt == "json":
+def report(stored: list[Any], key: str, location: str, format: str) -> None:
+    if format == "json":
         echo_json({"key": key, "store": location, "documents": [
             {"key": m.key, "type": m.type, "part": m.part, "created_at": m.created_at,
              "size": m.payload["size"], "stored_size": m.payload["stored_size"], "sha256": m.payload["sha256"],
