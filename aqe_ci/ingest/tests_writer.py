@@ -182,11 +182,12 @@ class TestResultsWriter(DocumentWriter):
                 self._v_failure(failure)
             except Exception as exc:
                 raise _schema_error(f"failure of test {test.get('name')!r}", exc) from None
-        key = hash((test["suite"], test["classname"], test["name"], test.get("file")))
-        if key in self._ids:
-            self._dups.add(key)
-        else:
-            self._ids.add(key)
+        if test["name"]:  # nameless test cases have no identity to repeat: never merged
+            key = hash((test["suite"], test["classname"], test["name"], test.get("file")))
+            if key in self._ids:
+                self._dups.add(key)
+            else:
+                self._ids.add(key)
         self.counts[_COUNTER_OF[test["status"]]] += 1
         self._doc.write(("," if self.n_tests else "") + (encoded or _encode(test)) + "\n")
         self.n_tests += 1
@@ -264,7 +265,7 @@ class TestResultsWriter(DocumentWriter):
                 for line in r:
                     raw = line[1:] if line.startswith(",") else line
                     item = json.loads(raw)
-                    out.append((raw, item if hash(key_of(item)) in dups else None))
+                    out.append((raw, item if item["name"] and hash(key_of(item)) in dups else None))
                 return out
 
         # Tests: group attempts by identity, in order.
