@@ -122,10 +122,10 @@ def describe_head(head: bytes) -> str:
     """What a file that no detector claims looks like, for the problem message."""
     if not head.strip():
         return "only whitespace"
-    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "binary data"
     if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ")):
         return "a compressed archive; unpack it first"
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -118,6 +118,7 @@ class JUnitParser(ReportParser):
         return root is not None and root[0] in ROOTS
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        safexml.check_prolog(path)  # hostile files get the DTD/ENTITY verdict whatever their root
         head = read_head(path)
         root = root_start(head)
         if root is None or root[0] not in ROOTS:

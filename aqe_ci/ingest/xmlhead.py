@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _BOMS = (b"\xef\xbb\xbf",)
-_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S)
+_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>)", re.S)
 _START = re.compile(rb"<([A-Za-z_][\w.:-]*)([^>]*)>?", re.S)
 
 

@@ -204,13 +204,27 @@ def test_dialects_are_recorded(rel: str, dialect: str, tmp_path: Path) -> None:
     assert d["sources"][0]["dialect"] == dialect
 
 
-def test_placeholder_durations_become_null(tmp_path: Path) -> None:
+def test_unescaped_placeholders_are_malformed_xml_with_a_line(tmp_path: Path) -> None:
+    # @web/test-runner expectation templates: time="<<computed>>" is not well-formed XML
     files = sorted((CORPUS / "action-junit-report/test_results/junit-web-test").glob("expected*.xml"))
     assert files
     for f in files:
-        result = _ingest(f, tmp_path / f.stem)
-        assert not result.problems, result.problems[0].one_line()
-        assert any(t["duration"] is None for t in load_doc(result)["data"]["tests"])
+        (p,) = _ingest(f, tmp_path / f.stem).problems
+        assert p.file == str(f) and p.line == 9 and "malformed XML" in p.reason
+
+
+def test_odd_durations(tmp_path: Path) -> None:
+    report = tmp_path / "d.xml"
+    report.write_text(
+        '<testsuite name="s" time="&lt;&lt;computed&gt;&gt;">'
+        '<testcase classname="c" name="a" time="&lt;&lt;computed&gt;&gt;"/>'
+        '<testcase classname="c" name="b" time="1,234.5"/><testcase classname="c" name="c" time="0,25"/>'
+        '<testcase classname="c" name="d"/><testcase classname="c" name="e" time="-3"/>'
+        '<testcase classname="c" name="f" time="nan"/></testsuite>', encoding="utf-8")
+    d = load_doc(_ingest(report, tmp_path / "w"))["data"]
+    assert {t["name"]: t["duration"] for t in d["tests"]} == {
+        "a": None, "b": 1234.5, "c": 0.25, "d": None, "e": None, "f": None}
+    assert d["duration"] == 1234.75  # no valid suite time: the sum of the test cases
 
 
 def test_big_captured_output_goes_to_a_capped_blob(tmp_path: Path) -> None:
