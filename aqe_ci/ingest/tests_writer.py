@@ -37,6 +37,7 @@ from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, 
 
 DOC_TYPE = "test_results"
 PREVIEW_CHARS = 1024
+PACK_NAME = "texts.txt"
 STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 20
@@ -97,7 +98,9 @@ class TestResultsWriter(DocumentWriter):
         self.duration = 0.0
         self.sources: list[dict[str, Any]] = []
         self.blobs: dict[str, Path] = {}
-        self._blob_seq = 0
+        self._pack_path = self._blob_dir / PACK_NAME
+        self._pack: IO[bytes] | None = None
+        self._pack_pos = 0
         self._source: dict[str, Any] | None = None
         self._mark: tuple[Any, ...] | None = None
         self._ids: set[int] = set()
@@ -113,7 +116,7 @@ class TestResultsWriter(DocumentWriter):
             f.flush()
         self._mark = (self._doc.tell(), self._fail.tell(), self._outs.tell(), dict(self.counts),
                       self.n_tests, self.n_failures, self.n_outputs, self.suites, self.duration,
-                      len(self.blobs), self._blob_seq)
+                      self._pack_pos)
         self._source = {k: v for k, v in (
             ("file", source.file), ("format", source.format), ("dialect", source.dialect),
             ("producer", source.producer), ("sha256", source.sha256), ("bytes", source.bytes)) if v is not None}
@@ -152,14 +155,19 @@ class TestResultsWriter(DocumentWriter):
         if self._mark is None:
             return
         (doc_pos, fail_pos, out_pos, counts, self.n_tests, self.n_failures, self.n_outputs, self.suites,
-         self.duration, n_blobs, self._blob_seq) = self._mark
+         self.duration, self._pack_pos) = self._mark
         self.counts = counts
-        for f, pos in ((self._doc, doc_pos), (self._fail, fail_pos), (self._outs, out_pos)):
+        files: list[tuple[IO[Any], int]] = [(self._doc, doc_pos), (self._fail, fail_pos), (self._outs, out_pos)]
+        if self._pack is not None:
+            files.append((self._pack, self._pack_pos))
+        for f, pos in files:
             f.flush()
             f.seek(pos)
             f.truncate()
-        for name in list(self.blobs)[n_blobs:]:
-            self.blobs.pop(name).unlink(missing_ok=True)
+        if self._pack is not None and self._pack_pos == 0:
+            self._pack.close()
+            self._pack = None
+            self.blobs.pop(PACK_NAME).unlink(missing_ok=True)
         self._source = None
         self._mark = None
         self._ids = set()
@@ -226,25 +234,33 @@ class TestResultsWriter(DocumentWriter):
         self.n_outputs += 1
 
     def text(self, value: str | None, kind: str) -> dict[str, Any] | None:
-        """A captured text as the schema's ``text`` object: inline when small, else preview + blob."""
+        """A captured text as the schema's ``text`` object: inline when small, else preview + blob.
+
+        Big texts of one document share one blob (``texts.txt``) at ``offset``/``length``: one
+        file and one stored object instead of thousands (a surefire run has an output per class).
+        ``kind`` is kept for callers; it does not change where the text goes.
+        """
         if not value or value.isspace():
             return None
-        size = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+        ascii_only = value.isascii()
+        size = len(value) if ascii_only else len(value.encode("utf-8", "surrogatepass"))
         if size <= self.limits.inline_text_bytes:
             return {"text": value}
         cap = self.limits.max_blob_bytes
-        self._blob_seq += 1
-        name = f"{self._blob_seq:06d}-{kind}.txt"
-        path = self._blob_dir / name
-        if size > cap:
-            data = value.encode("utf-8", "surrogatepass")[:cap].decode("utf-8", "ignore")
+        if ascii_only:
+            data = value[:cap].encode("ascii")
         else:
-            data = value
-        with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
-            f.write(data)
-        self.blobs[name] = path
-        preview = value[:PREVIEW_CHARS]
-        return {"text": preview, "bytes": size, "blob": name, "truncated": size > cap}
+            data = value.encode("utf-8", "surrogatepass")[:cap]
+            if size > cap:  # do not cut a character in half
+                data = data.decode("utf-8", "ignore").encode("utf-8")
+        if self._pack is None:
+            self._pack = open(self._pack_path, "wb", buffering=_BUFFER)  # noqa: SIM115
+            self.blobs[PACK_NAME] = self._pack_path
+        offset = self._pack_pos
+        self._pack.write(data)
+        self._pack_pos += len(data)
+        return {"text": value[:PREVIEW_CHARS], "bytes": size, "blob": PACK_NAME, "offset": offset,
+                "length": len(data), "truncated": size > cap}
 
     # -- repeated identities -------------------------------------------------------------------
     def _merge_repeats(self) -> None:
@@ -392,6 +408,8 @@ class TestResultsWriter(DocumentWriter):
         doc.write("," + _encode(tail)[1:-1] + "},")
         doc.write(_encode({"type": DOC_TYPE, "timestamp": timestamp})[1:] + "\n")
         doc.close()
+        if self._pack is not None:
+            self._pack.close()
         self._fail.close()
         self._outs.close()
         os.unlink(self._fail.name)
@@ -401,7 +419,7 @@ class TestResultsWriter(DocumentWriter):
                                sources=[SourceInfo(**s) for s in self.sources])
 
     def abort(self) -> None:
-        for f in (self._doc, self._fail, self._outs):
-            if not f.closed:
+        for f in (self._doc, self._fail, self._outs, self._pack):
+            if f is not None and not f.closed:
                 f.close()
         shutil.rmtree(self._dir, ignore_errors=True)

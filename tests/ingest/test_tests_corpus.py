@@ -243,8 +243,13 @@ def test_big_captured_output_goes_to_a_capped_blob(tmp_path: Path) -> None:
     validate_document(doc)
     out = doc["data"]["tests"][0]["stdout"]
     assert out["bytes"] == len(big.encode()) and out["truncated"] is True
-    blob = result.documents["test_results"].blobs[out["blob"]]
-    assert len(blob.read_bytes()) <= 50_000 and big.startswith(blob.read_text(encoding="utf-8"))
+    blobs = result.documents["test_results"].blobs
+    assert list(blobs) == ["texts.txt"]  # big texts share one blob
+    data = blobs[out["blob"]].read_bytes()
+    stored = data[out["offset"]:out["offset"] + out["length"]]
+    assert len(stored) <= 50_000 and big.startswith(stored.decode("utf-8"))
     suite_out = doc["data"]["suite_outputs"][0]
-    assert suite_out["suite"] == "s" and suite_out["stderr"]["blob"] in result.documents["test_results"].blobs
+    err = suite_out["stderr"]
+    assert suite_out["suite"] == "s" and err["offset"] == out["offset"] + out["length"]
+    assert big.startswith(data[err["offset"]:err["offset"] + err["length"]].decode("utf-8"))
     assert doc["data"]["failures"][0]["details"] == {"text": "trace\n" * 10}
