@@ -9,6 +9,9 @@ from typing import Any
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.junit:JUnitParser",
+    "aqe_ci.ingest.dotnet:NUnitParser",
+    "aqe_ci.ingest.dotnet:XUnitParser",
+    "aqe_ci.ingest.dotnet:TrxParser",
 )
 
 #: the DocumentWriter for each document type

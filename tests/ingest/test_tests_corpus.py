@@ -22,6 +22,13 @@ PUBLISH = CORPUS / "publish-unit-test-result-action" / "python" / "test" / "file
 DELIBERATE = {
     # the suite claims tests="6" but holds no <testcase>: we count test cases, not suite attributes
     "junit-xml/no-cases-but-tests.xml": "counts from suite attributes without test cases",
+    # xUnit.net: the action names a test by its method, merging theory cases; we keep the full name
+    "xunit/mstest/fixie.xml": "theory cases are separate tests",
+    "xunit/mstest/pickles.xml": "theory cases are separate tests",
+    # an <assembly> without any <collection>: the action counts a suite, we count none
+    "xunit/mstest/jenkinsci/testcase4.xml": "no collection, no suite",
+    # suites: we count <test-suite> elements that directly hold test cases
+    "nunit/nunit3/jenkins/NUnit-issue44527.xml": "suites that hold test cases only",
 }
 
 
