@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 TIMESTAMP = "2024-05-17T09:30:00Z"
@@ -23,10 +20,3 @@ def ingest_one(path: Path, workdir: Path, **kwargs: Any) -> Any:
 
 def load_doc(result: Any, doc_type: str = "test_results") -> dict[str, Any]:
     return json.loads(result.documents[doc_type].path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Iterator[Path]:
-    d = tmp_path / "work"
-    d.mkdir()
-    yield d

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any
@@ -58,7 +59,7 @@ def ingest(runtime: Any, files: tuple[str, ...], fmt: str, doc_type: str | None,
                     _write(docs, out)
                 _copy_blobs(docs, Path(output))
             else:
-                stream = click.get_text_stream("stdout")
+                stream = sys.stdout
                 _write(docs, _Redacting(stream))
                 n = sum(len(d.blobs) for d in docs.values())
                 if n:
