@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ingest_helpers import CORPUS, inventory  # type: ignore[import-not-found]
 
 from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import HEAD_BYTES
-from tests.ingest.conftest import CORPUS, inventory
 
 #: our parser format → INVENTORY formats it may claim
 CLAIMS: dict[str, set[str]] = {

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingest_helpers import CORPUS, TIMESTAMP  # type: ignore[import-not-found]
 
 from aqe_ci.ingest import ingest_files
 from aqe_ci.ingest.base import Limits
-from tests.ingest.conftest import CORPUS, TIMESTAMP
 
 NUNIT = CORPUS / "publish-unit-test-result-action/python/test/files/nunit/nunit3/jenkins"
 ALLURE = CORPUS / "allure2/plugins/junit-xml-plugin/src/test/resources/junitdata"

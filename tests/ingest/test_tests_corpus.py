@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingest_helpers import CORPUS, TIMESTAMP, inventory, load_doc  # type: ignore[import-not-found]
 
 from aqe_ci.ingest import registry
 from aqe_ci.validate import validate_document
-from tests.ingest.conftest import CORPUS, TIMESTAMP, inventory, load_doc
 
 TEST_FORMATS = {"junit-xml", "junit-xml(invalid)", "nunit2-xml", "nunit3-xml", "nunit-xml(fragment)",
                 "xunit.net-xml", "trx", "mstest-xml(legacy)"}
