@@ -150,14 +150,21 @@ class _JUnitRun:
 
     def run(self, path: Path) -> None:
         tags = ("{*}testcase", "{*}testsuite") if self.namespaced else ("testcase", "testsuite")
+        testcase = self.testcase
+        pending = 0
         for _, el in safexml.iterparse(path, events=("end",), tag=tags):
-            if el.tag == "testcase" or _local(el.tag) == "testcase":
+            tag = el.tag
+            if tag == "testcase" or (tag[0] == "{" and _local(tag) == "testcase"):
                 parent = el.getparent()
-                self.testcase(el, parent)
-                el.clear()
-                if parent is not None:
-                    parent.remove(el)
+                testcase(el, parent)
+                el.clear(keep_tail=False)
+                pending += 1
+                if pending >= 512 and parent is not None:  # a huge suite: drop finished cases in batches
+                    while el.getprevious() is not None:
+                        del parent[0]
+                    pending = 0
             else:
+                pending = 0
                 parent = el.getparent()
                 self.testsuite(el, parent)
                 if parent is not None:
