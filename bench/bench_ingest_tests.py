@@ -54,8 +54,8 @@ print(n)
 }
 
 
-def run_child(code: str, path: Path) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
+def run_child(code: str, path: Path) -> tuple[float, float, int, str]:
+    """(wall s, CPU s user+sys, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(BENCH_DIR)], stdout=subprocess.PIPE,
                             cwd=ROOT)
@@ -65,7 +65,7 @@ def run_child(code: str, path: Path) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"contender failed ({proc.returncode}): {code.strip().splitlines()[0]}")
-    return wall, usage.ru_maxrss * 1024, out.strip()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out.strip()
 
 
 def ensure_input(suites: int, cases: int) -> Path:
@@ -86,20 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     path = ensure_input(args.suites, args.cases_per_suite)
     rows = []
     for name, code in CONTENDERS.items():
-        best_wall, peak, out = float("inf"), 0, ""
+        best_wall, best_cpu, peak, out = float("inf"), float("inf"), 0, ""
         for _ in range(args.runs):
-            wall, rss, out = run_child(code, path)
-            best_wall, peak = min(best_wall, wall), max(peak, rss)
-        rows.append((name, best_wall, peak, out))
+            wall, cpu, rss, out = run_child(code, path)
+            best_wall, best_cpu, peak = min(best_wall, wall), min(best_cpu, cpu), max(peak, rss)
+        rows.append((name, best_wall, best_cpu, peak, out))
     ours, jp, et = rows[0][1], rows[1][1], rows[2][1]
-    print(f"JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][3]} test cases); "
-          f"best of {args.runs}, fresh subprocess each; {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
-    print("| contender | wall (s) | peak RSS (MB) |")
-    print("|---|---:|---:|")
-    for name, wall, rss, _ in rows:
-        print(f"| {name} | {wall:.2f} | {rss / 1e6:.0f} |")
-    print(f"\nours / junitparser = {ours / jp:.2f} (target <= 1.0); ours / iterparse = {ours / et:.2f} "
-          f"(target <= 1.5); our peak RSS {rows[0][2] / 1e6:.0f} MB (target <= 40)")
+    cpu_ours, cpu_jp, cpu_et = rows[0][2], rows[1][2], rows[2][2]
+    load = os.getloadavg()[0]
+    print(f"JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][4]} test cases); "
+          f"best of {args.runs}, fresh subprocess each; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"load average {load:.1f}\n")
+    print("| contender | wall (s) | CPU user+sys (s) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    for name, wall, cpu, rss, _ in rows:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rss / 1e6:.0f} |")
+    print(f"\nwall: ours / junitparser = {ours / jp:.2f} (target <= 1.0), ours / iterparse = {ours / et:.2f} "
+          f"(target <= 1.5); CPU: {cpu_ours / cpu_jp:.2f} and {cpu_ours / cpu_et:.2f}; "
+          f"our peak RSS {rows[0][3] / 1e6:.0f} MB (target <= 40)")
     return 0
 
 
