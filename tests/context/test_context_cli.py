@@ -81,3 +81,25 @@ def test_outside_ci_and_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     out = json.loads(result.output)
     assert set(out["context"].values()) == {None} and out["sources"] == {}
     assert out["default_key"].startswith("run-")
+
+
+def test_store_records_detected_context_and_default_key(gh_env: dict[str, str | None], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runtime.ci_context/default_key feed `artifacts store`: the manifest carries the detected context."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    doc = work / "results.json"
+    doc.write_text(json.dumps({"type": "test_results", "timestamp": "2026-01-01T00:00:00Z", "data": {
+        "tests_run": 1, "passed": 1, "failed": 0, "skipped": 0, "duration": 0.5, "failures": []}}))
+    result = CliRunner().invoke(root, ["artifacts", "store", "--file", str(doc), "--format", "json",
+                                       "--base-sha", "0aa1bb2cc3dd4ee5ff60718293a4b5c6d7e8f901"], env=gh_env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["key"] == "gh-123-1-test"
+    manifests = list(work.rglob("manifest.json"))
+    assert len(manifests) == 1
+    m = json.loads(manifests[0].read_text())
+    assert (m["commit"], m["branch"], m["pr"], m["base_branch"], m["platform"]) == (
+        SHA, "feature/login", 42, "main", "github")
+    assert m["base_sha"] == "0aa1bb2cc3dd4ee5ff60718293a4b5c6d7e8f901"  # the flag beats the payload
+    assert m["run_url"] == "https://github.com/acme/widgets/actions/runs/123/attempts/1"
