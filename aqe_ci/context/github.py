@@ -125,7 +125,9 @@ def _pull_request(r: Reader, payload: dict[str, Any]) -> None:
 
 def _workflow_run(r: Reader, payload: dict[str, Any]) -> None:
     run = payload.get("workflow_run")
-    r.put("commit", dig(run, "head_sha"), EV + "workflow_run.head_sha")
+    if not r.put("commit", dig(run, "head_sha"), EV + "workflow_run.head_sha") and r.env("commit", "GITHUB_SHA"):
+        r.warn("workflow_run event without workflow_run.head_sha in the payload; commit is GITHUB_SHA "
+               "(the default branch) — pass --commit to correct it")
     r.put("branch", dig(run, "head_branch"), EV + "workflow_run.head_branch")
     prs = dig(run, "pull_requests")
     if isinstance(prs, list) and prs:
