@@ -366,8 +366,8 @@ CASES = [
          {**AZ_RUN, "repository": "acme/widgets", "commit": DEFAULT, "tag": "v4.0.0", "event": "IndividualCI"}),
     # -- Bitbucket Pipelines -------------------------------------------------------------------
     Case("bitbucket-pr", {**BB, "BITBUCKET_BRANCH": "feature/x", "BITBUCKET_PR_ID": "6",
-                          "BITBUCKET_PR_DESTINATION_BRANCH": "main"},
-         {**BB_RUN, "branch": "feature/x", "pr": 6, "base_branch": "main"}),
+                          "BITBUCKET_PR_DESTINATION_BRANCH": "main", "BITBUCKET_PR_DESTINATION_COMMIT": BASE[:12]},
+         {**BB_RUN, "branch": "feature/x", "pr": 6, "base_branch": "main", "base_sha": BASE[:12]}),
     Case("bitbucket-branch", {**BB, "BITBUCKET_BRANCH": "main"}, {**BB_RUN, "branch": "main"}),
     # -- no CI ---------------------------------------------------------------------------------
     Case("git-checkout-branch", {"HOME": "/home/dev", "PATH": "/usr/bin"},

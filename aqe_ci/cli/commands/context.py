@@ -24,8 +24,9 @@ the variable or file each value was read from, and anything that was ignored (wa
 Always exits 0: a missing value is information, not an error.""")
 @context_options
 @format_option("table", "json", "markdown", default="table")
-def context(fmt: str, **overrides: Any) -> None:
+def context(format: str, **overrides: Any) -> None:
     """Print the CI context inferred from the environment and the git checkout."""
+    fmt = format
     from aqe_ci.context import default_key, detect
     from aqe_ci.context.model import VALUE_FIELDS
     from aqe_ci.storage.layout import utc_now
