@@ -80,10 +80,11 @@ def _jenkins_git_branch(value: str) -> str:
 
 
 def _strip_pr_path(url: str | None) -> str | None:
-    """``https://github.com/o/r/pull/5`` → ``https://github.com/o/r``."""
+    """``https://github.com/o/r/pull/5`` → ``https://github.com/o/r``; None for other URL shapes."""
     if not url:
         return None
-    return re.sub(r"/(?:pull|pull-requests|-/merge_requests|merge_requests)/[0-9]+/?$", "", url)
+    stripped, n = re.subn(r"/(?:pull|-/merge_requests|merge_requests)/[0-9]+/?$", "", url)
+    return stripped if n else None
 
 
 # -- Buildkite ---------------------------------------------------------------------------------

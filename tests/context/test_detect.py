@@ -460,3 +460,13 @@ def test_replace_marks_overrides_and_keeps_warnings(tmp_path: Path, nogit: GitRu
 ])
 def test_slug_from_url(url: str | None, slug: str | None) -> None:
     assert slug_from_url(url) == slug
+
+
+@pytest.mark.parametrize(("change_url", "repository"), [
+    ("https://github.com/acme/widgets/pull/8", "acme/widgets"),
+    ("https://gitlab.example.com/acme/platform/api/-/merge_requests/8", "acme/platform/api"),
+    ("https://bitbucket.example.com/projects/AC/repos/widgets/pull-requests/8/overview", None),  # unknown shape
+])
+def test_jenkins_change_url_repository(change_url: str, repository: str | None, nogit: GitRunner) -> None:
+    ctx = detect({"JENKINS_URL": "https://ci.example.com/", "CHANGE_ID": "8", "CHANGE_URL": change_url}, git=nogit)
+    assert (ctx.platform, ctx.pr, ctx.repository) == ("jenkins", 8, repository)
