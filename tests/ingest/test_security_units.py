@@ -334,3 +334,27 @@ def test_20000_result_sarif_ingests_in_bounded_memory(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert out.strip() == "20000"
     assert usage.ru_maxrss * 1024 < 64 * 1024 * 1024
+
+
+def test_json_lines_detected_when_the_first_line_is_longer_than_the_head(tmp_path: Path) -> None:
+    from aqe_ci.ingest.base import HEAD_BYTES
+    from aqe_ci.ingest.security.npm_audit import YarnBerryAuditParser, YarnClassicAuditParser
+
+    paths = ["a>" * 40000 + "qs"]
+    advisory = {"findings": [{"version": "6.10.2", "paths": paths}], "module_name": "qs", "severity": "high",
+                "github_advisory_id": "GHSA-hrpp-h998-j3pp", "id": 1, "title": "t", "url": "u"}
+    yarn1 = json.dumps({"type": "auditAdvisory", "data": {"resolution": {"id": 1, "path": paths[0]},
+                                                           "advisory": advisory}}, separators=(",", ":"))
+    berry = json.dumps({"value": "qs", "children": {"ID": 1, "Issue": "t", "Severity": "high",
+                                                    "Tree Versions": ["6.10.2"], "Dependents": paths * 1}})
+    assert len(yarn1) > HEAD_BYTES and len(berry) > HEAD_BYTES
+    y, b = tmp_path / "y.jsonl", tmp_path / "b.jsonl"
+    y.write_text(yarn1 + "\n")
+    b.write_text(berry + "\n")
+    assert YarnClassicAuditParser.detect(y.read_bytes()[:HEAD_BYTES])
+    assert not YarnBerryAuditParser.detect(y.read_bytes()[:HEAD_BYTES])
+    assert YarnBerryAuditParser.detect(b.read_bytes()[:HEAD_BYTES])
+    assert not YarnClassicAuditParser.detect(b.read_bytes()[:HEAD_BYTES])
+    out = ingest([y], tmp_path, parser=YarnClassicAuditParser)
+    assert [(f["rule_id"], f["package"]["installed_version"]) for f in out.findings] == [
+        ("GHSA-hrpp-h998-j3pp", "6.10.2")]

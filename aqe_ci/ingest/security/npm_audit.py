@@ -41,6 +41,8 @@ _V2 = re.compile(r'"auditReportVersion"\s*:\s*2\b')
 _ADVISORIES = re.compile(r'"advisories"\s*:\s*\{')
 _V1_SIBLING = re.compile(r'"(actions|muted)"\s*:\s*\[')
 _NPM_ERROR = re.compile(r'"error"\s*:\s*\{\s*"(code|summary|detail)"\s*:')
+_YARN_FIRST = re.compile(r'^\{\s*"type"\s*:\s*"(auditAdvisory|auditSummary|auditAction|info|warning)"\s*,\s*"data"\s*:')
+_BERRY_FIRST = re.compile(r'^\{\s*"value"\s*:\s*"[^"\n]*"\s*,\s*"children"\s*:\s*\{\s*"ID"\s*:')
 _NPM_ERROR_TOP = re.compile(r'"statusCode"\s*:\s*\d+|"code"\s*:\s*"E[A-Z0-9_]+"')
 
 
@@ -267,7 +269,9 @@ class YarnClassicAuditParser(ReportParser):
     @classmethod
     def detect(cls, head: bytes) -> bool:
         first = first_json_line(head)
-        if first is None or not isinstance(first.get("type"), str) or "data" not in first:
+        if first is None:  # a first line longer than the head: its start must be a yarn event
+            return bool(_YARN_FIRST.match(head_text(head))) and b'"type":"audit' in head
+        if not isinstance(first.get("type"), str) or "data" not in first:
             return False
         return b'"type":"audit' in head or b'"type": "audit' in head
 
@@ -308,7 +312,9 @@ class YarnBerryAuditParser(ReportParser):
     @classmethod
     def detect(cls, head: bytes) -> bool:
         first = first_json_line(head)
-        return (first is not None and isinstance(first.get("value"), str)
+        if first is None:  # a first line longer than the head
+            return bool(_BERRY_FIRST.match(head_text(head)))
+        return (isinstance(first.get("value"), str)
                 and isinstance(first.get("children"), dict) and "ID" in first["children"])
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
