@@ -358,3 +358,16 @@ def test_json_lines_detected_when_the_first_line_is_longer_than_the_head(tmp_pat
     out = ingest([y], tmp_path, parser=YarnClassicAuditParser)
     assert [(f["rule_id"], f["package"]["installed_version"]) for f in out.findings] == [
         ("GHSA-hrpp-h998-j3pp", "6.10.2")]
+
+
+def test_sarif_version_is_read_at_the_top_level_only(tmp_path: Path) -> None:
+    doc = {"runs": [{"tool": {"driver": {"name": "x", "version": "1.0.0"}},
+                     "results": [{"ruleId": "R", "message": {"text": "m"}}]}],
+           "version": "2.1.0"}
+    p = tmp_path / "late-version.sarif"
+    p.write_text(json.dumps(doc))
+    out = ingest([p], tmp_path)
+    assert out.problems == [] and len(out.findings) == 1
+    doc["version"] = "2.2"
+    p.write_text(json.dumps(doc))
+    assert ingest([p], tmp_path).problems[0][1] == "SARIF version 2.2 is not supported (only 2.1.0)"

@@ -45,6 +45,7 @@ _RUNS = re.compile(r'"runs"\s*:\s*\[')
 _SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
 _DRIVER = re.compile(r'"tool"\s*:\s*\{\s*"driver"\s*:')
 _VERSION = re.compile(r'"version"\s*:\s*"(2\.1\.0|2\.0\.0[^"]*|1\.0\.0|2\.2)"')
+_TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s*:\s*"([^"]*)"')
 _MSG_ARG = re.compile(r"\{(\d+)\}")
 MAX_FILE_FOR_HASH = 16 << 20
 DEFER_IN_MEMORY = 1000
@@ -72,9 +73,9 @@ class SarifParser(ReportParser):
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
-            m = _VERSION.search(head_text(head))
-            if m and m.group(1) != SUPPORTED_VERSION and head_text(head).find('"version"') < 200:
-                raise ReportError(f"SARIF version {m.group(1)} is not supported (only {SUPPORTED_VERSION})")
+            m = _TOP_VERSION.match(head_text(head))  # refuse other versions before reading the runs
+            if m and m.group(1) != SUPPORTED_VERSION:
+                raise ReportError(_version_problem(m.group(1)))
             f.seek(0)
             js = JsonStream(f)
             if js.peek() != "{":
