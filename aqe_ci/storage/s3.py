@@ -70,6 +70,23 @@ REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLoc
                 "301", "TemporaryRedirect"}
 
 
+_LOADER: Any = None
+
+
+def _botocore_session() -> Any:
+    """A new botocore session sharing one model loader per process (the S3 model is parsed once)."""
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    session = botocore.session.get_session()
+    with _CAPABILITIES_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
 def object_tags(name: str) -> dict[str, str]:
     """Tags for lifecycle rules: ``aqe-type`` (document type) and ``aqe-kind`` (doc, index, claim)."""
     doc = layout.parse_doc_object(name)
@@ -218,6 +235,7 @@ class S3Backend(Backend):
         from botocore.config import Config
 
         session = boto3.session.Session(
+            botocore_session=_botocore_session(),
             aws_access_key_id=access_key_id or None,
             aws_secret_access_key=secret_access_key or None,
             aws_session_token=session_token or None,

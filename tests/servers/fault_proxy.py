@@ -58,6 +58,10 @@ class FaultProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, *args: object) -> None:
                 return
 
@@ -137,23 +141,26 @@ class FaultProxy:
         if fault == "drop_after":
             self._drop(h)
             return
-        h.send_response(status, reason)
-        for k, v in resp_headers:
-            if k.lower() not in HOP_HEADERS and k.lower() not in ("content-length", "server", "date"):
-                h.send_header(k, v)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(data)
+        headers_out = [(k, v) for k, v in resp_headers
+                       if k.lower() not in HOP_HEADERS and k.lower() not in ("content-length", "server", "date")]
+        length = next((v for k, v in resp_headers if k.lower() == "content-length"), str(len(data)))
+        headers_out.append(("Content-Length", length if h.command == "HEAD" else str(len(data))))
+        self._write(h, status, reason, headers_out, data)
 
     @staticmethod
-    def _answer(h: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/xml")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
+    def _write(h: BaseHTTPRequestHandler, status: int, reason: str, headers: list[tuple[str, str]],
+               body: bytes) -> None:
+        """Status line, headers and body in one send (no Nagle / delayed-ACK stalls)."""
+        head = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in headers]
+        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if h.command != "HEAD":
-            h.wfile.write(body)
+            payload += body
+        h.wfile.write(payload)
+
+    def _answer(self, h: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+        reason = {500: "Internal Server Error", 503: "Slow Down", 403: "Forbidden"}[status]
+        self._write(h, status, reason, [("Content-Type", "application/xml"), ("Content-Length", str(len(body))),
+                                        ("x-amz-request-id", "FAULTPROXY")], body)
 
     @staticmethod
     def _drop(h: BaseHTTPRequestHandler) -> None:
