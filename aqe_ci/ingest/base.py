@@ -1,0 +1,166 @@
+"""The ingest contracts: parsers detect by content and stream into a per-type document writer.
+
+Flow (``aqe_ci.ingest.ingest_files``)::
+
+    file ─► open_report (regular file? size cap?) ─► head bytes ─► registry.detect ─► parser
+    parser.parse(path, writer)  (streams; raises InvalidInputError on bad input)
+    writer.begin_source / commit_source / rollback_source around every file, so a bad file adds
+    nothing and the other files carry on;  writer.finish() ─► WrittenDocument (validated JSON on disk)
+
+Each document type has one writer class (``DocumentWriter``) that owns serialisation, per-item
+validation, summaries and blobs; several files of one type merge into one writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from aqe_ci.errors import InvalidInputError
+
+HEAD_BYTES = 64 * 1024
+DEFAULT_MAX_INPUT_BYTES = 1024 * 1024 * 1024  # 1 GiB, config limits.max_input_mb
+DEFAULT_MAX_BLOB_BYTES = 1024 * 1024  # 1 MiB per captured text, config limits.max_blob_kb
+INLINE_TEXT_BYTES = 4096  # captured texts up to this size stay inline in the document
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
+    inline_text_bytes: int = INLINE_TEXT_BYTES
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceInfo:
+    """One input file as the document's ``sources[]`` records it."""
+
+    file: str
+    format: str
+    bytes: int
+    sha256: str | None = None
+    dialect: str | None = None
+    producer: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestProblem:
+    """A file that could not be ingested: the error value DESIGN asks for."""
+
+    file: str
+    reason: str
+    line: int | None = None
+    format: str | None = None
+
+    def one_line(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.reason}"
+
+
+@dataclass(kw_only=True)
+class WrittenDocument:
+    """A finished, schema-valid document serialised at ``path`` plus what the store needs."""
+
+    doc_type: str
+    path: Path
+    summary: dict[str, Any]
+    blobs: dict[str, Path] = field(default_factory=dict)
+    sources: list[SourceInfo] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        self.path.unlink(missing_ok=True)
+        for p in self.blobs.values():
+            p.unlink(missing_ok=True)
+
+
+class ReportError(InvalidInputError):
+    """Raised by parsers: carries the line number when known."""
+
+    def __init__(self, reason: str, *, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+class DocumentWriter(ABC):
+    """Streams one document of ``doc_type`` to a temp file in ``workdir``."""
+
+    doc_type: ClassVar[str]
+
+    def __init__(self, *, workdir: Path, limits: Limits) -> None:
+        self.workdir = workdir
+        self.limits = limits
+
+    @abstractmethod
+    def begin_source(self, source: SourceInfo) -> None:
+        """Start a file: remember where to roll back to."""
+
+    @abstractmethod
+    def commit_source(self) -> None:
+        """The file parsed cleanly: keep what it added."""
+
+    @abstractmethod
+    def rollback_source(self) -> None:
+        """The file failed: forget everything it added (items, counters, blobs)."""
+
+    @abstractmethod
+    def finish(self, *, timestamp: str) -> WrittenDocument:
+        """Close the document (envelope + summary), validate it, return it."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Remove temp files."""
+
+
+class ReportParser(ABC):
+    """One report format. ``detect`` sniffs content only, never the file name."""
+
+    format: ClassVar[str]
+    doc_type: ClassVar[str]
+    #: lower runs first when several parsers claim a file
+    priority: ClassVar[int] = 100
+
+    @classmethod
+    @abstractmethod
+    def detect(cls, head: bytes) -> bool:
+        """True if the first ``HEAD_BYTES`` of a file look like this format."""
+
+    @abstractmethod
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        """Stream ``path`` into ``writer`` (the DocumentWriter of ``doc_type``)."""
+
+
+def check_report_file(path: Path, limits: Limits) -> os.stat_result:
+    """A report must be an existing regular file no larger than the cap (no FIFOs, devices, dirs)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInputError(f"{path}: not a regular file")
+    if st.st_size == 0:
+        raise InvalidInputError(f"{path}: the file is empty")
+    if st.st_size > limits.max_input_bytes:
+        raise InvalidInputError(
+            f"{path}: {st.st_size} bytes is over the {limits.max_input_bytes} byte input cap",
+            hint='raise "limits": {"max_input_mb": N} in the config if this is expected')
+    return st
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(HEAD_BYTES)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

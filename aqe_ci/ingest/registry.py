@@ -1,0 +1,42 @@
+"""Which parsers and writers exist. One line each, imported lazily by dotted path."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+#: "module:Class" of every ReportParser (ingest helpers add their lines here)
+PARSERS: tuple[str, ...] = (
+)
+
+#: the DocumentWriter for each document type
+WRITERS: dict[str, str] = {
+}
+
+
+def _load(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    return getattr(import_module(module), attr)
+
+
+@cache
+def parser_classes() -> tuple[Any, ...]:
+    classes = [_load(ref) for ref in PARSERS]
+    return tuple(sorted(classes, key=lambda c: c.priority))
+
+
+def writer_class(doc_type: str) -> Any:
+    return _load(WRITERS[doc_type])
+
+
+def by_format(name: str) -> Any | None:
+    for cls in parser_classes():
+        if cls.format == name:
+            return cls
+    return None
+
+
+def detect(head: bytes) -> list[Any]:
+    """Every parser class that claims ``head``, best first."""
+    return [cls for cls in parser_classes() if cls.detect(head)]
