@@ -243,7 +243,7 @@ class S3Backend(Backend):
             region_name=region or None,
         )
         config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
             s3={"addressing_style": addressing_style},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -550,6 +550,17 @@ class S3Backend(Backend):
         except BaseException:
             self._abort(key, upload_id)
             raise
+        finally:
+            self._sweep_uploads(key, upload_id)
+
+    def _sweep_uploads(self, key: str, upload_id: str) -> None:
+        """Abort other open uploads of ``key``: a CreateMultipartUpload whose response was lost and
+        retried leaves one behind. Multipart names are writer-unique (``data-<upload>``), so they are ours."""
+        with contextlib.suppress(Exception):
+            resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            for up in resp.get("Uploads", []):
+                if up.get("Key") == key and up.get("UploadId") != upload_id:
+                    self._abort(key, up["UploadId"])
 
     def _abort(self, key: str, upload_id: str) -> None:
         from botocore.exceptions import ClientError

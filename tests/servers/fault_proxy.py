@@ -9,7 +9,9 @@ For each request, with probability ``fault_rate`` (seeded RNG), one of:
 
 ``strip_conditional=True`` removes ``If-None-Match`` / ``If-Match`` before forwarding, like an
 S3-compatible server that ignores conditional headers. ``status=403|503`` answers every request with
-that error (access denied / permanent throttling). The proxy stops itself after ``lifetime`` seconds.
+that error (access denied / permanent throttling); ``status=400`` answers like S3 to a request signed
+for the wrong region. ``only`` limits faults to requests whose path and query contain that text
+(e.g. ``partNumber=``). The proxy stops itself after ``lifetime`` seconds.
 """
 
 from __future__ import annotations
@@ -23,24 +25,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 ERRORS = {
-    500: ("InternalError", "We encountered an internal error. Please try again."),
-    503: ("SlowDown", "Please reduce your request rate."),
-    403: ("AccessDenied", "Access Denied"),
+    500: ("InternalError", "We encountered an internal error. Please try again.", "Internal Server Error"),
+    503: ("SlowDown", "Please reduce your request rate.", "Slow Down"),
+    403: ("AccessDenied", "Access Denied", "Forbidden"),
+    400: ("AuthorizationHeaderMalformed", "The authorization header is malformed; the region 'us-east-1' is "
+          "wrong; expecting 'eu-west-1'", "Bad Request"),
 }
+#: what a wrong-region request is told (status 400)
+WRONG_REGION = "eu-west-1"
 FAULT_KINDS = ("drop_before", "drop_after", "500", "503")
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
 def error_body(status: int) -> bytes:
-    code, message = ERRORS[status]
+    code, message, _ = ERRORS[status]
+    region = f"<Region>{WRONG_REGION}</Region>" if status == 400 else ""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
-            f"<RequestId>FAULTPROXY</RequestId></Error>").encode()
+            f"{region}<RequestId>FAULTPROXY</RequestId></Error>").encode()
 
 
 class FaultProxy:
     def __init__(self, upstream: str, *, fault_rate: float = 0.0, seed: int = 0,
                  kinds: tuple[str, ...] = FAULT_KINDS, strip_conditional: bool = False,
-                 status: int | None = None, lifetime: float = 600.0) -> None:
+                 status: int | None = None, only: str | None = None, lifetime: float = 600.0) -> None:
         up = urlsplit(upstream)
         self.upstream = (up.hostname or "127.0.0.1", up.port or 80)
         if self.upstream[0] not in ("127.0.0.1", "localhost"):
@@ -49,6 +56,7 @@ class FaultProxy:
         self.kinds = kinds
         self.strip_conditional = strip_conditional
         self.status = status
+        self.only = only
         self.lifetime = lifetime
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -100,9 +108,11 @@ class FaultProxy:
         self.stop()
 
     # -- requests -----------------------------------------------------------------------------
-    def _pick(self) -> str | None:
+    def _pick(self, path: str) -> str | None:
         with self.lock:
             self.stats["requests"] += 1
+            if self.only is not None and self.only not in path:
+                return None
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 kind = self.rng.choice(self.kinds)
                 self.stats[kind] += 1
@@ -113,9 +123,11 @@ class FaultProxy:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         if self.status is not None:
+            with self.lock:
+                self.stats["requests"] += 1
             self._answer(h, self.status, error_body(self.status))
             return
-        fault = self._pick()
+        fault = self._pick(h.path)
         if fault == "drop_before":
             self._drop(h)
             return
@@ -158,9 +170,11 @@ class FaultProxy:
         h.wfile.write(payload)
 
     def _answer(self, h: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
-        reason = {500: "Internal Server Error", 503: "Slow Down", 403: "Forbidden"}[status]
-        self._write(h, status, reason, [("Content-Type", "application/xml"), ("Content-Length", str(len(body))),
-                                        ("x-amz-request-id", "FAULTPROXY")], body)
+        headers = [("Content-Type", "application/xml"), ("Content-Length", str(len(body))),
+                   ("x-amz-request-id", "FAULTPROXY")]
+        if status == 400:
+            headers.append(("x-amz-bucket-region", WRONG_REGION))
+        self._write(h, status, ERRORS[status][2], headers, body)
 
     @staticmethod
     def _drop(h: BaseHTTPRequestHandler) -> None:
