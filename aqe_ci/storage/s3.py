@@ -54,7 +54,8 @@ CLAIM_STALE_SECONDS = 600.0
 #: a winner must put its object within this time after starting its claim, or start over
 CLAIM_WINDOW_SECONDS = CLAIM_STALE_SECONDS / 2
 CLAIM_ATTEMPTS = 40
-FIRST_PAGE = 100
+#: most queries need the first few names: the first page is small, the next ones full (1,000)
+FIRST_PAGE = 25
 WRITER_META = "aqe-writer"
 
 # (bucket-location, prefix) -> conditional writes honoured?

@@ -6,6 +6,9 @@ conditional PUTs of one key can both succeed. Real S3 (and MinIO, R2, Ceph ≥ 1
 atomic; the launcher serialises conditional writes so the server honours what it advertises. Nothing
 else in moto is changed, so everything our code does still goes through moto's real HTTP handlers.
 
+``--preload FILE`` (benchmarks only) loads a pickled ``{bucket: {key: bytes}}`` into the server
+before it serves, so a store of 20,000 runs does not take 140,000 HTTP PUTs to build.
+
 ``--indexed-listing`` (benchmarks only) replaces moto's ListObjectsV2, which scans and sorts every
 key of the bucket on each call, with a bisect over a sorted name index, so list timings reflect an
 indexed store like S3 rather than moto's in-memory scan. The request counts do not depend on it.
@@ -51,10 +54,12 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 class MotoServer:
     """Start ``python tests/servers/moto_s3.py -p PORT -H 127.0.0.1``; stop it on ``stop()``."""
 
-    def __init__(self, *, indexed_listing: bool = False, log: Path | None = None) -> None:
+    def __init__(self, *, indexed_listing: bool = False, preload: Path | None = None,
+                 log: Path | None = None) -> None:
         self.port = free_port()
         self.endpoint = f"http://{HOST}:{self.port}"
         self.indexed_listing = indexed_listing
+        self.preload = preload
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -62,6 +67,8 @@ class MotoServer:
         args = [sys.executable, str(Path(__file__).resolve()), "-p", str(self.port), "-H", HOST]
         if self.indexed_listing:
             args.append("--indexed-listing")
+        if self.preload:
+            args += ["--preload", str(self.preload)]
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=server_env(),
                                      stdin=subprocess.DEVNULL)
@@ -167,12 +174,35 @@ def _patch_indexed_listing() -> None:
     models.S3Backend.list_objects_v2 = list_objects_v2  # type: ignore[method-assign]
 
 
+def _preload(path: str) -> None:
+    """Load ``{bucket: {key: bytes}}`` (a pickle the benchmark writes) straight into the server's memory."""
+    import pickle
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    with open(path, "rb") as f:
+        data = pickle.load(f)  # noqa: S301 - our own file
+    for bucket, objects in data.items():
+        backend.create_bucket(bucket, "us-east-1")
+        for key, value in objects.items():
+            backend.put_object(bucket, key, value)
+
+
 def main(argv: list[str]) -> None:
     indexed = "--indexed-listing" in argv
     argv = [a for a in argv if a != "--indexed-listing"]
+    preload = None
+    if "--preload" in argv:
+        i = argv.index("--preload")
+        preload = argv[i + 1]
+        del argv[i:i + 2]
     _patch_conditional_writes()
     if indexed:
         _patch_indexed_listing()
+    if preload:
+        _preload(preload)
     from moto import server
 
     server.main(argv)
