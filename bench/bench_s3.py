@@ -24,11 +24,9 @@ import json
 import os
 import pickle
 import platform
-import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor

@@ -55,7 +55,7 @@ CLAIM_STALE_SECONDS = 600.0
 CLAIM_WINDOW_SECONDS = CLAIM_STALE_SECONDS / 2
 CLAIM_ATTEMPTS = 40
 #: most queries need the first few names: the first page is small, the next ones full (1,000)
-FIRST_PAGE = 25
+FIRST_PAGE = 10
 WRITER_META = "aqe-writer"
 
 # (bucket-location, prefix) -> conditional writes honoured?
