@@ -8,10 +8,18 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
+    "aqe_ci.ingest.coverage.cobertura:CoberturaParser",
+    "aqe_ci.ingest.coverage.lcov:LcovParser",
+    "aqe_ci.ingest.coverage.jacoco:JacocoParser",
+    "aqe_ci.ingest.coverage.coveragepy_json:CoveragePyJsonParser",
+    "aqe_ci.ingest.coverage.istanbul:IstanbulFinalParser",
+    "aqe_ci.ingest.coverage.istanbul:IstanbulSummaryParser",
+    "aqe_ci.ingest.coverage.gocover:GoCoverParser",
 )
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
+    "coverage": "aqe_ci.ingest.coverage_writer:CoverageWriter",
 }
 
 
