@@ -108,13 +108,15 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
     }
     if tag is not None:
         kwargs["tag"] = tag
-    context = etree.iterparse(str(path), **kwargs)
-    try:
-        yield from context
-    except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        raise ReportError(f"malformed XML: {msg}", line=line) from None
+    # we own the file handle, so it is closed even when the consumer stops early or raises
+    with open(path, "rb") as source:
+        context = etree.iterparse(source, **kwargs)
+        try:
+            yield from context
+        except etree.XMLSyntaxError as exc:
+            line = exc.position[0] if getattr(exc, "position", None) else None
+            msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+            raise ReportError(f"malformed XML: {msg}", line=line) from None
 
 
 def local_name(tag: Any) -> str:
