@@ -29,7 +29,6 @@ def _xpaths() -> dict[str, Any]:
         return etree.XPath(expr, smart_strings=False)
 
     return {
-        "count": xp("count(lines/line)"),
         "number": xp("lines/line/@number"),
         "hits": xp("lines/line/@hits"),
         "cc": xp("lines/line/@condition-coverage"),
@@ -126,7 +125,8 @@ class CoberturaParser(ReportParser):
         filename = el.get("filename")
         if not filename:
             raise ReportError("<class> without a filename attribute", line=el.sourceline)
-        count = int(x["count"](el))
+        lines_el = el.find("lines")
+        count = len(lines_el) if lines_el is not None else 0
         numbers = x["number"](el)
         hits_text = x["hits"](el)
         lines: list[int] | None = None
