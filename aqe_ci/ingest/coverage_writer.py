@@ -152,11 +152,15 @@ def file_validator() -> Any:
     return fastjsonschema.compile(sub)
 
 
-def _check_ints(values: Sequence[int], what: str, path: str, upper: int) -> None:
-    """Every value an exact int (not bool/float) within 0..upper: the compact strings stay well-formed."""
+def _check_ints(values: Sequence[int], what: str, path: str, upper: int, *, exact: bool = False) -> None:
+    """Every value an exact int (not bool/float) within 0..upper: the compact strings stay well-formed.
+
+    ``exact``: the caller built ``values`` with ``int()`` (so the type scan is skipped; the range
+    check is not).
+    """
     if not values:
         return
-    if not set(map(type, values)) <= {int}:
+    if not exact and not set(map(type, values)) <= {int}:
         raise ReportError(f"{path}: {what} must be whole numbers")
     if min(values) < 0 or max(values) > upper:
         raise ReportError(f"{path}: {what} out of range 0..{upper}")
@@ -263,21 +267,23 @@ class CoverageWriter(DocumentWriter):
 
     def add_file(self, path: str, lines: Sequence[int], hits: Sequence[int], *,
                  branches: Mapping[int, tuple[int, int]] | None = None,
-                 functions: tuple[int, int] | None = None, split: bool = False) -> None:
+                 functions: tuple[int, int] | None = None, split: bool = False,
+                 exact_ints: bool = False) -> None:
         """One source file's per-line data.
 
         ``lines``/``hits``: parallel sequences (any order, duplicates allowed: max hits wins).
         ``branches``: ``{line: (covered, valid)}``, or None when the format has no branch data
         for this file. ``functions``: ``(valid, covered)`` or None. ``split``: this is one part of
         a file the report splits over several elements (Cobertura classes of one file), so the
-        function counts of the parts of one report add up instead of overlapping.
+        function counts of the parts of one report add up instead of overlapping. ``exact_ints``:
+        the parser made ``lines``/``hits`` with ``int()`` (skips a type scan; ranges are still checked).
         """
         self._require_source()
         n = len(lines)
         if n != len(hits):
             raise ValueError("lines and hits differ in length")
-        _check_ints(lines, "line numbers", path, MAX_LINE)
-        _check_ints(hits, "hit counts", path, MAX_HITS)
+        _check_ints(lines, "line numbers", path, MAX_LINE, exact=exact_ints)
+        _check_ints(hits, "hit counts", path, MAX_HITS, exact=exact_ints)
         if n > 1 and not all(map(lt, islice(lines, 0, n - 1), islice(lines, 1, None))):
             merged: dict[int, int] = {}
             get = merged.get

@@ -32,7 +32,7 @@ def _xpaths() -> dict[str, Any]:
         "number": xp("lines/line/@number"),
         "hits": xp("lines/line/@hits"),
         "cc": xp("lines/line/@condition-coverage"),
-        "cc_number": xp("lines/line[@condition-coverage]/@number"),
+        "cc_number": xp("lines/line/@condition-coverage/../@number"),
         "lines": xp("lines/line"),
         "methods": xp("methods/method"),
         "method_hits": xp("lines/line/@hits"),
@@ -174,4 +174,4 @@ class CoberturaParser(ReportParser):
                         or _is_positive(m_el.get("line-rate")):
                     covered += 1
             functions = (len(methods), covered)
-        writer.add_file(filename, lines, hits, branches=branches, functions=functions, split=True)
+        writer.add_file(filename, lines, hits, branches=branches, functions=functions, split=True, exact_ints=True)

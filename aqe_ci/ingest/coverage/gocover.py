@@ -88,4 +88,4 @@ class GoCoverParser(ReportParser):
     @staticmethod
     def _emit(name: str, per_line: dict[int, int], writer: Any) -> None:
         lines = sorted(per_line)
-        writer.add_file(name, lines, [per_line[ln] for ln in lines])
+        writer.add_file(name, lines, [per_line[ln] for ln in lines], exact_ints=True)

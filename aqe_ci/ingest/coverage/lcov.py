@@ -186,4 +186,4 @@ class LcovParser(ReportParser):
         branches = None
         if sec.has_branches:
             branches = {ln: (c, v) for ln, (c, v) in sec.branches.items()}
-        writer.add_file(sec.path, sec.lines, sec.hits, branches=branches, functions=sec.functions())
+        writer.add_file(sec.path, sec.lines, sec.hits, branches=branches, functions=sec.functions(), exact_ints=True)
