@@ -8,6 +8,10 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
+    "aqe_ci.ingest.junit:JUnitParser",
+    "aqe_ci.ingest.dotnet:NUnitParser",
+    "aqe_ci.ingest.dotnet:XUnitParser",
+    "aqe_ci.ingest.dotnet:TrxParser",
     "aqe_ci.ingest.coverage.cobertura:CoberturaParser",
     "aqe_ci.ingest.coverage.lcov:LcovParser",
     "aqe_ci.ingest.coverage.jacoco:JacocoParser",
@@ -19,6 +23,7 @@ PARSERS: tuple[str, ...] = (
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
+    "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
     "coverage": "aqe_ci.ingest.coverage_writer:CoverageWriter",
 }
 
