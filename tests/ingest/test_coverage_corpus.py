@@ -309,3 +309,29 @@ def test_jacoco_lines_match_its_own_counters(rel: str, tmp_path: Path) -> None:
         assert data["sources"][0]["reported_line_rate"] == pytest.approx(c * 100 / (m + c))
         if data["lines_valid"] == m + c:
             assert data["lines_covered"] == c
+
+
+# ---------------------------------------------------------------------------------------- through the driver
+
+
+def test_driver_merges_formats_and_skips_a_bad_file_entirely(tmp_path: Path) -> None:
+    from aqe_ci.ingest import ingest_files
+
+    bad = tmp_path / "broken.lcov"
+    good_part = (COVPY / "run_a.lcov.info").read_text().split("end_of_record")[0]
+    bad.write_text(good_part + "end_of_record\nSF:half.py\nDA:1,1\n")  # second section never ends
+    result = ingest_files([COVPY / "run_a.lcov.info", bad, COVPY / "run_b.coverage.json"],
+                          workdir=tmp_path / "work", timestamp="2026-01-01T00:00:00Z")
+    try:
+        assert [(p.file, p.format) for p in result.problems] == [(str(bad), "lcov")]
+        assert "truncated" in result.problems[0].reason and result.problems[0].line
+        doc = json.loads(result.documents["coverage"].path.read_text())
+        validate_document(doc)
+        data = doc["data"]
+        assert "half.py" not in data["files"]
+        assert [s["format"] for s in data["sources"]] == ["lcov", "coveragepy-json"]
+        assert all(len(s["sha256"]) == 64 for s in data["sources"])
+        summary = result.documents["coverage"].summary
+        assert summary["files"] == len(data["files"]) and summary["lines_valid"] == data["lines_valid"]
+    finally:
+        result.cleanup()
