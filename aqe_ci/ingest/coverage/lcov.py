@@ -83,6 +83,20 @@ class LcovParser(ReportParser):
         saw_any = False
         with open(path, "rb") as f:
             for lineno, raw in enumerate(f, 1):
+                if sec is not None and raw.startswith(b"DA:"):  # fast path: most lines are DA
+                    comma = raw.find(b",", 3)
+                    if comma > 3:
+                        end = raw.find(b",", comma + 1)
+                        try:
+                            ln = int(raw[3:comma])
+                            h = int(raw[comma + 1:end] if end > 0 else raw[comma + 1:])
+                        except ValueError:
+                            pass  # the slow path below explains what is wrong
+                        else:
+                            if ln >= 0 and 0 <= h <= MAX_HITS:
+                                sec.lines.append(ln)
+                                sec.hits.append(h)
+                                continue
                 try:
                     line = raw.decode("utf-8").strip()
                 except UnicodeDecodeError:
