@@ -136,6 +136,11 @@ def main() -> str:
     del doc
     rows["ours (lcov, for information)"] = measure(["--worker", "ours", str(LCOV), str(work / "lcov.json"), "lcov"],
                                                     args.repeat)
+    # the same model in both formats: the same totals (a cross-format check of the big inputs)
+    a = json.loads(str(rows["ours (cobertura)"]["out"]))
+    b = json.loads(str(rows["ours (lcov, for information)"]["out"]))
+    for key in ("lines_valid", "lines_covered", "branches_valid", "branches_covered"):
+        assert a[key] == b[key], (key, a[key], b[key])
     ref = float(rows["pycobertura.Cobertura(path) + line_rate()"]["wall"])
     ours = rows["ours (cobertura)"]
     import lxml.etree as etree
