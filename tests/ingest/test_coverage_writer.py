@@ -221,6 +221,13 @@ def test_lcov_records_functions_branches_and_checksums(tmp_path: Path) -> None:
     assert (f["functions_valid"], f["functions_covered"]) == (2, 1)
 
 
+@pytest.mark.parametrize("record", ["DA:99999999999999999999999,1", "DA:-3,1", "DA:x,1", "DA:5"])
+def test_lcov_bad_line_numbers_are_clear_problems(record: str, tmp_path: Path) -> None:
+    with pytest.raises(ReportError) as info:
+        run(tmp_path, "lcov", f"SF:a.c\nDA:1,1\n{record}\nend_of_record\n")
+    assert info.value.line == 3
+
+
 def test_lcov_without_end_of_record_is_truncated(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="truncated"):
         run(tmp_path, "lcov", "SF:a.c\nDA:1,1\n")

@@ -10,12 +10,13 @@ names are ignored: several sections of one file (one per test) merge in the writ
 from __future__ import annotations
 
 import re
+from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
-from aqe_ci.ingest.coverage_writer import MAX_HITS
+from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE
 
 _FIRST = re.compile(rb"(?:TN|SF|VER):")
 _KNOWN = re.compile(rb"^(?:TN|SF|VER|FN|FNDA|FNF|FNH|FNL|FNA|DA|LF|LH|BRDA|BRF|BRH|end_of_record)\b", re.M)
@@ -43,8 +44,8 @@ class _Section:
     def __init__(self, path: str, start: int) -> None:
         self.path = path
         self.start = start
-        self.lines: list[int] = []
-        self.hits: list[int] = []
+        self.lines = array("Q")  # compact: 8 bytes a line, however large the section
+        self.hits = array("Q")
         self.branches: dict[int, list[int]] = {}
         self.has_branches = False
         self.fn_names: set[str] = set()
@@ -93,7 +94,7 @@ class LcovParser(ReportParser):
                         except ValueError:
                             pass  # the slow path below explains what is wrong
                         else:
-                            if ln >= 0 and 0 <= h <= MAX_HITS:
+                            if 0 <= ln <= MAX_LINE and 0 <= h <= MAX_HITS:
                                 sec.lines.append(ln)
                                 sec.hits.append(h)
                                 continue
@@ -114,8 +115,8 @@ class LcovParser(ReportParser):
                         ln = int(parts[0])
                     except ValueError:
                         raise ReportError(f"malformed DA record {line[:60]!r}", line=lineno) from None
-                    if ln < 0:
-                        raise ReportError(f"negative line number in {line[:60]!r}", line=lineno)
+                    if not 0 <= ln <= MAX_LINE:
+                        raise ReportError(f"line number out of range in {line[:60]!r}", line=lineno)
                     sec.lines.append(ln)
                     sec.hits.append(_count(parts[1], lineno))
                 elif key == "BRDA":
