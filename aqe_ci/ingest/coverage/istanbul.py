@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
-from aqe_ci.ingest.coverage_writer import MAX_HITS, percent_or_none
+from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE, percent_or_none
 
 _FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
               b"inputSourceMap", b"all", b"bT")
@@ -41,7 +41,7 @@ def _line_of(loc: Any) -> int | None:
         start = loc.get("start")
         if isinstance(start, dict):
             ln = start.get("line")
-            if isinstance(ln, int | float) and not isinstance(ln, bool) and ln == ln:
+            if isinstance(ln, int | float) and not isinstance(ln, bool) and 0 <= ln <= MAX_LINE:
                 return int(ln)
     return None
 
@@ -115,7 +115,7 @@ class IstanbulFinalParser(ReportParser):
             if not isinstance(meta, dict):
                 continue
             ln = meta.get("line")
-            if not isinstance(ln, int | float) or isinstance(ln, bool) or not ln:
+            if not isinstance(ln, int | float) or isinstance(ln, bool) or not 0 < ln <= MAX_LINE:
                 ln = _line_of(meta.get("loc"))
             if ln is None:
                 continue

@@ -67,6 +67,6 @@ def as_int(value: Any, what: str) -> int:
             value = int(str(value))
         except ValueError:
             raise ReportError(f"{what} {str(value)[:40]!r} is not a number") from None
-    if value != value:
-        raise ReportError(f"{what} is NaN")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ReportError(f"{what} is not a finite number")
     return int(value)
