@@ -19,6 +19,8 @@ from aqe_ci.ingest.coverage.sniff import attr, xml_root
 from aqe_ci.ingest.coverage_writer import MAX_HITS, percent_or_none
 
 _CONDITION = re.compile(r"\(\s*(\d+)\s*/\s*(\d+)\s*\)")
+#: one "(c/v)" per NUL-separated value, and only one: more or fewer sends us to the careful path
+_CONDITION_ALL = re.compile(r"(?:^|\x00)[^\x00(]*\(\s*(\d+)\s*/\s*(\d+)\s*\)[^\x00(]*(?=\x00|$)")
 
 
 @cache
@@ -121,6 +123,14 @@ class CoberturaParser(ReportParser):
         if not saw_root:
             raise ReportError("not a Cobertura report: the root element is not <coverage>")
 
+    @staticmethod
+    def _branch(branches: dict[int, tuple[int, int]], ln: int, c: int, v: int, filename: str, el: Any) -> None:
+        if c > v:
+            raise ReportError(f"{filename}: condition-coverage of line {ln} covers {c} of {v} branches",
+                              line=el.sourceline)
+        old = branches.get(ln)
+        branches[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+
     def _class(self, el: Any, writer: Any, x: dict[str, Any], branch_mode: bool) -> None:
         filename = el.get("filename")
         if not filename:
@@ -154,17 +164,18 @@ class CoberturaParser(ReportParser):
                 raise ReportError(f"{filename}: a <line> with condition-coverage has no number", line=el.sourceline)
             if branches is None:
                 branches = {}
-            for num, text in zip(cc_numbers, cc, strict=False):
-                m = _CONDITION.search(text)
-                if m is None:
-                    continue
-                c, v = int(m.group(1)), int(m.group(2))
-                if c > v:
-                    raise ReportError(f"{filename}: condition-coverage {text[:40]!r} covers more than it has",
-                                      line=el.sourceline)
-                ln = _int(num, "number", el.sourceline)
-                old = branches.get(ln)
-                branches[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+            # fast path: every value has its "(c/v)", found by one regex pass over them all
+            pairs = _CONDITION_ALL.findall("\x00".join(cc))
+            if len(pairs) == len(cc) and all(map(str.isdigit, cc_numbers)):
+                for num, (c_text, v_text) in zip(cc_numbers, pairs, strict=True):
+                    self._branch(branches, int(num), int(c_text), int(v_text), filename, el)
+            else:
+                for num, text in zip(cc_numbers, cc, strict=True):
+                    m = _CONDITION.search(text)
+                    if m is None:
+                        continue  # no "(covered/valid)": no usable branch figure
+                    self._branch(branches, _int(num, "number", el.sourceline), int(m.group(1)), int(m.group(2)),
+                                 filename, el)
         functions = None
         methods = x["methods"](el)
         if methods:
