@@ -333,10 +333,9 @@ class FastCobertura:
         if lines[-1] > MAX_LINE or max(map(len, hits)) > 19 or (steps and min(steps) <= 0):
             return False  # out of range, clamped hits or not strictly ascending: the general route
         # runs: consecutive line numbers with equal hits become START-END:HITS
-        merge = list(map(and_, map((1).__eq__, steps), map(eq, islice(hits, 1, None), hits)))
-        if any(merge):
+        idx = list(compress(range(n - 1), map(and_, map((1).__eq__, steps), map(eq, islice(hits, 1, None), hits))))
+        if idx:
             entries = text.split(b",")
-            idx = list(compress(range(n - 1), merge))
             m = len(idx)
             i = 0
             while i < m:
