@@ -116,7 +116,7 @@ def has_changes(section_name: str, s: dict[str, Any]) -> bool:
         return bool(s.get("change") or any((s.get(n) or {}).get("change") for n in ("passed", "failed", "errors",
                                                                                     "skipped", "flaky"))
                     or s.get("new_failures") or s.get("fixed") or s.get("added") or s.get("removed")
-                    or s.get("newly_skipped") or s.get("flaky"))
+                    or s.get("newly_skipped") or s.get("flaky_tests"))
     if section_name == "coverage":
         files = s.get("files") or {}
         return bool(s.get("change") or (s.get("branch_rate") or {}).get("change") or files.get("changed")

@@ -137,7 +137,7 @@ def _actual(gate: Gate, c: Mapping[str, Any]) -> tuple[float | None, str]:
         v = cov and cov.get("newly_uncovered_lines")
         return v, f"{v} lines newly uncovered"
     if tests is not None and name in ("new_failures", "still_failing", "removed_tests", "newly_skipped", "flaky"):
-        key = {"removed_tests": "removed"}.get(name, name)
+        key = {"removed_tests": "removed", "flaky": "flaky_tests"}.get(name, name)
         v = tests.get(key)
         if v is None or (name != "flaky" and (c.get("baseline") or {}).get("key") is None):
             return None, ""

@@ -117,7 +117,7 @@ def compare_tests(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
                 flaky_keys.add(k)
     if before is None:
         out["note"] = "the baseline has no test_results document"
-        out["flaky"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
+        out["flaky_tests"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
         out["new_failures"] = [_failure_item(f, f, None) for f in after.get("failures") or []]
         return out
 
@@ -131,7 +131,7 @@ def compare_tests(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
         out["still_failing"] = len(still) if diff_only else still
         out["fixed"] = [_item(f) for k, f in b_fail.items() if k not in a_fail]
         out["added"] = out["removed"] = out["newly_skipped"] = None
-        out["flaky"] = flaky
+        out["flaky_tests"] = flaky
         return out
 
     a_map = _keyed(a_tests)
@@ -166,7 +166,7 @@ def compare_tests(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
     out["added"] = added
     out["removed"] = removed
     out["newly_skipped"] = newly_skipped
-    out["flaky"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
+    out["flaky_tests"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
     return out
 
 

@@ -25,7 +25,7 @@ from aqe_ci.render.escape import md_text
 
 DEFAULT_MAX_CHARS = 65_536
 MIN_MAX_CHARS = 2_000
-ROW_CAP = 50  # rows per detail table before the budget applies
+DEFAULT_MAX_ROWS = 100  # rows per detail table before the budget applies (None: no cap)
 COMMENT_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SEVERITY_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 
@@ -201,7 +201,7 @@ def sections(c: Mapping[str, Any]) -> list[Section]:
             "lines newly uncovered", ("File", "Baseline", "Head", "Change", "Missed Δ", "Newly uncovered lines"),
             _file_rows(ch), ("---", "---:", "---:", "---:", "---:", "---"))
     if tests:
-        fl = tests.get("flaky") or []
+        fl = tests.get("flaky_tests") or []
         add(60, "flaky tests", f"🔁 Flaky tests ({len(fl)})", ("Test", "Status", "Why"), _test_rows(fl, reason=True))
         fx = tests.get("fixed") or []
         add(50, "fixed tests", f"✅ Fixed tests ({len(fx)})", ("Test", "Status"), _test_rows(fx))
@@ -247,8 +247,9 @@ def _fit(total_rows: int, room: int, render: Callable[[int | None], str]) -> str
 
 def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, comment_id: str = "default",
                     title: str = "aqe-artifacts: quality report",
-                    gates: Sequence[Mapping[str, Any]] | None = None) -> str:
-    """The PR/MR comment body, at most ``max_chars`` characters."""
+                    gates: Sequence[Mapping[str, Any]] | None = None,
+                    max_rows: int | None = DEFAULT_MAX_ROWS) -> str:
+    """The PR/MR comment body, at most ``max_chars`` characters, at most ``max_rows`` rows per table."""
     if max_chars < MIN_MAX_CHARS:
         raise UsageError(f"--max-chars {max_chars} is too small", hint=f"use at least {MIN_MAX_CHARS}")
     c = result.get("comparison", result)
@@ -269,10 +270,12 @@ def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_C
     placed: list[str] = []
     omitted: list[str] = []
     for s in sections(c):
-        def render(limit: int | None, s: Section = s) -> str:
-            return s.render(ROW_CAP if limit is None else min(limit, ROW_CAP))
+        cap = len(s.rows) if max_rows is None else min(len(s.rows), max_rows)
 
-        text = _fit(min(len(s.rows), ROW_CAP), room, render) if room > 0 else None
+        def render(limit: int | None, s: Section = s, cap: int = cap) -> str:
+            return s.render(cap if limit is None else min(limit, cap))
+
+        text = _fit(cap, room, render) if room > 0 else None
         if text is None:
             omitted.append(s.name)
             continue

@@ -70,7 +70,7 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
                         [[_clip(test_label(t), 80), t["status"], _clip(t.get("message"))]
                          for t in tests.get("new_failures") or []])
         lines += _block("flaky", ["TEST", "WHY"], [[_clip(test_label(t), 80), _clip(t.get("reason"))]
-                                                   for t in tests.get("flaky") or []])
+                                                   for t in tests.get("flaky_tests") or []])
         lines += _block("fixed", ["TEST"], [[_clip(test_label(t), 100)] for t in tests.get("fixed") or []])
         lines += _block("newly skipped", ["TEST"], [[_clip(test_label(t), 100)]
                                                     for t in tests.get("newly_skipped") or []])

@@ -39,6 +39,8 @@ older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/co
 @click.option("--require-baseline", is_flag=True, help="Fail (exit 6) when no baseline run is found.")
 @click.option("--max-chars", type=click.IntRange(min=2000), default=65_536, show_default=True,
               help="Markdown size limit (GitHub 65536, GitLab 1000000).")
+@click.option("--max-rows", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Markdown: rows per detail table before the size budget applies (0: no cap).")
 @click.option("--comment-id", default="default", show_default=True, metavar="ID",
               help="Id in the markdown's hidden marker (one sticky comment per id).")
 @click.option("--title", default="aqe-artifacts: quality report", show_default=True, help="Markdown heading.")
@@ -47,7 +49,7 @@ older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/co
 @click.pass_obj
 def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
             git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
-            max_chars: int, comment_id: str, title: str, output: str | None, fmt: str) -> None:
+            max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, fmt: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
     from aqe_ci.cli.output import echo
     from aqe_ci.compare.engine import compare_runs
@@ -74,7 +76,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     gate_results = check_gates(result, gates) if gates else []
     if gate_results:
         result["gates"] = gate_results
-    text = render(result, fmt, max_chars=max_chars, comment_id=comment_id, title=title)
+    text = render(result, fmt, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id, title=title)
     if output:
         from aqe_ci.cli.commands.query import write_atomic
 
@@ -87,12 +89,12 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     raise_if_failed(gate_results)
 
 
-def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, comment_id: str = "default",
-           title: str = "aqe-artifacts: quality report") -> str:
+def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,
+           comment_id: str = "default", title: str = "aqe-artifacts: quality report") -> str:
     if fmt == "markdown":
         from aqe_ci.render.markdown import render_markdown
 
-        return render_markdown(result, max_chars=max_chars, comment_id=comment_id, title=title)
+        return render_markdown(result, max_chars=max_chars, max_rows=max_rows, comment_id=comment_id, title=title)
     if fmt == "table":
         from aqe_ci.render.table import render_table
 
