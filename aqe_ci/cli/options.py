@@ -11,7 +11,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+    return click.option("--format", "format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
 
@@ -33,7 +33,7 @@ def context_options(f: F) -> F:
 
 
 def tag_option(f: F) -> F:
-    return click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag (repeatable).")(f)
+    return click.option("--tag", "tag", multiple=True, metavar="K=V", help="Tag (repeatable).")(f)
 
 
 def parse_tags(values: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -18,10 +18,10 @@ Examples:
   aqe --config ci/storage.json config show --format json""")
 @format_option("json", "table", default="table")
 @click.pass_obj
-def show(runtime: object, fmt: str) -> None:
+def show(runtime: object, format: str) -> None:
     """Print the effective configuration and where it came from. Secrets are shown as ***."""
     cfg = runtime.config  # type: ignore[attr-defined]
-    if fmt == "json":
+    if format == "json":
         echo_json({"source": cfg.source, "config": cfg.redacted()})
         return
     echo(f"# source: {cfg.source}")

@@ -33,7 +33,7 @@ Examples:
 @yes_option
 @format_option("table", "json", default="table")
 @click.pass_obj
-def delete(runtime: Any, key: str, doc_type: str | None, part: str | None, yes: bool, fmt: str) -> None:
+def delete(runtime: Any, key: str, doc_type: str | None, part: str | None, yes: bool, format: str) -> None:
     """Delete a run's documents (crash-safe: an interrupted delete is finished by cleanup)."""
     layout.check_key(key)
     if part:
@@ -43,7 +43,7 @@ def delete(runtime: Any, key: str, doc_type: str | None, part: str | None, yes: 
     if targets:
         confirm(f"delete {len(targets)} document(s) of run {key} from {store.location}?", yes)
     removed = store.delete(key, doc_type, part)
-    if fmt == "json":
+    if format == "json":
         echo_json({"deleted": [{"key": m.key, "type": m.type, "part": m.part} for m in removed]})
         return
     for m in removed:

@@ -65,16 +65,16 @@ Costs what it returns: one listing of the most selective index, newest first."""
 @format_option("table", "json", default="table")
 @click.pass_obj
 def list_cmd(runtime: Any, limit: int, doc_type: str | None, since: str | None, until: str | None,
-             branch: str | None, commit: str | None, pr: int | None, key: str | None, tags: tuple[str, ...],
-             fmt: str) -> None:
+             branch: str | None, commit: str | None, pr: int | None, key: str | None, tag: tuple[str, ...],
+             format: str) -> None:
     """List stored documents, newest first."""
     if key:
         layout.check_key(key)
-    q = Query(type=doc_type, branch=branch, commit=commit, pr=pr, key=key, tags=parse_tags(tags),
+    q = Query(type=doc_type, branch=branch, commit=commit, pr=pr, key=key, tags=parse_tags(tag),
               since_ms=parse_date(since, end=False, option="--since"),
               until_ms=parse_date(until, end=True, option="--until"), limit=limit)
     entries = list(runtime.store.list(q))
-    if fmt == "json":
+    if format == "json":
         echo_json({"store": runtime.store.location, "count": len(entries),
                    "artifacts": [e.as_json() for e in entries]})
         return
@@ -104,7 +104,7 @@ object {"key", ..., "documents": {TYPE: document}}. Every read is checked agains
 @format_option("json", "table", default="json")
 @click.pass_obj
 def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, latest: bool,
-        doc_type: str | None, part: str | None, output: str | None, fmt: str) -> None:
+        doc_type: str | None, part: str | None, output: str | None, format: str) -> None:
     """Get a run's documents by key, by commit, or the latest on a branch."""
     store = runtime.store
     run_key = resolve_run(store, key=key, commit=commit, branch=branch, latest=latest, doc_type=doc_type)
@@ -115,7 +115,7 @@ def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, l
     if not manifests:
         what = f"{doc_type} document" if doc_type else "documents"
         raise NotFoundError(f"run {run_key} has no {what}{f' in part {part}' if part else ''} in {store.location}")
-    if fmt == "table":
+    if format == "table":
         rows = [[m.type, m.part, m.created_at, m.branch or "", (m.commit or "")[:12], summary_text(m.type, m.summary),
                  human_bytes(m.payload["stored_size"]), m.payload["sha256"][:12]] for m in manifests]
         echo(f"run {run_key}")

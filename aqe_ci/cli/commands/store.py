@@ -26,7 +26,7 @@ Prints the run key. Exit 3 if the document exists (use --overwrite), 7 if a file
 then nothing is stored.""")
 @click.option("--type", "doc_type", type=click.Choice(DOC_TYPES),
               help="Document type (default: from each file's content).")
-@click.option("--file", "files", multiple=True, required=True, metavar="PATH",
+@click.option("--file", "file", multiple=True, required=True, metavar="PATH",
               help="Normalised document (JSON) to store; repeatable.")
 @click.option("--key", "--artifact-key", "key", metavar="KEY",
               help="Run key, e.g. build-$SHA (default: derived from the CI context, printed).")
@@ -38,21 +38,21 @@ then nothing is stored.""")
 @context_options
 @format_option("table", "json", default="table")
 @click.pass_obj
-def store(runtime: Any, doc_type: str | None, files: tuple[str, ...], key: str | None, part: str,
-          metadata: str | None, tags: tuple[str, ...], overwrite: bool, fmt: str, **ctx_flags: Any) -> None:
+def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], key: str | None, part: str,
+          metadata: str | None, tag: tuple[str, ...], overwrite: bool, format: str, **ctx_flags: Any) -> None:
     """Validate documents and store them under one run key."""
     check_part(part)
     meta = parse_metadata(metadata)
-    tag_map = parse_tags(tags)
+    tag_map = parse_tags(tag)
     ctx = runtime.ci_context(**ctx_flags)
     run_key = check_key(key) if key else runtime.default_key(ctx)
     cfg = runtime.config
     with tempfile.TemporaryDirectory(prefix="aqe-store-") as tmp:
-        docs = collect_documents([Path(f) for f in files], doc_type=doc_type, limits=cfg.limits,
+        docs = collect_documents([Path(f) for f in file], doc_type=doc_type, limits=cfg.limits,
                                  workdir=Path(tmp))
         stored = put_all(runtime.store, docs, key=run_key, part=part, ctx=ctx, tags=tag_map, metadata=meta,
                          overwrite=overwrite)
-    report(stored, run_key, runtime.store.location, fmt)
+    report(stored, run_key, runtime.store.location, format)
 
 
 def parse_metadata(text: str | None) -> dict[str, Any]:
@@ -121,8 +121,8 @@ def put_all(store: Any, docs: dict[str, Any], *, key: str, part: str, ctx: Any, 
     return stored
 
 
-def report(stored: list[Any], key: str, location: str, fmt: str) -> None:
-    if fmt == "json":
+def report(stored: list[Any], key: str, location: str, format: str) -> None:
+    if format == "json":
         echo_json({"key": key, "store": location, "documents": [
             {"key": m.key, "type": m.type, "part": m.part, "created_at": m.created_at,
              "size": m.payload["size"], "stored_size": m.payload["stored_size"], "sha256": m.payload["sha256"],
