@@ -49,7 +49,7 @@ older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/co
 @click.pass_obj
 def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
             git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
-            max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, fmt: str) -> None:
+            max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
     from aqe_ci.cli.output import echo
     from aqe_ci.compare.engine import compare_runs
@@ -76,7 +76,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     gate_results = check_gates(result, gates) if gates else []
     if gate_results:
         result["gates"] = gate_results
-    text = render(result, fmt, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id, title=title)
+    text = render(result, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id, title=title)
     if output:
         from aqe_ci.cli.commands.query import write_atomic
 
