@@ -17,6 +17,7 @@ from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline
 from aqe_ci.compare.coverage import compare_coverage
 from aqe_ci.compare.git import Git
 from aqe_ci.compare.security import compare_security
+from aqe_ci.compare.testindex import TestIndex
 from aqe_ci.compare.tests import compare_tests
 from aqe_ci.documents.merge import merge_documents
 from aqe_ci.errors import NotFoundError
@@ -51,6 +52,16 @@ def load_data(store: Store, key: str, doc_type: str) -> dict[str, Any] | None:
     return merge_documents(doc_type, docs)["data"]
 
 
+def load_tests(store: Store, key: str) -> TestIndex | None:
+    """A run's test results as a streamed :class:`TestIndex` (parts concatenated); None when absent."""
+    manifests = store.manifests(key, "test_results")
+    return TestIndex.from_store(store, manifests) if manifests else None
+
+
+def load_section(store: Store, key: str, doc_type: str) -> Any:
+    return load_tests(store, key) if doc_type == "test_results" else load_data(store, key, doc_type)
+
+
 def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, types: Sequence[str] | None = None,
                  base_branch: str | None = None, base_sha: str | None = None, git: Git | None = None,
                  diff_only: bool = False, same_commit_flaky: bool = True, env_base_branch: str | None = None,
@@ -71,8 +82,8 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
                                     base_sha=base_sha or head.base_sha or env_base_sha, git=git)
     result: dict[str, Any] = {"head": head.as_json(), "baseline": baseline.as_json(head)}
     for doc_type in wanted:
-        after = load_data(store, head_key, doc_type) if doc_type in head.types else None
-        before = (load_data(store, baseline.run.key, doc_type)
+        after = load_section(store, head_key, doc_type) if doc_type in head.types else None
+        before = (load_section(store, baseline.run.key, doc_type)
                   if baseline.run is not None and doc_type in baseline.run.types else None)
         if after is None and before is None:
             continue
@@ -91,7 +102,7 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
     return {"comparison": result}
 
 
-def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list[tuple[str, dict[str, Any]]]:
+def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list[tuple[str, TestIndex]]:
     if not head.commit:
         return []
     keys: list[str] = []
@@ -102,7 +113,7 @@ def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list
             break
     out = []
     for k in keys:
-        data = load_data(store, k, "test_results")
+        data = load_tests(store, k)
         if data is not None:
             out.append((k, data))
     return out

@@ -2,48 +2,20 @@
 
 A test's identity is ``(suite, classname, name, file)`` (DESIGN: "+ file when present"); when one
 run holds the same identity several times (parametrised tests without ids, Playwright projects in
-JUnit) the n-th occurrence gets ``#n`` so the pairs still line up in report order.
+JUnit) the n-th occurrence is paired with the n-th occurrence in the other run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-FAILING = frozenset({"failed", "error"})
-PASSING = frozenset({"passed", "flaky"})
+from aqe_ci.compare.testindex import COUNTS, FAILING, PASSING, Rec, TestIndex, retried_flaky
+
+__all__ = ["compare_tests", "retried_flaky"]
+
 MESSAGE_CAP = 500
 DETAILS_CAP = 4000
-
-_COUNTS = ("tests_run", "passed", "failed", "errors", "skipped", "flaky")
-
-
-def identity(t: Mapping[str, Any]) -> str:
-    return "\x1f".join((t.get("suite") or "", t.get("classname") or "", t.get("name") or "", t.get("file") or ""))
-
-
-def _keyed(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    out: dict[str, Mapping[str, Any]] = {}
-    seen: dict[str, int] = {}
-    for t in items:
-        ident = identity(t)
-        n = seen.get(ident, 0) + 1
-        seen[ident] = n
-        out[ident if n == 1 else f"{ident}#{n}"] = t
-    return out
-
-
-def retried_flaky(t: Mapping[str, Any]) -> bool:
-    """Failed and passed within one run: status ``flaky``, or retries that disagree with the end."""
-    status = t.get("status")
-    if status == "flaky":
-        return True
-    retries = t.get("retries") or ()
-    if status == "passed":
-        return any(r.get("status") in FAILING for r in retries)
-    if status in FAILING:
-        return any(r.get("status") == "passed" for r in retries)
-    return False
 
 
 def _cap(text: Any, cap: int) -> str | None:
@@ -53,23 +25,26 @@ def _cap(text: Any, cap: int) -> str | None:
     return s if len(s) <= cap else s[:cap] + "…"
 
 
-def _item(t: Mapping[str, Any], before: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"suite": t.get("suite"), "classname": t.get("classname"), "name": t.get("name")}
-    if t.get("file"):
-        out["file"] = t["file"]
-    out["status"] = t.get("status")
+def _item(r: Rec, before: Rec | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"suite": r.suite, "classname": r.classname, "name": r.name}
+    if r.file:
+        out["file"] = r.file
+    out["status"] = r.status
     if before is not None:
-        out["before_status"] = before.get("status")
-    if t.get("duration") is not None:
-        out["duration"] = t["duration"]
+        out["before_status"] = before.status
+    if r.duration is not None:
+        out["duration"] = r.duration
     return out
 
 
-def _failure_item(t: Mapping[str, Any], failure: Mapping[str, Any] | None,
-                  before: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = _item(t, before)
-    src = failure or t
-    out["message"] = _cap(src.get("message"), MESSAGE_CAP)
+def _fail_rec(f: Mapping[str, Any]) -> Rec:
+    return Rec(f.get("suite") or "", f.get("classname") or "", f.get("name") or "", f.get("file"),
+               f.get("status") or "failed", f.get("duration"), False)
+
+
+def _failure_item(r: Rec, failure: Mapping[str, Any] | None, before: Rec | None) -> dict[str, Any]:
+    out = _item(r, before)
+    out["message"] = _cap((failure or {}).get("message"), MESSAGE_CAP)
     if failure is not None:
         if failure.get("type"):
             out["type"] = failure["type"]
@@ -86,117 +61,119 @@ def _metric(before: float | int | None, after: float | int | None, ndigits: int 
     return {"before": before, "after": after, "change": change}
 
 
-def compare_tests(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *,
-                  same_commit_runs: Sequence[tuple[str, Mapping[str, Any]]] = (),
-                  head_commit: str | None = None, diff_only: bool = False) -> dict[str, Any]:
-    """``before``/``after`` are the ``data`` of two test_results documents (either may be None).
+def _index(x: TestIndex | Mapping[str, Any] | None) -> TestIndex | None:
+    if x is None or isinstance(x, TestIndex):
+        return x
+    return TestIndex.from_data(x)
 
-    ``same_commit_runs``: (run key, data) of other runs of the head's commit, for cross-run flakes.
+
+def compare_tests(before: TestIndex | Mapping[str, Any] | None, after: TestIndex | Mapping[str, Any] | None, *,
+                  same_commit_runs: Sequence[tuple[str, TestIndex | Mapping[str, Any]]] = (),
+                  head_commit: str | None = None, diff_only: bool = False) -> dict[str, Any]:
+    """Compare two runs' test results (``data`` dicts or :class:`TestIndex`; either may be None).
+
+    ``same_commit_runs``: (run key, results) of other runs of the head's commit, for cross-run flakes.
     """
-    b_run = before.get("tests_run") if before else None
-    a_run = after.get("tests_run") if after else None
-    out: dict[str, Any] = _metric(b_run, a_run)
-    for name in _COUNTS[1:]:
-        out[name] = _metric(before.get(name, 0) if before else None, after.get(name, 0) if after else None)
-    out["duration"] = _metric(before.get("duration") if before else None,
-                              after.get("duration") if after else None, 3)
-    if after is None:
+    b = _index(before)
+    a = _index(after)
+    out: dict[str, Any] = _metric(b.counts.get("tests_run") if b else None, a.counts.get("tests_run") if a else None)
+    for name in COUNTS[1:]:
+        out[name] = _metric(b.counts.get(name, 0) if b else None, a.counts.get(name, 0) if a else None)
+    out["duration"] = _metric(b.counts.get("duration") if b else None, a.counts.get("duration") if a else None, 3)
+    if a is None:
         out["note"] = "the head run has no test_results document"
         return out
 
-    a_tests = after.get("tests")
-    a_fail = _keyed(after.get("failures") or [])
     flaky: list[dict[str, Any]] = []
-    flaky_keys: set[str] = set()
-    if a_tests is not None:
-        for k, t in _keyed(a_tests).items():
-            if retried_flaky(t):
-                item = _item(t)
-                item["reason"] = "failed and passed within this run's retries"
-                flaky.append(item)
-                flaky_keys.add(k)
-    if before is None:
+    flaky_keys: set[tuple] = set()
+    for k, r in a.items():
+        if r.retried_flaky:
+            item = _item(r)
+            item["reason"] = "failed and passed within this run's retries"
+            flaky.append(item)
+            flaky_keys.add(k)
+    cross = _cross_run_flaky(a, same_commit_runs, head_commit, flaky_keys)
+
+    if b is None:
         out["note"] = "the baseline has no test_results document"
-        out["flaky_tests"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
-        out["new_failures"] = [_failure_item(f, f, None) for f in after.get("failures") or []]
+        out["new_failures"] = [_failure_item(_fail_rec(f), f, None) for f in a.failures.values()]
+        out["flaky_tests"] = flaky + cross
         return out
 
-    b_tests = before.get("tests")
-    if a_tests is None or b_tests is None:
+    if a.tests is None or b.tests is None:
         # summary-only documents: failing sets from failures[], nothing else is knowable
-        b_fail = _keyed(before.get("failures") or [])
         out["identity_detail"] = "failures-only"
-        out["new_failures"] = [_failure_item(f, f, None) for k, f in a_fail.items() if k not in b_fail]
-        still = [_failure_item(f, f, b_fail[k]) for k, f in a_fail.items() if k in b_fail]
+        out["new_failures"] = [_failure_item(_fail_rec(f), f, None) for k, f in a.failures.items()
+                               if k not in b.failures]
+        still = [_failure_item(_fail_rec(f), f, _fail_rec(b.failures[k])) for k, f in a.failures.items()
+                 if k in b.failures]
         out["still_failing"] = len(still) if diff_only else still
-        out["fixed"] = [_item(f) for k, f in b_fail.items() if k not in a_fail]
+        out["fixed"] = [_item(_fail_rec(f)) for k, f in b.failures.items() if k not in a.failures]
         out["added"] = out["removed"] = out["newly_skipped"] = None
-        out["flaky_tests"] = flaky
+        out["flaky_tests"] = flaky + cross
         return out
 
-    a_map = _keyed(a_tests)
-    b_map = _keyed(b_tests)
+    a_map, b_map = a.tests, b.tests
     new_failures: list[dict[str, Any]] = []
     still_failing: list[dict[str, Any]] = []
+    n_still = 0
     fixed: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
     newly_skipped: list[dict[str, Any]] = []
-    for k, t in a_map.items():
-        st = t.get("status")
-        bt = b_map.get(k)
-        if bt is None:
-            added.append(_item(t))
+    for k, r in a_map.items():
+        st = r.status
+        br = b_map.get(k)
+        if br is None:
+            added.append(_item(r))
             if st in FAILING:
-                new_failures.append(_failure_item(t, a_fail.get(k), None))
+                new_failures.append(_failure_item(r, a.failure_for(k), None))
             continue
-        bst = bt.get("status")
+        bst = br.status
         if st in FAILING:
             if bst in FAILING:
-                still_failing.append(_failure_item(t, a_fail.get(k), bt))
+                n_still += 1
+                if not diff_only:
+                    still_failing.append(_failure_item(r, a.failure_for(k), br))
             else:
-                new_failures.append(_failure_item(t, a_fail.get(k), bt))
+                new_failures.append(_failure_item(r, a.failure_for(k), br))
         elif bst in FAILING and st in PASSING:
-            fixed.append(_item(t, bt))
+            fixed.append(_item(r, br))
         if st == "skipped" and bst != "skipped":
-            newly_skipped.append(_item(t, bt))
-    removed = [_item(t) for k, t in b_map.items() if k not in a_map]
+            newly_skipped.append(_item(r, br))
     out["new_failures"] = new_failures
-    out["still_failing"] = len(still_failing) if diff_only else still_failing
+    out["still_failing"] = n_still if diff_only else still_failing
     out["fixed"] = fixed
     out["added"] = added
-    out["removed"] = removed
+    out["removed"] = [_item(r) for k, r in b_map.items() if k not in a_map]
     out["newly_skipped"] = newly_skipped
-    out["flaky_tests"] = flaky + _cross_run_flaky(a_tests, same_commit_runs, head_commit, flaky_keys)
+    out["flaky_tests"] = flaky + cross
     return out
 
 
-def _cross_run_flaky(a_tests: Sequence[Mapping[str, Any]] | None,
-                     runs: Sequence[tuple[str, Mapping[str, Any]]], commit: str | None,
-                     skip: set[str]) -> list[dict[str, Any]]:
+def _cross_run_flaky(a: TestIndex, runs: Sequence[tuple[str, TestIndex | Mapping[str, Any]]],
+                     commit: str | None, skip: set[tuple]) -> list[dict[str, Any]]:
     """Tests that passed in one run and failed in another run of the same commit."""
-    if not a_tests or not runs:
+    if not a.tests or not runs:
         return []
-    a_map = _keyed(a_tests)
-    outcome: dict[str, dict[str, list[str]]] = {}
-    for k, t in a_map.items():
-        st = t.get("status")
-        if st in PASSING or st in FAILING:
-            outcome[k] = {"pass" if st in PASSING else "fail": ["this run"]}
+    outcome: dict[tuple, dict[str, list[str]]] = {}
+    for k, r in a.tests.items():
+        if r.status in PASSING or r.status in FAILING:
+            outcome[k] = {"pass" if r.status in PASSING else "fail": ["this run"]}
     for run_key, data in runs:
-        for k, t in _keyed(data.get("tests") or []).items():
+        other = _index(data)
+        for k, r in (other.items() if other else ()):
             slot = outcome.get(k)
             if slot is None:
                 continue
-            st = t.get("status")
-            if st in PASSING:
+            if r.status in PASSING:
                 slot.setdefault("pass", []).append(run_key)
-            elif st in FAILING:
+            elif r.status in FAILING:
                 slot.setdefault("fail", []).append(run_key)
     found: list[dict[str, Any]] = []
     short = (commit or "")[:12]
     for k, slot in outcome.items():
         if "pass" in slot and "fail" in slot and k not in skip:
-            item = _item(a_map[k])
+            item = _item(a.tests[k])
             item["reason"] = (f"passed in {', '.join(slot['pass'])} and failed in {', '.join(slot['fail'])}"
                               f" on the same commit {short}")
             found.append(item)
