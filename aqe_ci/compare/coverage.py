@@ -98,10 +98,8 @@ def compare_coverage(before: Mapping[str, Any] | None, after: Mapping[str, Any] 
             row["newly_uncovered_count"] = len(lines)
             row["newly_uncovered"] = lines[:NEWLY_UNCOVERED_CAP]
             total_new_uncovered += len(lines)
-        if (row["lines_missed"]["change"] == 0 and row["line_rate"]["change"] == 0
-                and not row.get("newly_uncovered_count")
-                and (row.get("branch_rate") or {}).get("change") in (None, 0)):
-            unchanged += 1  # same numbers, hits moved between covered lines only
+        if all(bf.get(n) == af.get(n) for n in _NUMBERS) and not row.get("newly_uncovered_count"):
+            unchanged += 1  # same numbers, hit counts changed on covered lines only
             continue
         changed.append(row)
     changed.sort(key=lambda r: (-abs(r["lines_missed"]["change"] or 0), -abs(r["line_rate"]["change"] or 0),
