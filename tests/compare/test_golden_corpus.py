@@ -54,7 +54,7 @@ def cobertura_lines(path: Path) -> dict[str, dict[int, int]]:
 
 def coveragepy_lines(path: Path) -> dict[str, dict[int, int]]:
     data = json.loads(path.read_text())
-    return {name: {**{ln: 1 for ln in f["executed_lines"]}, **{ln: 0 for ln in f["missing_lines"]}}
+    return {name: {**dict.fromkeys(f["executed_lines"], 1), **dict.fromkeys(f["missing_lines"], 0)}
             for name, f in data["files"].items()}
 
 
