@@ -8,6 +8,7 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
+    "aqe_ci.ingest.playwright:PlaywrightJsonParser",
 )
 
 #: the DocumentWriter for each document type

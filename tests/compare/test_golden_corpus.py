@@ -128,3 +128,48 @@ def test_coveragepy_runs_agree_across_formats(store: Store) -> None:
     totals = [json.loads((COVPY / f"run_{r}.coverage.json").read_text())["totals"] for r in "ab"]
     assert cov["lines_valid"]["before"] == totals[0]["num_statements"]
     assert cov["lines_covered"]["after"] == totals[1]["covered_lines"]
+
+
+PLAYWRIGHT = CORPUS / "_generated-real-tools" / "js-test-runners" / "playwright-report.json"
+
+
+def playwright_expected() -> dict[str, Any]:
+    """Walk the report with ``json``: (project, title path) → Playwright's own verdict."""
+    out: dict[tuple[str, str], str] = {}
+
+    def walk(suite: dict[str, Any], titles: list[str]) -> None:
+        for spec in suite.get("specs", []):
+            for t in spec["tests"]:
+                out[(t["projectName"], " › ".join([*titles, spec["title"]]))] = t["status"]
+        for child in suite.get("suites", []):
+            walk(child, [*titles, child["title"]])
+
+    report = json.loads(PLAYWRIGHT.read_text())
+    for s in report["suites"]:
+        walk(s, [])
+    return {"verdicts": out, "stats": report["stats"]}
+
+
+def test_playwright_run_with_a_flaky_test(store: Store) -> None:
+    """The real Playwright run (2 projects, retries=1): one test failed then passed on retry."""
+    exp = playwright_expected()
+    v = exp["verdicts"]
+    flaky = sorted(name for (_p, name), st in v.items() if st == "flaky")
+    failing = sorted(name for (_p, name), st in v.items() if st == "unexpected")
+    assert len(flaky) == 2 and len(failing) == 2  # the report is what we think it is
+    store_run(store, "pw-base", [PLAYWRIGHT])
+    store_run(store, "pw-head", [PLAYWRIGHT], minutes=1, commit="b" * 40, branch="feature")
+    t = compare_runs(store, "pw-head", base_key="pw-base")["comparison"]["tests"]
+    stats = exp["stats"]
+    assert t["after"] == len(v) == stats["expected"] + stats["unexpected"] + stats["flaky"] + stats["skipped"]
+    assert t["flaky"]["after"] == stats["flaky"] and t["skipped"]["after"] == stats["skipped"]
+    assert t["failed"]["after"] + t["errors"]["after"] == stats["unexpected"]
+    assert sorted(x["name"] for x in t["flaky_tests"]) == flaky
+    assert all("retries" in x["reason"] for x in t["flaky_tests"])
+    assert sorted(x["name"] for x in t["still_failing"]) == failing
+    assert t["new_failures"] == [] and t["fixed"] == [] and t["added"] == [] and t["removed"] == []
+    # head alone (no baseline): the flaky test is still flagged, the failures are all "new"
+    alone = compare_runs(store, "pw-head", types=["test_results"])["comparison"]
+    assert alone["baseline"]["method"] == "none"
+    assert sorted(x["name"] for x in alone["tests"]["flaky_tests"]) == flaky
+    assert sorted(x["name"] for x in alone["tests"]["new_failures"]) == failing
