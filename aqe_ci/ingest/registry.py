@@ -8,11 +8,16 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
+    "aqe_ci.ingest.junit:JUnitParser",
+    "aqe_ci.ingest.dotnet:NUnitParser",
+    "aqe_ci.ingest.dotnet:XUnitParser",
+    "aqe_ci.ingest.dotnet:TrxParser",
     "aqe_ci.ingest.playwright:PlaywrightJsonParser",
 )
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
+    "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
 }
 
 
