@@ -44,11 +44,12 @@ class Section:
     headers: Sequence[str]
     rows: list[list[str]] = field(default_factory=list)  # escaped cells
     align: Sequence[str] = ()
+    total: int | None = None  # rows the full table has (rows may hold only the first ones)
 
     def render(self, limit: int | None = None) -> str:
         """The section with its first ``limit`` rows (all by default) and a "… N more" line."""
         shown = self.rows if limit is None else self.rows[:limit]
-        more = len(self.rows) - len(shown)
+        more = (len(self.rows) if self.total is None else self.total) - len(shown)
         aligns = list(self.align) or ["---"] * len(self.headers)
         lines = [f"<details><summary>{self.summary}</summary>", "",
                  "| " + " | ".join(self.headers) + " |", "|" + "|".join(aligns) + "|"]
@@ -177,56 +178,62 @@ def _file_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return rows
 
 
-def sections(c: Mapping[str, Any]) -> list[Section]:
+def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
+    """Detail sections, highest priority first; only the first ``cap`` rows of each are escaped."""
     out: list[Section] = []
+
+    def lim(xs: Sequence[Any]) -> Sequence[Any]:
+        return xs if cap is None else xs[:cap]
     tests, cov, sec = c.get("tests"), c.get("coverage"), c.get("security")
     l4 = ("---", "---", "---", "---")
 
     def add(priority: int, name: str, summary: str, headers: Sequence[str], rows: list[list[str]],
-            align: Sequence[str] = ()) -> None:
+            align: Sequence[str] = (), total: int | None = None) -> None:
         if rows:
-            out.append(Section(priority, name, summary, headers, rows, align))
+            out.append(Section(priority, name, summary, headers, list(lim(rows)), align, total))
 
     if tests:
         nf = tests.get("new_failures") or []
         add(90, "new failures", f"❌ New failures ({len(nf)})", ("Test", "Status", "Message"),
-            _test_rows(nf, message=True))
+            _test_rows(lim(nf), message=True), total=len(nf))
     if sec and isinstance(sec.get("new"), list):
         add(80, "new findings", f"🛡️ New security findings ({len(sec['new'])}: "
             f"{severity_counts(sec.get('new_by_severity'))})", ("Severity", "Rule", "Title", "Location"),
-            _finding_rows(sec["new"]), l4)
+            _finding_rows(lim(sec["new"])), l4, total=len(sec["new"]))
     if cov and cov.get("files"):
         ch = cov["files"]["changed"]
         add(70, "coverage by file", f"📉 Coverage by file: {len(ch)} changed, {cov.get('newly_uncovered_lines', 0)} "
             "lines newly uncovered", ("File", "Baseline", "Head", "Change", "Missed Δ", "Newly uncovered lines"),
-            _file_rows(ch), ("---", "---:", "---:", "---:", "---:", "---"))
+            _file_rows(lim(ch)), ("---", "---:", "---:", "---:", "---:", "---"), total=len(ch))
     if tests:
         fl = tests.get("flaky_tests") or []
-        add(60, "flaky tests", f"🔁 Flaky tests ({len(fl)})", ("Test", "Status", "Why"), _test_rows(fl, reason=True))
+        add(60, "flaky tests", f"🔁 Flaky tests ({len(fl)})", ("Test", "Status", "Why"), _test_rows(lim(fl), reason=True),
+            total=len(fl))
         fx = tests.get("fixed") or []
-        add(50, "fixed tests", f"✅ Fixed tests ({len(fx)})", ("Test", "Status"), _test_rows(fx))
+        add(50, "fixed tests", f"✅ Fixed tests ({len(fx)})", ("Test", "Status"), _test_rows(lim(fx)), total=len(fx))
     if sec and sec.get("fixed"):
         add(45, "fixed findings", f"✅ Fixed security findings ({len(sec['fixed'])})",
-            ("Severity", "Rule", "Title", "Location"), _finding_rows(sec["fixed"]), l4)
+            ("Severity", "Rule", "Title", "Location"), _finding_rows(lim(sec["fixed"])), l4,
+            total=len(sec["fixed"]))
     if tests:
         ns = tests.get("newly_skipped") or []
-        add(40, "newly skipped", f"⏭️ Newly skipped tests ({len(ns)})", ("Test", "Status"), _test_rows(ns))
+        add(40, "newly skipped", f"⏭️ Newly skipped tests ({len(ns)})", ("Test", "Status"), _test_rows(lim(ns)), total=len(ns))
     if cov and cov.get("files"):
         files = cov["files"]
-        rows = [[md_text(r["file"], limit=200), "added", pct(r["line_rate"]["after"])] for r in files["added"]]
-        rows += [[md_text(r["file"], limit=200), "removed", pct(r["line_rate"]["before"])] for r in files["removed"]]
+        rows = [[md_text(r["file"], limit=200), "added", pct(r["line_rate"]["after"])] for r in lim(files["added"])]
+        rows += [[md_text(r["file"], limit=200), "removed", pct(r["line_rate"]["before"])] for r in lim(files["removed"])]
         add(35, "files added/removed", f"📁 Files added ({len(files['added'])}) / removed ({len(files['removed'])})",
-            ("File", "Change", "Coverage"), rows)
+            ("File", "Change", "Coverage"), rows, total=len(files["added"]) + len(files["removed"]))
     if tests:
         ad, rm = tests.get("added") or [], tests.get("removed") or []
-        rows = [[md_text(test_label(t), limit=200), "added", md_text(t.get("status"), limit=20)] for t in ad]
-        rows += [[md_text(test_label(t), limit=200), "removed", md_text(t.get("status"), limit=20)] for t in rm]
+        rows = [[md_text(test_label(t), limit=200), "added", md_text(t.get("status"), limit=20)] for t in lim(ad)]
+        rows += [[md_text(test_label(t), limit=200), "removed", md_text(t.get("status"), limit=20)] for t in lim(rm)]
         add(30, "added/removed tests", f"➕ Tests added ({len(ad)}) / removed ({len(rm)})",
-            ("Test", "Change", "Status"), rows)
+            ("Test", "Change", "Status"), rows, total=len(ad) + len(rm))
         sf = tests.get("still_failing")
         if isinstance(sf, list):
             add(25, "still failing", f"⚠️ Still failing ({len(sf)})", ("Test", "Status", "Message"),
-                _test_rows(sf, message=True))
+                _test_rows(lim(sf), message=True), total=len(sf))
     return sorted(out, key=lambda s: -s.priority)
 
 
@@ -269,7 +276,7 @@ def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_C
     room = max_chars - len(fixed) - reserve
     placed: list[str] = []
     omitted: list[str] = []
-    for s in sections(c):
+    for s in sections(c, max_rows):
         cap = len(s.rows) if max_rows is None else min(len(s.rows), max_rows)
 
         def render(limit: int | None, s: Section = s, cap: int = cap) -> str:
