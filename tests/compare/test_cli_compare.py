@@ -85,3 +85,17 @@ def test_env_vars_set_options(cfg: str, monkeypatch: pytest.MonkeyPatch, capsys:
     assert run(cfg, "base", "head") == 6
     out, err = capsys.readouterr()
     assert out.startswith("<!-- aqe-artifacts:comment") and "new_failures>0" in err
+
+
+def test_json_output_file_matches_stdout_and_chunks_join(cfg: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from aqe_ci.render.json import iter_json, render_json
+
+    out_file = tmp_path / "cmp.json"
+    assert run(cfg, "base", "head", "--output", str(out_file)) == 0
+    printed = capsys.readouterr().out
+    assert json.loads(printed) == json.loads(out_file.read_text())
+    result = json.loads(printed)
+    chunks = list(iter_json(result, chunk_chars=50))
+    assert len(chunks) > 10 and "".join(chunks) == render_json(result)
+    assert json.loads(render_json(result)) == result

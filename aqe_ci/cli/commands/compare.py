@@ -51,7 +51,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
             git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
             max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
-    from aqe_ci.cli.output import echo
+    from aqe_ci import secrets
     from aqe_ci.compare.engine import compare_runs
     from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
     from aqe_ci.compare.git import Git
@@ -76,12 +76,19 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     gate_results = check_gates(result, gates) if gates else []
     if gate_results:
         result["gates"] = gate_results
-    text = render(result, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id, title=title)
-    if output:
-        from aqe_ci.cli.commands.query import write_atomic
+    if format == "json":  # big comparisons: written in chunks of whole lines, never one huge string
+        from aqe_ci.render.json import iter_json
 
-        write_atomic(Path(output), text)
-    echo(text)
+        chunks: Any = lambda: iter_json(result)  # noqa: E731
+    else:
+        text = render(result, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id,
+                      title=title)
+        chunks = lambda: iter((text,))  # noqa: E731
+    if output:
+        write_chunks(Path(output), chunks())
+    for chunk in chunks():
+        click.echo(secrets.redact(chunk), nl=False)
+    click.echo("")
     no_baseline = result["comparison"]["baseline"]["key"] is None
     if require_baseline and no_baseline:
         raise GateFailed(f"no baseline: {result['comparison']['baseline']['reason']}",
@@ -102,3 +109,23 @@ def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_row
     from aqe_ci.render.json import render_json
 
     return render_json(result)
+
+
+def write_chunks(path: Path, chunks: Any) -> None:
+    """Write ``chunks`` to ``path`` atomically (temp file in the same directory, then rename)."""
+    import os
+    import tempfile
+
+    from aqe_ci import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(secrets.redact(chunk))
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
