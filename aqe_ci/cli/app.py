@@ -24,6 +24,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("aqe_ci.cli.commands.compare:compare", "Compare a run with another run or with its baseline."),
     "delete": ("aqe_ci.cli.commands.delete:delete", "Delete a run's documents."),
     "schema": ("aqe_ci.cli.commands.schema:schema", "Print the JSON Schema of a document type or the config."),
+    "lifecycle": ("aqe_ci.cli.commands.lifecycle:lifecycle", "Print or apply the S3 lifecycle rules for retention."),
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
