@@ -67,8 +67,9 @@ def build_store(files: dict[str, Path], store_dir: Path) -> None:
                           context=CiContext(commit=commit, branch=branch))
 
 
-def measure(cmd: list[str], *, stdout: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of ``cmd`` in a fresh child process."""
+def measure(cmd: list[str], *, stdout: Path | None = None,
+            env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+    """(wall seconds, peak RSS MiB, CPU seconds user+sys, exit code) of ``cmd`` in a fresh child process."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     try:
         t0 = time.perf_counter()
@@ -82,7 +83,7 @@ def measure(cmd: list[str], *, stdout: Path | None = None, env: dict[str, str] |
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1, 2, 3):  # pycobertura diff: 2 = coverage worsened, 3 = not improved
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[:500]}")
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,15 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     out_json = args.workdir / "compare.json"
     aqe = [str(BIN / "aqe"), "--config", str(cfg), "artifacts", "compare", "run-a", "run-b", "--format", "json"]
     pyc = [str(BIN / "pycobertura"), "diff", str(files["cov_a"]), str(files["cov_b"]), "--no-source"]
-    rows: dict[str, list[tuple[float, float]]] = {"aqe": [], "pycobertura": []}
+    rows: dict[str, list[tuple[float, float, float]]] = {"aqe": [], "pycobertura": []}
     for _ in range(args.repeat):  # interleaved, so both see the same machine load
-        w, r, _rc = measure(aqe, stdout=out_json)
-        rows["aqe"].append((w, r))
-        w, r, _rc = measure(pyc)
-        rows["pycobertura"].append((w, r))
+        w, r, cpu, _rc = measure(aqe, stdout=out_json)
+        rows["aqe"].append((w, r, cpu))
+        w, r, cpu, _rc = measure(pyc)
+        rows["pycobertura"].append((w, r, cpu))
     result = json.loads(out_json.read_text())["comparison"]
     a_wall, a_rss = min(x[0] for x in rows["aqe"]), max(x[1] for x in rows["aqe"])
     p_wall, p_rss = min(x[0] for x in rows["pycobertura"]), max(x[1] for x in rows["pycobertura"])
+    a_cpu, p_cpu = min(x[2] for x in rows["aqe"]), min(x[2] for x in rows["pycobertura"])
     ratio = a_wall / p_wall
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}, "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -121,13 +123,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(result['tests']['new_failures'])} new failures, {len(result['tests']['added'])} added, "
           f"{len(result['tests']['removed'])} removed")
     print()
-    print(f"| command | best wall of {args.repeat} (s) | peak RSS (MB) |")
-    print("|---|---:|---:|")
-    print(f"| `aqe artifacts compare run-a run-b --format json` (coverage + tests) | {a_wall:.2f} | {a_rss:.0f} |")
-    print(f"| `pycobertura diff a.xml b.xml --no-source` (coverage only) | {p_wall:.2f} | {p_rss:.0f} |")
+    print(f"| command | best wall of {args.repeat} (s) | best CPU user+sys (s) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    print(f"| `aqe artifacts compare run-a run-b --format json` (coverage + tests) | {a_wall:.2f} | {a_cpu:.2f} "
+          f"| {a_rss:.0f} |")
+    print(f"| `pycobertura diff a.xml b.xml --no-source` (coverage only) | {p_wall:.2f} | {p_cpu:.2f} | {p_rss:.0f} |")
     print()
     ok_time, ok_rss = ratio <= 0.5, a_rss <= 200
-    print(f"ratio {ratio:.2f}x (target <= 0.5x: {'met' if ok_time else 'NOT met'}); "
+    print(f"CPU-time ratio {a_cpu / p_cpu:.2f}x (load-independent cross-check)")
+    print(f"wall-time ratio {ratio:.2f}x (target <= 0.5x: {'met' if ok_time else 'NOT met'}); "
           f"peak RSS {a_rss:.0f} MB (target <= 200 MB: {'met' if ok_rss else 'NOT met'})")
     return 0 if ok_time and ok_rss else 1
 
