@@ -43,23 +43,35 @@ class History:
         self.now_ms = int(now.timestamp() * 1000)
 
     def copy_to(self, dest: Path) -> Path:
-        shutil.copytree(self.root, dest, symlinks=True)
+        # hard links: stored objects are never modified in place (writes publish a new name), so
+        # a copy that shares inodes is independent and much faster to make than a byte copy
+        shutil.copytree(self.root, dest, symlinks=True, copy_function=os.link)
         return dest
 
 
-@pytest.fixture(scope="session")
-def history_1000(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    """1,000 runs over 400 days, three types, several branches and PRs, written once per session."""
+def _history(tmp_path_factory: pytest.TempPathFactory, runs: int) -> Iterator[History]:
     base = _fast_dir()
     work = Path(tempfile.mkdtemp(prefix="aqe-ret-hist-", dir=base)) if base else tmp_path_factory.mktemp("hist")
     now = datetime.now(UTC).replace(microsecond=0)
-    docs = make_docs(runs=RUNS, days=SPAN_DAYS, now=now)
+    docs = make_docs(runs=runs, days=SPAN_DAYS, now=now)
     write_store(work / "store", docs, work / "payloads")
     try:
         yield History(work / "store", docs, now)
     finally:
         if base:
             shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def history_1000(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
+    """1,000 runs over 400 days, three types, several branches and PRs, written once per session."""
+    yield from _history(tmp_path_factory, RUNS)
+
+
+@pytest.fixture(scope="session")
+def history_250(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
+    """The same shape with 250 runs, for the many filter scenarios."""
+    yield from _history(tmp_path_factory, 250)
 
 
 def tree_digest(root: Path) -> dict[str, str]:

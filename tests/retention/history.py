@@ -39,7 +39,7 @@ def make_docs(*, runs: int, days: int, now: datetime, seed: int = 5) -> list[Doc
     used: set[int] = set()
     for i in range(runs):
         # spread over the whole span, plus a few very old main runs (protected baselines)
-        age_days = rng.randrange(days)
+        age_days = rng.randrange(days) if i >= 4 else rng.randrange(days - 30, days)
         hours = rng.randrange(1, 23)
         minutes = rng.randrange(60)
         created = now - timedelta(days=age_days, hours=hours, minutes=minutes, milliseconds=rng.randrange(1000))
@@ -47,7 +47,8 @@ def make_docs(*, runs: int, days: int, now: datetime, seed: int = 5) -> list[Doc
         while ms in used:
             ms -= 1
         used.add(ms)
-        branch = rng.choice(BRANCHES)
+        # the first runs belong to an old release line nobody builds any more: its baseline is very old
+        branch = rng.choice(BRANCHES) if i >= 4 else "release/0.9"
         pr = None
         if branch not in ("main", "release/1.x") and rng.random() < 0.6:
             pr = rng.randrange(1, 60)
