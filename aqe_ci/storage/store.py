@@ -18,10 +18,10 @@ orphans older than a grace period.
 from __future__ import annotations
 
 import contextlib
-import re
 import io
 import json
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping

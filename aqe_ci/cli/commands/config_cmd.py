@@ -1,0 +1,40 @@
+"""``aqe config show`` and ``aqe config validate``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from aqe_ci.cli.options import format_option
+from aqe_ci.cli.output import echo, echo_json
+from aqe_ci.config import load_config
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe config show
+  aqe --config ci/storage.json config show --format json""")
+@format_option("json", "table", default="table")
+@click.pass_obj
+def show(runtime: object, format: str) -> None:
+    """Print the effective configuration and where it came from. Secrets are shown as ***."""
+    cfg = runtime.config  # type: ignore[attr-defined]
+    if format == "json":
+        echo_json({"source": cfg.source, "config": cfg.redacted()})
+        return
+    echo(f"# source: {cfg.source}")
+    echo(json.dumps(cfg.redacted(), indent=2))
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe config validate
+  aqe config validate config/storage.json""")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_obj
+def validate(runtime: object, path: str | None) -> None:
+    """Check a config file against its schema and that every ${VAR} is set. Exit 2 if not."""
+    cfg = load_config(path or runtime.config_path, os.environ)  # type: ignore[attr-defined]
+    echo(f"ok: {cfg.source} is valid (backend: {cfg.backend})")

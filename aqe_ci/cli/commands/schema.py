@@ -1,0 +1,19 @@
+"""``aqe artifacts schema TYPE``."""
+
+from __future__ import annotations
+
+import click
+
+from aqe_ci.cli.output import echo
+from aqe_ci.validate import SCHEMA_NAMES, schema_text
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe artifacts schema test_results
+  aqe artifacts schema coverage > coverage.schema.json
+  aqe artifacts schema config""")
+@click.argument("name", type=click.Choice(SCHEMA_NAMES))
+def schema(name: str) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a document type, the manifest or the config."""
+    echo(schema_text(name).rstrip())

@@ -1,0 +1,69 @@
+"""Writing results: JSON, tables and plain lines, always through secret redaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from aqe_ci import secrets
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    click.echo(secrets.redact(text), err=err)
+
+
+def echo_json(obj: Any) -> None:
+    echo(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table (no colours, readable in CI logs)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(v))
+    lines = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip())
+    return "\n".join(lines)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def summary_text(doc_type: str, s: dict[str, Any]) -> str:
+    """One short human line for a document's summary."""
+    if doc_type == "test_results":
+        run = s.get("tests_run")
+        if run is None:
+            return ""
+        bits = [f"{s.get('passed', 0)}/{run} passed"]
+        for name in ("failed", "errors", "skipped", "flaky"):
+            if s.get(name):
+                bits.append(f"{s[name]} {name}")
+        return ", ".join(bits)
+    if doc_type == "coverage":
+        bits = []
+        if s.get("line_rate") is not None:
+            bits.append(f"lines {s['line_rate']:.2f}%")
+        if s.get("branch_rate") is not None:
+            bits.append(f"branches {s['branch_rate']:.2f}%")
+        return ", ".join(bits)
+    if doc_type == "security":
+        order = ("critical", "high", "medium", "low", "info")
+        bits = [f"{s[k]} {k}" for k in order if s.get(k)]
+        return ", ".join(bits) if bits else "no findings"
+    return ""

@@ -1,0 +1,41 @@
+"""What commands share: the config, the store and the CI context, built lazily, once."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Any
+
+from aqe_ci.config import Config, load_config
+from aqe_ci.context.model import CiContext
+from aqe_ci.storage.store import Store
+
+
+class Runtime:
+    def __init__(self, *, config_path: str | None = None, verbose: bool = False) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_path, os.environ)
+
+    @cached_property
+    def store(self) -> Store:
+        from aqe_ci.storage.factory import build_backend
+
+        cfg = self.config
+        backend = build_backend(cfg.backend, cfg.section(cfg.backend))
+        return Store(backend, codec=cfg.codec)
+
+    def ci_context(self, **overrides: Any) -> CiContext:
+        """The CI context from the environment, with command-line flags taking precedence."""
+        return CiContext().replace(**overrides)
+
+    def default_key(self, ctx: CiContext) -> str:
+        """The run key when none is given: derived from the CI context, unique per job attempt."""
+        import secrets as _secrets
+
+        from aqe_ci.storage.layout import utc_now
+
+        return f"run-{utc_now().strftime('%Y%m%d%H%M%S')}-{_secrets.token_hex(2)}"

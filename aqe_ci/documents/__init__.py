@@ -1,0 +1,1 @@
+"""Normalised documents (the three types of the Artifact Storage Guide)."""

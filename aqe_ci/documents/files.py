@@ -1,0 +1,40 @@
+"""Reading normalised aqe documents from files: size cap, JSON errors with positions, schema check."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from aqe_ci.errors import InvalidInputError
+from aqe_ci.ingest.base import Limits, check_report_file
+from aqe_ci.validate import validate_document
+
+_DOC_HEAD = re.compile(rb'^\s*\{[^{]{0,200}"type"\s*:\s*"(test_results|coverage|security)"', re.S)
+
+
+def looks_like_document(head: bytes) -> bool:
+    """True when ``head`` starts a normalised aqe document (``{"type": "<doc type>", ...``)."""
+    if _DOC_HEAD.match(head):
+        return True
+    text = head.lstrip()
+    return text.startswith(b"{") and b'"timestamp"' in head[:4096] and b'"data"' in head[:65536] and bool(
+        re.search(rb'"type"\s*:\s*"(test_results|coverage|security)"', head[:65536]))
+
+
+def load_document_file(path: Path, limits: Limits) -> dict[str, Any]:
+    """Load and validate a normalised document; InvalidInputError names the file and what is wrong."""
+    check_report_file(path, limits)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
+    validate_document(doc, source=str(path))
+    return doc

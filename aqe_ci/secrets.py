@@ -1,0 +1,34 @@
+"""Secret values known to this process: every output path redacts them.
+
+The config registers its secret values here; the CLI error boundary and the output writers pass
+text through :func:`redact`; on GitHub Actions each value is also masked with ``::add-mask::``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_SECRETS: set[str] = set()
+MIN_LEN = 4
+
+
+def register(value: str | None) -> None:
+    if not value or len(value) < MIN_LEN or value in _SECRETS:
+        return
+    _SECRETS.add(value)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # the runner masks it in every later log line; the command itself is not echoed
+        sys.stdout.write(f"::add-mask::{value}\n")
+        sys.stdout.flush()
+
+
+def redact(text: str) -> str:
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def known() -> frozenset[str]:
+    return frozenset(_SECRETS)
