@@ -50,8 +50,10 @@ def make_docs(*, runs: int, days: int, now: datetime, seed: int = 5) -> list[Doc
         # the first runs belong to an old release line nobody builds any more: its baseline is very old
         branch = rng.choice(BRANCHES) if i >= 4 else "release/0.9"
         pr = None
-        if branch not in ("main", "release/1.x") and rng.random() < 0.6:
+        if branch != "main" and not branch.startswith("release/") and rng.random() < 0.6:
             pr = rng.randrange(1, 60)
+        elif branch == "main" and rng.random() < 0.04:
+            pr = rng.randrange(60, 70)  # a fork's PR whose source branch is also called main
         key = f"run-{i:04d}"
         types = ["test_results"]
         if rng.random() < 0.7:

@@ -90,16 +90,19 @@ def test_protected_and_latest_runs_survive_even_when_very_old(history_250: Histo
     store = Store(LocalBackend(h.copy_to(fast_tmp / "store")))
     # everything is expired: only keep_latest_n and the protected baselines may stay
     policy = RetentionPolicy.from_config({**RETENTION, "keep_latest_n": 5})
-    run_cleanup(store, policy, filters=CleanupFilters(older_than_ms=parse_duration("1h")), now_ms=h.now_ms,
-                progress=None)
+    run_cleanup(store, policy, filters=CleanupFilters(older_than_ms=parse_duration("1h")),
+                now_ms=h.now_ms + 2 * 3_600_000, progress=None)
     survivors = listed(store)
     newest5 = sorted({d.key for d in h.docs}, key=lambda k: max(d.created_ms for d in h.docs if d.key == k))[-5:]
     for key in newest5:
         assert {d.id for d in h.docs if d.key == key} <= survivors
+    baseline_keys = set()
     for branch in PROTECTED:
         for t in ("test_results", "coverage", "security"):
             on = [d for d in h.docs if d.branch == branch and d.type == t]
             newest = max(on, key=lambda d: d.created_ms)
+            baseline_keys.add(newest.key)
+            baseline_keys.add(max((d for d in on if d.pr is None), key=lambda d: d.created_ms).key)
             # the whole run of the baseline survives, and the store still answers `latest` with it
             assert {d.id for d in h.docs if d.key == newest.key} <= survivors
             latest = store.latest(branch=branch, doc_type=t)
@@ -107,8 +110,8 @@ def test_protected_and_latest_runs_survive_even_when_very_old(history_250: Histo
     # release/0.9's baselines are older than every retention period, yet they stay
     oldest_kept = min(d.created_ms for d in h.docs if d.id in survivors)
     assert (h.now_ms - oldest_kept) / 86_400_000 > 365
-    surviving_keys = {k for k, _, _ in survivors}
-    assert len(surviving_keys) <= 5 + len(PROTECTED) * 3 * 2
+    # and nothing else
+    assert survivors == {d.id for d in h.docs if d.key in set(newest5) | baseline_keys}
 
 
 def test_dry_run_deletes_nothing(history_1000: History, fast_tmp: Path) -> None:
