@@ -161,8 +161,8 @@ class BranchDeletion:
         }
 
 
-def delete_branch(store: Store, branch: str, *, policy: RetentionPolicy | None = None, dry_run: bool = False,
-                  confirm: Callable[[list[Entry]], None] | None = None, on_delete: OnDelete | None = None,
+def delete_branch(store: Store, branch: str, *, policy: RetentionPolicy | None = None,
+                  doc_type: str | None = None, dry_run: bool = False, confirm: Callable[[list[Entry]], None] | None = None, on_delete: OnDelete | None = None,
                   progress: Progress | None = _stderr) -> BranchDeletion:
     """Delete every document whose branch is ``branch`` (a merged feature branch).
 
@@ -175,9 +175,10 @@ def delete_branch(store: Store, branch: str, *, policy: RetentionPolicy | None =
             f"branch {branch!r} is protected (retention.protected_branches: {', '.join(policy.protected_branches)})",
             hint="its runs are PR baselines; delete single runs by key, or remove it from protected_branches",
         )
-    planned = list(store.list(Query(branch=branch)))
+    planned = list(store.list(Query(branch=branch, type=doc_type)))
     if not planned:
-        raise NotFoundError(f"no documents on branch {branch!r} in {store.location}",
+        what = f"{doc_type} documents" if doc_type else "documents"
+        raise NotFoundError(f"no {what} on branch {branch!r} in {store.location}",
                             hint="check the name with `aqe artifacts list --branch BRANCH`")
     result = BranchDeletion(branch=branch, dry_run=dry_run, planned=planned)
     if dry_run:
