@@ -41,8 +41,8 @@ def assert_consistent(store: Store) -> None:
 
 
 def run_scenario(h: History, dest: Path, older_than: str | None = None, types: tuple[str, ...] = (),
-                 branch: str | None = None) -> None:
-    store = Store(LocalBackend(h.copy_to(dest)))
+                 branch: str | None = None, *, reuse: bool = False) -> None:
+    store = Store(LocalBackend(dest if reuse else h.copy_to(dest)))
     before = listed(store)
     assert before == {d.id for d in h.docs}
     policy = RetentionPolicy.from_config(RETENTION)
@@ -65,8 +65,19 @@ def run_scenario(h: History, dest: Path, older_than: str | None = None, types: t
     assert again.deleted == [] and again.plan.delete == []
 
 
-def test_cleanup_of_1000_runs_leaves_exactly_the_expected_set(history_1000: History, fast_tmp: Path) -> None:
-    run_scenario(history_1000, fast_tmp / "store")
+def test_cleanup_of_1000_runs_dry_run_then_exactly_the_expected_set(history_1000: History, fast_tmp: Path) -> None:
+    h = history_1000
+    root = h.copy_to(fast_tmp / "store")
+    store = Store(LocalBackend(root))
+    before = tree_digest(root)
+    policy = RetentionPolicy.from_config(RETENTION)
+    dry = run_cleanup(store, policy, now_ms=h.now_ms, dry_run=True, progress=None)
+    assert dry.deleted == []
+    assert tree_digest(root) == before  # --dry-run changed nothing, byte for byte
+    expected = reference_survivors(h.docs, now_ms=h.now_ms, days=DAYS, keep_latest_n=100, protected=PROTECTED)
+    assert {e.id for e in dry.plan.delete} == {d.id for d in h.docs} - expected
+    assert len(dry.plan.delete) > 1000  # it would have removed plenty
+    run_scenario(h, root, reuse=True)
 
 
 @pytest.mark.parametrize(
@@ -112,21 +123,6 @@ def test_protected_and_latest_runs_survive_even_when_very_old(history_250: Histo
     assert (h.now_ms - oldest_kept) / 86_400_000 > 365
     # and nothing else
     assert survivors == {d.id for d in h.docs if d.key in set(newest5) | baseline_keys}
-
-
-def test_dry_run_deletes_nothing(history_1000: History, fast_tmp: Path) -> None:
-    h = history_1000
-    root = h.copy_to(fast_tmp / "store")
-    store = Store(LocalBackend(root))
-    before = tree_digest(root)
-    policy = RetentionPolicy.from_config(RETENTION)
-    result = run_cleanup(store, policy, now_ms=h.now_ms, dry_run=True, progress=None)
-    assert result.deleted == []
-    assert len(result.plan.delete) > 100  # it would have removed plenty
-    assert tree_digest(root) == before
-    expected = reference_survivors(h.docs, now_ms=h.now_ms, days=DAYS, keep_latest_n=100,
-                                   protected=PROTECTED)
-    assert {e.id for e in result.plan.delete} == {d.id for d in h.docs} - expected
 
 
 def test_delete_branch_clears_a_merged_branch_only(history_250: History, fast_tmp: Path) -> None:
