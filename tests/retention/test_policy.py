@@ -147,3 +147,18 @@ def test_duplicate_entries_are_planned_once_and_plan_is_deterministic() -> None:
     two = plan_cleanup(list(reversed(docs)), policy(), NOW)
     assert len(one.delete) == 3
     assert [x.id for x in one.delete] == [x.id for x in two.delete]
+
+
+def test_the_example_in_docs_retention_md() -> None:
+    docs = [e("r9", 1, branch="feature-b"),
+            e("r8", 45, branch="feature-a"), e("r8", 44, t="coverage", branch="feature-a"),
+            e("r7", 50, branch="main"),
+            e("r6", 60, branch="main"), e("r6", 60, t="security", branch="main"),
+            e("r5", 70, branch="feature-a"),
+            e("r4", 80, branch="main")]
+    p = RetentionPolicy.from_config({"keep_latest_n": 2, "test_results": 30, "protected_branches": ["main"]})
+    plan = plan_cleanup(docs, p, NOW)
+    assert ids(plan.delete) == {("r5", "test_results", "default"), ("r4", "test_results", "default")}
+    assert {k.entry.key: k.reasons for k in plan.protected} == {
+        "r8": (KEEP_LATEST,), "r7": ("protected_branch:main:test_results",),
+        "r6": ("protected_branch:main:security",)}
