@@ -30,6 +30,7 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("aqe_ci.cli.commands.config_cmd:validate", "Validate a configuration file."),
 }
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
+    "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
 }
 
 

@@ -29,13 +29,21 @@ class Runtime:
         return Store(backend, codec=cfg.codec)
 
     def ci_context(self, **overrides: Any) -> CiContext:
-        """The CI context from the environment, with command-line flags taking precedence."""
-        return CiContext().replace(**overrides)
+        """The CI context from the environment, with command-line flags taking precedence.
+
+        What detection ignored (unreadable event file, invalid values) is printed to stderr.
+        """
+        from aqe_ci.cli.output import echo
+        from aqe_ci.context import detect
+
+        ctx = detect(os.environ)
+        for warning in ctx.warnings:
+            echo(f"Warning: {warning}", err=True)
+        return ctx.replace(**overrides)
 
     def default_key(self, ctx: CiContext) -> str:
         """The run key when none is given: derived from the CI context, unique per job attempt."""
-        import secrets as _secrets
-
+        from aqe_ci.context import default_key
         from aqe_ci.storage.layout import utc_now
 
-        return f"run-{utc_now().strftime('%Y%m%d%H%M%S')}-{_secrets.token_hex(2)}"
+        return default_key(ctx, utc_now())

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+#: the fields that describe the run (what ``as_json`` returns); ``sources`` and ``warnings`` explain them
+VALUE_FIELDS = (
+    "platform", "repository", "commit", "merge_commit", "branch", "tag", "pr", "base_branch", "base_sha",
+    "default_branch", "run_id", "run_attempt", "job", "job_id", "run_url", "job_url", "event",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,12 +29,27 @@ class CiContext:
     run_id: str | None = None
     run_attempt: str | None = None
     job: str | None = None
+    job_id: str | None = None  # the platform's id of this job when it has one (GitLab CI_JOB_ID, ...)
     run_url: str | None = None
+    job_url: str | None = None
     event: str | None = None  # push, pull_request, merge_request_event, ...
+    # field name -> where its value came from (an env var, the event payload, git, "override")
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # what detection could not read or ignored as invalid (one line each, no secrets)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def replace(self, **changes: Any) -> CiContext:
-        """A copy with the non-None ``changes`` applied (flags override the environment)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with the non-None ``changes`` applied (flags override the environment).
+
+        Changed value fields are recorded in ``sources`` as ``"override"`` unless ``sources`` is given.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "sources" not in changes:
+            overridden = {k: "override" for k in changes if k in VALUE_FIELDS}
+            if overridden:
+                changes["sources"] = {**self.sources, **overridden}
+        return dataclasses.replace(self, **changes)
 
     def as_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The value fields only (no ``sources`` / ``warnings``)."""
+        return {name: getattr(self, name) for name in VALUE_FIELDS}

@@ -12,7 +12,7 @@ the same names work as S3 keys and as local paths.
     runs/<key>/<type>/<part>/tombstone                 a delete in progress (cleanup finishes it)
     index/<dim>/[<value>/]<invday>/<entry>             empty objects, one per document and dimension
 
-``<entry>`` is ``<invms>~<key>~<type>~<part>~<card>``: ``invms`` = 9999999999999 − creation time in
+``<entry>`` is ``<invms>~<key>~<type>~<part>~<commit>~<card>``: ``invms`` = 9999999999999 − creation time in
 ms, ``invday`` = 99999 − days since the epoch, so a plain ascending prefix listing returns newest
 first. ``card`` is base64url JSON of what ``list`` shows (commit, branch, pr, tags, summary), so a
 listing answers ``list`` without reading any object.
@@ -78,10 +78,11 @@ def decode_segment(value: str) -> str:
 
 
 def commit_segment(commit: str) -> str:
+    """``<first two chars>/<sha>``: a shard directory keeps local prefix lookups small."""
     c = commit.strip().lower()
-    if re.fullmatch(r"[0-9a-f]{4,64}", c):
-        return c
-    return encode_segment(commit)
+    if not re.fullmatch(r"[0-9a-f]{4,64}", c):
+        c = encode_segment(commit)
+    return f"{c[:2]}/{c}"
 
 
 def doc_dir(key: str, doc_type: str, part: str) -> str:
@@ -181,9 +182,18 @@ class Entry:
         }
 
 
-CARD_FIELDS = (("c", "commit"), ("b", "branch"), ("p", "pr"), ("t", "tags"), ("s", "summary"), ("z", "stored_size"))
+CARD_FIELDS = (("b", "branch"), ("p", "pr"), ("t", "tags"), ("s", "summary"), ("z", "stored_size"))
 # when a card does not fit, drop fields in this order; the reader then reads the manifest
-CARD_DROP_ORDER = ("t", "s", "b", "c", "z", "p")
+CARD_DROP_ORDER = ("t", "s", "b", "z", "p")
+#: short codes for the summary numbers a card carries, per type; zero counts are left out
+SUMMARY_CODES: dict[str, dict[str, str]] = {
+    "test_results": {"tests_run": "r", "passed": "p", "failed": "f", "errors": "e", "skipped": "s", "flaky": "k",
+                     "duration": "d"},
+    "coverage": {"line_rate": "l", "branch_rate": "b", "lines_valid": "v", "lines_covered": "c"},
+    "security": {"critical": "C", "high": "H", "medium": "M", "low": "L", "info": "I", "total": "T"},
+}
+ZERO_DEFAULT_TYPES = ("test_results", "security")
+HEX_COMMIT = re.compile(r"^[0-9a-f]{4,64}$")
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -191,21 +201,51 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _encode_summary(doc_type: str, summary: dict[str, Any]) -> dict[str, Any]:
+    codes = SUMMARY_CODES.get(doc_type, {})
+    out: dict[str, Any] = {}
+    for name, code in codes.items():
+        v = summary.get(name)
+        if v is None or (v == 0 and doc_type in ZERO_DEFAULT_TYPES):
+            continue
+        out[code] = round(v, 3) if isinstance(v, float) else v
+    return out
+
+
+def _decode_summary(doc_type: str, card: dict[str, Any]) -> dict[str, Any]:
+    codes = SUMMARY_CODES.get(doc_type, {})
+    out: dict[str, Any] = {}
+    for name, code in codes.items():
+        if code in card:
+            out[name] = card[code]
+        elif doc_type in ZERO_DEFAULT_TYPES:
+            out[name] = 0
+    return out
+
+
 def entry_basename(entry: Entry) -> str:
-    head = f"{inv_ms(entry.created_ms)}~{entry.key}~{entry.type}~{entry.part}~"
+    """``<invms>~<key>~<type>~<part>~<commit>~<card>``; the commit is kept as raw hex when it is hex."""
+    commit = (entry.commit or "").lower()
+    commit_field = commit if HEX_COMMIT.match(commit) else ""
+    head = f"{inv_ms(entry.created_ms)}~{entry.key}~{entry.type}~{entry.part}~{commit_field}~"
     card: dict[str, Any] = {}
+    if entry.commit and not commit_field:
+        card["c"] = entry.commit
     for short, attr in CARD_FIELDS:
         value = getattr(entry, attr)
+        if attr == "summary":
+            value = _encode_summary(entry.type, value or {})
         if value not in (None, {}, ""):
             card[short] = value
     budget = SEGMENT_MAX - len(head)
     encoded = _b64(card)
-    for drop in CARD_DROP_ORDER:
+    for drop in ("c", *CARD_DROP_ORDER):
         if len(encoded) <= budget:
             break
-        card.pop(drop, None)
-        card["m"] = 1
-        encoded = _b64(card)
+        if drop in card:
+            card.pop(drop)
+            card["m"] = 1
+            encoded = _b64(card)
     if len(encoded) > budget:
         encoded = ""
     return head + encoded
@@ -229,9 +269,9 @@ def parse_entry(name: str) -> Entry | None:
     """Parse an index object name (any dimension) back into an Entry; None if it is not one."""
     base = name.rsplit("/", 1)[-1]
     bits = base.split("~")
-    if len(bits) != 5 or not bits[0].isdigit() or len(bits[0]) != 13:
+    if len(bits) != 6 or not bits[0].isdigit() or len(bits[0]) != 13:
         return None
-    inv, key, doc_type, part, card_text = bits
+    inv, key, doc_type, part, commit_field, card_text = bits
     if doc_type not in DOC_TYPES or not KEY_RE.match(key) or not PART_RE.match(part):
         return None
     card: dict[str, Any] = {}
@@ -249,8 +289,9 @@ def parse_entry(name: str) -> Entry | None:
         complete = False
     return Entry(
         key=key, type=doc_type, part=part, created_ms=ms_from_inv(inv),
-        commit=card.get("c"), branch=card.get("b"), pr=card.get("p"), tags=card.get("t") or {},
-        summary=card.get("s") or {}, stored_size=card.get("z"), complete=complete,
+        commit=commit_field or card.get("c"), branch=card.get("b"), pr=card.get("p"), tags=card.get("t") or {},
+        summary=_decode_summary(doc_type, card.get("s") or {}) if complete else {},
+        stored_size=card.get("z"), complete=complete,
     )
 
 

@@ -374,6 +374,8 @@ class Store:
             yield from self._limited((e for e in entries if q.matches(e)), q.limit)
             return
         if q.commit:
+            if re.fullmatch(r"[0-9a-fA-F]{1,3}", q.commit):
+                raise UsageError(f"commit prefix {q.commit!r} is too short", hint="give at least 4 hex digits")
             prefix = layout.dimension_prefix("commit", q.commit)
         elif q.branch is not None:
             prefix = layout.dimension_prefix("branch", q.branch)
