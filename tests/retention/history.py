@@ -6,7 +6,9 @@ falls within an hour of a document: a test that takes minutes sees the same expi
 
 from __future__ import annotations
 
+import hashlib
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,19 +72,33 @@ def make_docs(*, runs: int, days: int, now: datetime, seed: int = 5) -> list[Doc
 
 
 def write_store(root: Path, docs: list[Doc], payload_dir: Path) -> Store:
-    """Write ``docs`` through Store.put with tiny payloads; returns the store."""
+    """Write ``docs`` into a local store at ``root`` through Store.put with tiny payloads."""
     store = Store(LocalBackend(root))
+    write_docs(store, docs, payload_dir)
+    return store
+
+
+def write_docs(store: Store, docs: list[Doc], payload_dir: Path, *, workers: int = 1) -> None:
+    """Store.put every doc (tiny payloads) with its creation time, branch and PR; ``workers`` threads."""
     payload_dir.mkdir(parents=True, exist_ok=True)
     payloads: dict[str, Path] = {}
     for t in ("test_results", "coverage", "security"):
         p = payload_dir / f"{t}.json"
         p.write_text(f'{{"type":"{t}","timestamp":"2025-01-01T00:00:00Z","data":{{}}}}')
         payloads[t] = p
-    for d in docs:
-        ctx = CiContext(branch=d.branch, pr=d.pr, commit=f"{abs(hash(d.key)) % (1 << 40):010x}")
+
+    def put(d: Doc) -> None:
+        ctx = CiContext(branch=d.branch, pr=d.pr, commit=hashlib.sha1(d.key.encode()).hexdigest())
         store.put(doc_type=d.type, key=d.key, part=d.part, payload=payloads[d.type], summary={},
                   context=ctx, created_at=datetime.fromtimestamp(d.created_ms / 1000, UTC))
-    return store
+
+    if workers <= 1:
+        for d in docs:
+            put(d)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(put, docs):
+            pass
 
 
 def reference_survivors(docs: list[Doc], *, now_ms: int, days: dict[str, int], keep_latest_n: int,
