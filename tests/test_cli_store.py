@@ -106,7 +106,7 @@ BAD_INPUTS = {
     "schema violation": (json.dumps({**TESTS_DOC, "data": {**TESTS_DOC["data"], "passed": -1}}), "$.data.passed"),
     "malformed json": ('{"type": "test_results", "timestamp": ', "invalid JSON"),
     "empty file": ("", "empty"),
-    "not an object": ("[1, 2]", "$"),
+    "not an object": ("[1, 2]", "not a recognised report format"),
     "unknown type": (json.dumps({**TESTS_DOC, "type": "perf"}), "$.type"),
     "extra envelope key": (json.dumps({**TESTS_DOC, "extra": 1}), "$"),
     "binary garbage": ("\x00\x01\x02\xff" * 10, ""),
@@ -123,6 +123,13 @@ def test_bad_documents_rejected_nothing_stored(aqe, workdir: Path, case: str) ->
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and str(f) in lines[0] and expected in lines[0]
     assert store_tree(workdir) == []
+
+
+def test_forced_document_format(aqe, workdir: Path) -> None:
+    f = workdir / "list.json"
+    f.write_text("[1, 2]")
+    r = aqe("artifacts", "store", "--file", str(f), "--format", "document", "--key", "k")
+    assert r.code == EXIT_INVALID_INPUT and f"{f}: $: expected a JSON object" in r.err
 
 
 def test_one_bad_file_stores_none(aqe, workdir: Path) -> None:
@@ -191,5 +198,26 @@ def test_metadata_must_be_json_object(aqe, workdir: Path) -> None:
     assert aqe("artifacts", "store", "--file", str(t), "--key", "k", "--metadata", "[1]").code == EXIT_USAGE
     assert aqe("artifacts", "store", "--file", str(t), "--key", "k", "--metadata", "{bad").code == EXIT_USAGE
     r = aqe("artifacts", "store", "--file", str(t), "--key", "k", "--metadata", '{"pipeline": "nightly"}',
-            "--format", "json")
+            "--output-format", "json")
     assert r.code == 0 and json.loads(r.out)["key"] == "k"
+
+
+def test_store_raw_reports_with_globs(aqe, workdir: Path, corpus: Path) -> None:
+    pattern = str(corpus / "_generated-real-tools" / "js-test-runners" / "*junit*.xml")
+    r = aqe("artifacts", "store", "--file", pattern, "--key", "js", "--output-format", "json")
+    assert r.code == 0, r.err
+    docs = json.loads(r.out)["documents"]
+    assert [d["type"] for d in docs] == ["test_results"] and docs[0]["summary"]["tests_run"] > 0
+    doc = json.loads(aqe("artifacts", "get", "js", "--type", "test_results").out)
+    assert len(doc["data"]["sources"]) >= 2  # several reports merged into one document
+
+
+@pytest.mark.parametrize("sample", [
+    "publish-unit-test-result-action/python/test/files/nunit/nunit3/jenkins/NUnit-sec1752-file.xml",
+    "publish-unit-test-result-action/python/test/files/nunit/nunit3/jenkins/NUnit-sec1752-https.xml",
+])
+def test_store_hostile_report_stores_nothing(aqe, workdir: Path, corpus: Path, sample: str) -> None:
+    r = aqe("artifacts", "store", "--file", str(corpus / sample), "--key", "x")
+    assert r.code == EXIT_INVALID_INPUT
+    assert len(r.err.strip().splitlines()) == 1 and "not allowed" in r.err and sample.rsplit("/", 1)[-1] in r.err
+    assert store_tree(workdir) == []

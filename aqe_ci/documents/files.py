@@ -15,12 +15,15 @@ _DOC_HEAD = re.compile(rb'^\s*\{[^{]{0,200}"type"\s*:\s*"(test_results|coverage|
 
 
 def looks_like_document(head: bytes) -> bool:
-    """True when ``head`` starts a normalised aqe document (``{"type": "<doc type>", ...``)."""
+    """True when ``head`` starts an aqe document envelope: an object with "type", "timestamp" and "data".
+
+    An envelope with an unknown type still counts, so validation can say what is wrong with it.
+    """
     if _DOC_HEAD.match(head):
         return True
     text = head.lstrip()
-    return text.startswith(b"{") and b'"timestamp"' in head[:4096] and b'"data"' in head[:65536] and bool(
-        re.search(rb'"type"\s*:\s*"(test_results|coverage|security)"', head[:65536]))
+    return (text.startswith(b"{") and re.search(rb'^\s*\{\s*"(type|timestamp|data)"\s*:', head) is not None
+            and all(re.search(rb'"%s"\s*:' % k, head) for k in (b"type", b"timestamp", b"data")))
 
 
 def load_document_file(path: Path, limits: Limits) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def test_store_records_detected_context_and_default_key(gh_env: dict[str, str | 
     doc = work / "results.json"
     doc.write_text(json.dumps({"type": "test_results", "timestamp": "2026-01-01T00:00:00Z", "data": {
         "tests_run": 1, "passed": 1, "failed": 0, "skipped": 0, "duration": 0.5, "failures": []}}))
-    result = CliRunner().invoke(root, ["artifacts", "store", "--file", str(doc), "--format", "json",
+    result = CliRunner().invoke(root, ["artifacts", "store", "--file", str(doc), "--output-format", "json",
                                        "--base-sha", "0aa1bb2cc3dd4ee5ff60718293a4b5c6d7e8f901"], env=gh_env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["key"] == "gh-123-1-test"

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from aqe_ci.cli.options import context_options, format_option, parse_tags, tag_option
+from aqe_ci.cli.options import context_options, parse_tags, tag_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import AqeError, ConflictError, InvalidInputError, UsageError
 from aqe_ci.storage.layout import DOC_TYPES, check_key, check_part
@@ -17,8 +17,9 @@ from aqe_ci.storage.layout import DOC_TYPES, check_key, check_part
 
 @click.command(epilog="""\b
 Examples:
+  aqe artifacts store --file junit.xml --file coverage.xml --key build-$GITHUB_SHA
+  aqe artifacts store --file 'reports/**/*.xml' --file trivy.json --tag suite=unit
   aqe artifacts store --type test_results --file results.json --key build-abc123
-  aqe artifacts store --file coverage.json --file security.json --tag suite=unit
   aqe artifacts store --type coverage --file cov.json --part linux-py311 --key build-abc123
   AQE_ARTIFACTS_STORE_KEY=build-abc123 aqe artifacts store --file results.json
 
@@ -27,7 +28,10 @@ then nothing is stored.""")
 @click.option("--type", "doc_type", type=click.Choice(DOC_TYPES),
               help="Document type (default: from each file's content).")
 @click.option("--file", "file", multiple=True, required=True, metavar="PATH",
-              help="Normalised document (JSON) to store; repeatable.")
+              help="Report or normalised document; repeatable; globs (quoted) such as 'reports/**/*.xml'.")
+@click.option("--format", "input_format", default="auto", show_default=True, metavar="NAME",
+              help="Input format: auto (by content), document (normalised aqe JSON), or a report format "
+                   "(see `aqe artifacts ingest --help`).")
 @click.option("--key", "--artifact-key", "key", metavar="KEY",
               help="Run key, e.g. build-$SHA (default: derived from the CI context, printed).")
 @click.option("--part", default="default", show_default=True, metavar="NAME",
@@ -36,11 +40,15 @@ then nothing is stored.""")
 @tag_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing document instead of failing.")
 @context_options
-@format_option("table", "json", default="table")
+@click.option("--output-format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="How to print what was stored.")
 @click.pass_obj
-def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], key: str | None, part: str,
-          metadata: str | None, tag: tuple[str, ...], overwrite: bool, format: str, **ctx_flags: Any) -> None:
-    """Validate documents and store them under one run key."""
+def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], input_format: str, key: str | None, part: str,
+          metadata: str | None, tag: tuple[str, ...], overwrite: bool, output_format: str, **ctx_flags: Any) -> None:
+    """Ingest reports (or validate normalised documents) and store them under one run key.
+
+    Several files of one type merge into one document (sharded JUnit, several SARIF runs).
+    """
     check_part(part)
     meta = parse_metadata(metadata)
     tag_map = parse_tags(tag)
@@ -48,11 +56,11 @@ def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], key: str | 
     run_key = check_key(key) if key else runtime.default_key(ctx)
     cfg = runtime.config
     with tempfile.TemporaryDirectory(prefix="aqe-store-") as tmp:
-        docs = collect_documents([Path(f) for f in file], doc_type=doc_type, limits=cfg.limits,
+        docs = collect_documents(list(file), doc_type=doc_type, fmt=input_format, limits=cfg.limits,
                                  workdir=Path(tmp))
         stored = put_all(runtime.store, docs, key=run_key, part=part, ctx=ctx, tags=tag_map, metadata=meta,
                          overwrite=overwrite)
-    report(stored, run_key, runtime.store.location, format)
+    report(stored, run_key, runtime.store.location, output_format)
 
 
 def parse_metadata(text: str | None) -> dict[str, Any]:
@@ -67,28 +75,60 @@ def parse_metadata(text: str | None) -> dict[str, Any]:
     return value
 
 
-def collect_documents(paths: list[Path], *, doc_type: str | None, limits: Any, workdir: Path) -> dict[str, Any]:
-    """Load and validate every file; one document per type. Any invalid file → InvalidInputError, nothing kept."""
-    from aqe_ci.documents.files import load_document_file
+def collect_documents(patterns: list[str], *, doc_type: str | None, fmt: str, limits: Any,
+                      workdir: Path) -> dict[str, Any]:
+    """Load normalised documents and ingest raw reports; one document per type.
+
+    Any invalid file → InvalidInputError listing every problem, and nothing is kept.
+    """
+    from aqe_ci.documents.files import load_document_file, looks_like_document
+    from aqe_ci.ingest import expand_globs, ingest_files
+    from aqe_ci.ingest.base import check_report_file, read_head
 
     docs: dict[str, Any] = {}
     problems: list[str] = []
-    for path in paths:
+    raw: list[Path] = []
+    for path in expand_globs(patterns):
+        if fmt == "auto":
+            try:
+                check_report_file(path, limits)
+                is_doc = looks_like_document(read_head(path))
+            except InvalidInputError as exc:
+                problems.append(exc.one_line())
+                continue
+        else:
+            is_doc = fmt == "document"
+        if not is_doc:
+            raw.append(path)
+            continue
         try:
             doc = load_document_file(path, limits)
         except InvalidInputError as exc:
             problems.append(exc.one_line())
             continue
-        if doc_type and doc["type"] != doc_type:
-            problems.append(f"{path}: is a {doc['type']} document, not {doc_type}")
-            continue
         if doc["type"] in docs:
             problems.append(f"{path}: a second {doc['type']} document in one store call "
-                            "(store it with its own --part, or merge the reports first)")
+                            "(store it with its own --part)")
             continue
         docs[doc["type"]] = doc
+    if raw:
+        result = ingest_files(raw, fmt="auto" if fmt in ("auto", "document") else fmt, limits=limits,
+                              workdir=workdir)
+        problems.extend(p.one_line() for p in result.problems)
+        for t, written in result.documents.items():
+            if t in docs:
+                problems.append(f"{', '.join(s.file for s in written.sources)}: {t} reports and a normalised "
+                                f"{t} document in one store call")
+            docs[t] = written
+    if doc_type:
+        for t, d in docs.items():
+            if t != doc_type:
+                names = ", ".join(s.file for s in d.sources) if not isinstance(d, dict) else "a document"
+                problems.append(f"{names}: is {t}, not {doc_type} (--type)")
     if problems:
         raise InvalidInputError("; ".join(problems), hint="nothing was stored")
+    if not docs:
+        raise InvalidInputError("no document to store")
     return docs
 
 

@@ -1,0 +1,425 @@
+"""The ``test_results`` document writer: streams tests and failures to disk, blobs for big texts.
+
+Layout while writing (all under a private temp directory in ``workdir``):
+
+- ``document.json``: the final document, written front to back. It starts with
+  ``{"data":{"tests":[`` and every test item is one line (``,`` prefixed after the first), so a
+  source can be rolled back by truncating and a source with repeated test identities can be
+  rewritten line by line;
+- ``failures.jsonl`` and ``suite_outputs.jsonl``: spools in the same one-item-per-line form, copied
+  into the document by :meth:`finish` together with the counters, ``sources`` and the envelope
+  (``type``, ``timestamp``) — JSON key order is free;
+- ``blobs/``: captured texts (``system-out``/``system-err``, stack traces) bigger than
+  ``limits.inline_text_bytes``, capped at ``limits.max_blob_bytes``; the document keeps a preview.
+
+Every item is validated against ``$defs/test`` / ``$defs/failure`` / ``$defs/suite_output`` with a
+compiled fastjsonschema validator; the envelope (counters, sources, timestamp) against the whole
+schema with empty arrays. Together that is the full document's validation, in constant memory.
+
+Repeated identities ``(suite, classname, name, file)`` within one source are merged at
+:meth:`commit_source`: the attempts become ``retries`` of one test, the last attempt decides the
+status, and passed-after-failing is ``flaky``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from aqe_ci.errors import InvalidInputError
+from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+
+DOC_TYPE = "test_results"
+PREVIEW_CHARS = 1024
+PACK_NAME = "texts.txt"
+STATUSES = ("passed", "failed", "error", "skipped", "flaky")
+_COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
+_BUFFER = 1 << 20
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                           allow_nan=False).encode
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    from aqe_ci.validate import schema
+
+    s = dict(schema(DOC_TYPE))
+    s.pop("$schema", None)  # Draft 2020-12 header; the keywords used are all Draft 7 compatible
+    s.pop("$id", None)
+    return s
+
+
+@cache
+def item_validator(name: str) -> Callable[[Any], Any]:
+    """A compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
+    import fastjsonschema
+
+    s = _schema()
+    sub = s if name == "document" else {"$defs": s["$defs"], "$ref": f"#/$defs/{name}"}
+    return fastjsonschema.compile(sub, use_default=False)
+
+
+def _schema_error(what: str, exc: Exception) -> ReportError:
+    msg = getattr(exc, "message", str(exc))
+    path = getattr(exc, "name", "")
+    return ReportError(f"{what} does not match the schema: {path}: {msg}")
+
+
+class TestResultsWriter(DocumentWriter):
+    """See the module docstring. Parsers call :meth:`add_test`, :meth:`add_suite`, :meth:`text`."""
+
+    __test__ = False  # not a pytest class
+    doc_type = DOC_TYPE
+
+    def __init__(self, *, workdir: Path, limits: Limits) -> None:
+        super().__init__(workdir=workdir, limits=limits)
+        self._dir = Path(tempfile.mkdtemp(prefix="test_results-", dir=workdir))
+        self._blob_dir = self._dir / "blobs"
+        self._blob_dir.mkdir()
+        self._doc_path = self._dir / "document.json"
+        self._doc: IO[str] = open(self._doc_path, "w", encoding="utf-8", buffering=_BUFFER)  # noqa: SIM115
+        self._doc.write('{"data":{"tests":[\n')
+        self._fail: IO[str] = open(self._dir / "failures.jsonl", "w+", encoding="utf-8",  # noqa: SIM115
+                                   buffering=_BUFFER)
+        self._outs: IO[str] = open(self._dir / "suite_outputs.jsonl", "w+", encoding="utf-8",  # noqa: SIM115
+                                   buffering=_BUFFER)
+        self.counts: dict[str, int] = dict.fromkeys(("passed", "failed", "errors", "skipped", "flaky"), 0)
+        self.n_tests = 0
+        self.n_failures = 0
+        self.n_outputs = 0
+        self.suites = 0
+        self.duration = 0.0
+        self.sources: list[dict[str, Any]] = []
+        self.blobs: dict[str, Path] = {}
+        self._pack_path = self._blob_dir / PACK_NAME
+        self._pack: IO[bytes] | None = None
+        self._pack_pos = 0
+        self._source: dict[str, Any] | None = None
+        self._mark: tuple[Any, ...] | None = None
+        self._ids: set[int] = set()
+        self._dups: set[int] = set()
+        self._repeat_mode = "retries"
+        self._v_test = item_validator("test")
+        self._v_failure = item_validator("failure")
+        self._v_output = item_validator("suite_output")
+
+    # -- sources -------------------------------------------------------------------------------
+    def begin_source(self, source: SourceInfo) -> None:
+        for f in (self._doc, self._fail, self._outs):
+            f.flush()
+        self._mark = (self._doc.tell(), self._fail.tell(), self._outs.tell(), dict(self.counts),
+                      self.n_tests, self.n_failures, self.n_outputs, self.suites, self.duration,
+                      self._pack_pos)
+        self._source = {k: v for k, v in (
+            ("file", source.file), ("format", source.format), ("dialect", source.dialect),
+            ("producer", source.producer), ("sha256", source.sha256), ("bytes", source.bytes)) if v is not None}
+        self._ids = set()
+        self._dups = set()
+        self._repeat_mode = "retries"
+
+    def set_repeat_mode(self, mode: str) -> None:
+        """How repeated identities in this source merge: ``"retries"`` (the last attempt decides,
+        passed after failing is flaky) or ``"subtests"`` (pytest: the parent and its failing subtests
+        share one identity, so the worst status wins)."""
+        if mode not in ("retries", "subtests"):
+            raise ValueError(mode)
+        self._repeat_mode = mode
+
+    def set_dialect(self, dialect: str | None, producer: str | None = None) -> None:
+        """Parsers record what produced the file once they recognise it (shown in ``sources``)."""
+        if self._source is None:
+            return
+        if dialect:
+            self._source["dialect"] = dialect
+        if producer:
+            self._source["producer"] = producer
+
+    def commit_source(self) -> None:
+        if self._dups:
+            self._merge_repeats()
+        assert self._source is not None
+        self.sources.append(self._source)
+        self._source = None
+        self._mark = None
+        self._ids = set()
+        self._dups = set()
+
+    def rollback_source(self) -> None:
+        if self._mark is None:
+            return
+        (doc_pos, fail_pos, out_pos, counts, self.n_tests, self.n_failures, self.n_outputs, self.suites,
+         self.duration, self._pack_pos) = self._mark
+        self.counts = counts
+        files: list[tuple[IO[Any], int]] = [(self._doc, doc_pos), (self._fail, fail_pos), (self._outs, out_pos)]
+        if self._pack is not None:
+            files.append((self._pack, self._pack_pos))
+        for f, pos in files:
+            f.flush()
+            f.seek(pos)
+            f.truncate()
+        if self._pack is not None and self._pack_pos == 0:
+            self._pack.close()
+            self._pack = None
+            self.blobs.pop(PACK_NAME).unlink(missing_ok=True)
+        self._source = None
+        self._mark = None
+        self._ids = set()
+        self._dups = set()
+
+    # -- items ---------------------------------------------------------------------------------
+    def add_test(self, test: dict[str, Any], failure: dict[str, Any] | None = None,
+                 encoded: str | None = None) -> None:
+        """One test case (and its failure entry when its status is failed or error).
+
+        ``encoded`` is the item's JSON when the parser already built it (hot path); it must be the
+        encoding of ``test``, which is still what gets validated.
+        """
+        try:
+            self._v_test(test)
+        except Exception as exc:
+            raise _schema_error(f"test {test.get('name')!r}", exc) from None
+        if failure is not None:
+            try:
+                self._v_failure(failure)
+            except Exception as exc:
+                raise _schema_error(f"failure of test {test.get('name')!r}", exc) from None
+        if test["name"]:  # nameless test cases have no identity to repeat: never merged
+            key = hash((test["suite"], test["classname"], test["name"], test.get("file")))
+            if key in self._ids:
+                self._dups.add(key)
+            else:
+                self._ids.add(key)
+        self.counts[_COUNTER_OF[test["status"]]] += 1
+        self._doc.write(("," if self.n_tests else "") + (encoded or _encode(test)) + "\n")
+        self.n_tests += 1
+        if failure is not None:
+            self._fail.write(("," if self.n_failures else "") + _encode(failure) + "\n")
+            self.n_failures += 1
+
+    def add_suite(self, *, count: int = 1, duration: float | None = None) -> None:
+        """Count test suites; ``duration`` adds to the document's duration (seconds)."""
+        self.suites += count
+        if duration is not None and duration > 0:
+            self.duration += duration
+
+    def add_duration(self, seconds: float | None) -> None:
+        if seconds is not None and seconds > 0:
+            self.duration += seconds
+
+    def add_suite_output(self, *, suite: str, file: str | None, stdout: str | None, stderr: str | None) -> None:
+        """Suite-level captured output (``<testsuite><system-out>``), kept apart from the tests."""
+        item: dict[str, Any] = {"suite": suite}
+        if file:
+            item["file"] = file
+        out = self.text(stdout, "suite-out")
+        err = self.text(stderr, "suite-err")
+        if out is None and err is None:
+            return
+        if out is not None:
+            item["stdout"] = out
+        if err is not None:
+            item["stderr"] = err
+        try:
+            self._v_output(item)
+        except Exception as exc:
+            raise _schema_error(f"output of suite {suite!r}", exc) from None
+        self._outs.write(("," if self.n_outputs else "") + _encode(item) + "\n")
+        self.n_outputs += 1
+
+    def text(self, value: str | None, kind: str) -> dict[str, Any] | None:
+        """A captured text as the schema's ``text`` object: inline when small, else preview + blob.
+
+        Big texts of one document share one blob (``texts.txt``) at ``offset``/``length``: one
+        file and one stored object instead of thousands (a surefire run has an output per class).
+        ``kind`` is kept for callers; it does not change where the text goes.
+        """
+        if not value or value.isspace():
+            return None
+        ascii_only = value.isascii()
+        size = len(value) if ascii_only else len(value.encode("utf-8", "surrogatepass"))
+        if size <= self.limits.inline_text_bytes:
+            return {"text": value}
+        cap = self.limits.max_blob_bytes
+        if ascii_only:
+            data = value[:cap].encode("ascii")
+        else:
+            data = value.encode("utf-8", "surrogatepass")[:cap]
+            if size > cap:  # do not cut a character in half
+                data = data.decode("utf-8", "ignore").encode("utf-8")
+        if self._pack is None:
+            self._pack = open(self._pack_path, "wb", buffering=_BUFFER)  # noqa: SIM115
+            self.blobs[PACK_NAME] = self._pack_path
+        offset = self._pack_pos
+        self._pack.write(data)
+        self._pack_pos += len(data)
+        return {"text": value[:PREVIEW_CHARS], "bytes": size, "blob": PACK_NAME, "offset": offset,
+                "length": len(data), "truncated": size > cap}
+
+    # -- repeated identities -------------------------------------------------------------------
+    def _merge_repeats(self) -> None:
+        """Fold repeated test identities of the current source into one test with retries."""
+        assert self._mark is not None
+        doc_pos, fail_pos = self._mark[0], self._mark[1]
+        dups = self._dups
+
+        def key_of(item: dict[str, Any]) -> tuple[Any, ...]:
+            return (item["suite"], item["classname"], item["name"], item.get("file"))
+
+        def read_items(f: IO[str], pos: int) -> list[tuple[str, dict[str, Any] | None]]:
+            """(raw line, item if its identity may repeat) from ``pos``; only repeats are decoded."""
+            f.flush()
+            with open(f.name, encoding="utf-8") as r:
+                r.seek(pos)
+                out = []
+                for line in r:
+                    raw = line[1:] if line.startswith(",") else line
+                    item = json.loads(raw)
+                    out.append((raw, item if item["name"] and hash(key_of(item)) in dups else None))
+                return out
+
+        # Tests: group attempts by identity, in order.
+        tests = read_items(self._doc, doc_pos)
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for _, item in tests:
+            if item is not None:
+                groups.setdefault(key_of(item), []).append(item)
+        groups = {k: v for k, v in groups.items() if len(v) > 1}
+        if not groups:
+            return
+        failures = read_items(self._fail, fail_pos)
+        fail_groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for _, item in failures:
+            if item is not None and key_of(item) in groups:
+                fail_groups.setdefault(key_of(item), []).append(item)
+
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for key, attempts in groups.items():
+            for a in attempts:
+                self.counts[_COUNTER_OF[a["status"]]] -= 1
+            fails = list(fail_groups.get(key, []))
+            retries: list[dict[str, Any]] = []
+            for a in attempts[:-1]:
+                retries.extend(a.get("retries", ()))
+                attempt: dict[str, Any] = {"status": "failed" if a["status"] == "flaky" else a["status"]}
+                if a.get("duration") is not None:
+                    attempt["duration"] = a["duration"]
+                if a.get("message") is not None:
+                    attempt["message"] = a["message"]
+                if a["status"] in ("failed", "error") and fails:
+                    t = fails.pop(0).get("type")
+                    if t is not None:
+                        attempt["type"] = t
+                retries.append(attempt)
+            final = dict(attempts[-1])
+            retries.extend(final.pop("retries", ()))
+            if self._repeat_mode == "subtests":
+                worst = next((s for s in ("error", "failed") if any(a["status"] == s for a in attempts)), None)
+                if worst is not None:
+                    first_bad = next(a for a in attempts if a["status"] == worst)
+                    final["status"] = worst
+                    if first_bad.get("message") is not None:
+                        final["message"] = first_bad["message"]
+            elif final["status"] == "passed" and any(r["status"] in ("failed", "error") for r in retries):
+                final["status"] = "flaky"
+            final["retries"] = retries
+            self._v_test(final)
+            self.counts[_COUNTER_OF[final["status"]]] += 1
+            merged[key] = final
+
+        # Rewrite the source's tests: the merged test at the first attempt's place.
+        self._doc.seek(doc_pos)
+        self._doc.truncate()
+        self.n_tests = self._mark[4]
+        written: set[tuple[Any, ...]] = set()
+        for raw, item in tests:
+            key = key_of(item) if item is not None else None
+            if key is not None and key in merged:
+                if key in written:
+                    continue
+                written.add(key)
+                raw = _encode(merged[key]) + "\n"
+            self._doc.write(("," if self.n_tests else "") + raw)
+            self.n_tests += 1
+
+        # Failures: only the final attempt's, and only when it is still failing.
+        last_failure: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for k, v in fail_groups.items():
+            status = merged[k]["status"]
+            if status not in ("failed", "error"):
+                continue
+            if self._repeat_mode == "subtests":
+                last_failure[k] = next((f for f in v if f["status"] == status), v[0])
+            else:
+                last_failure[k] = v[-1]
+        self._fail.seek(fail_pos)
+        self._fail.truncate()
+        self.n_failures = self._mark[5]
+        for raw, item in failures:
+            key = key_of(item) if item is not None else None
+            if key is not None and key in merged:
+                if key not in last_failure or last_failure[key] is not item:
+                    continue
+                item["status"] = merged[key]["status"]
+                raw = _encode(item) + "\n"
+            self._fail.write(("," if self.n_failures else "") + raw)
+            self.n_failures += 1
+
+    # -- finishing -----------------------------------------------------------------------------
+    def data_summary(self) -> dict[str, Any]:
+        c = self.counts
+        return {
+            "tests_run": self.n_tests, "passed": c["passed"], "failed": c["failed"], "errors": c["errors"],
+            "skipped": c["skipped"], "flaky": c["flaky"], "suites": self.suites,
+            "duration": round(self.duration, 6),
+        }
+
+    def finish(self, *, timestamp: str) -> WrittenDocument:
+        from aqe_ci.storage.store import summarize
+
+        numbers = self.data_summary()
+        envelope = {"type": DOC_TYPE, "timestamp": timestamp,
+                    "data": {**numbers, "tests": [], "failures": [], "sources": self.sources}}
+        if self.n_outputs:
+            envelope["data"]["suite_outputs"] = []
+        try:
+            item_validator("document")(envelope)
+        except Exception as exc:
+            raise InvalidInputError(f"test_results document: {getattr(exc, 'message', exc)}") from None
+        doc = self._doc
+        doc.write('],"failures":[\n')
+        self._fail.flush()
+        self._fail.seek(0)
+        shutil.copyfileobj(self._fail, doc, _BUFFER)
+        doc.write("]")
+        if self.n_outputs:
+            doc.write(',"suite_outputs":[\n')
+            self._outs.flush()
+            self._outs.seek(0)
+            shutil.copyfileobj(self._outs, doc, _BUFFER)
+            doc.write("]")
+        tail = {**numbers, "sources": self.sources}
+        doc.write("," + _encode(tail)[1:-1] + "},")
+        doc.write(_encode({"type": DOC_TYPE, "timestamp": timestamp})[1:] + "\n")
+        doc.close()
+        if self._pack is not None:
+            self._pack.close()
+        self._fail.close()
+        self._outs.close()
+        os.unlink(self._fail.name)
+        os.unlink(self._outs.name)
+        return WrittenDocument(doc_type=DOC_TYPE, path=self._doc_path, summary=summarize(DOC_TYPE, numbers),
+                               blobs=dict(self.blobs),
+                               sources=[SourceInfo(**s) for s in self.sources])
+
+    def abort(self) -> None:
+        for f in (self._doc, self._fail, self._outs, self._pack):
+            if f is not None and not f.closed:
+                f.close()
+        shutil.rmtree(self._dir, ignore_errors=True)

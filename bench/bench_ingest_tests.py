@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Benchmark: JUnit ingest (50,000 test cases) side by side with junitparser and a bare iterparse.
+
+Each contender runs in a fresh subprocess, best wall time of N runs, peak RSS of the child
+(``ru_maxrss`` via ``resource.getrusage(RUSAGE_CHILDREN)`` measured per child with ``os.wait4``).
+Prints a markdown table. Usage::
+
+    python bench/bench_ingest_tests.py [--runs 3] [--suites 2000] [--cases-per-suite 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / ".bench"
+GEN = ROOT / ".." / "shared" / "bench" / "gen_junit.py"
+
+CONTENDERS: dict[str, str] = {
+    "aqe ingest_files (validated document written)": """
+import sys, tempfile
+from pathlib import Path
+from aqe_ci.ingest import ingest_files
+with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
+    r = ingest_files([Path(sys.argv[1])], workdir=Path(tmp))
+    assert not r.problems, r.problems
+    print(r.documents["test_results"].summary["tests_run"])
+""",
+    "junitparser JUnitXml.fromfile + iterate cases": """
+import sys
+from junitparser import JUnitXml
+n = 0
+for suite in JUnitXml.fromfile(sys.argv[1]):
+    for case in suite:
+        case.name; case.result; n += 1
+print(n)
+""",
+    "xml.etree.ElementTree.iterparse (clear)": """
+import sys
+import xml.etree.ElementTree as ET
+n = 0
+for _, el in ET.iterparse(sys.argv[1]):
+    if el.tag == "testcase":
+        n += 1
+    el.clear()
+print(n)
+""",
+}
+
+
+def run_child(code: str, path: Path) -> tuple[float, float, int, str]:
+    """(wall s, CPU s user+sys, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(BENCH_DIR)], stdout=subprocess.PIPE,
+                            cwd=ROOT)
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"contender failed ({proc.returncode}): {code.strip().splitlines()[0]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out.strip()
+
+
+def ensure_input(suites: int, cases: int) -> Path:
+    BENCH_DIR.mkdir(exist_ok=True)
+    path = BENCH_DIR / f"junit-{suites * cases // 1000}k.xml"
+    if not path.exists():
+        subprocess.run([sys.executable, str(GEN), str(path), "--suites", str(suites), "--cases-per-suite",
+                        str(cases)], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--suites", type=int, default=2000)
+    ap.add_argument("--cases-per-suite", type=int, default=25)
+    args = ap.parse_args(argv)
+    path = ensure_input(args.suites, args.cases_per_suite)
+    rows = []
+    for name, code in CONTENDERS.items():
+        best_wall, best_cpu, peak, out = float("inf"), float("inf"), 0, ""
+        for _ in range(args.runs):
+            wall, cpu, rss, out = run_child(code, path)
+            best_wall, best_cpu, peak = min(best_wall, wall), min(best_cpu, cpu), max(peak, rss)
+        rows.append((name, best_wall, best_cpu, peak, out))
+    ours, jp, et = rows[0][1], rows[1][1], rows[2][1]
+    cpu_ours, cpu_jp, cpu_et = rows[0][2], rows[1][2], rows[2][2]
+    load = os.getloadavg()[0]
+    print(f"JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][4]} test cases); "
+          f"best of {args.runs}, fresh subprocess each; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"load average {load:.1f}\n")
+    print("| contender | wall (s) | CPU user+sys (s) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    for name, wall, cpu, rss, _ in rows:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rss / 1e6:.0f} |")
+    print(f"\nwall: ours / junitparser = {ours / jp:.2f} (target <= 1.0), ours / iterparse = {ours / et:.2f} "
+          f"(target <= 1.5); CPU: {cpu_ours / cpu_jp:.2f} and {cpu_ours / cpu_et:.2f}; "
+          f"our peak RSS {rows[0][3] / 1e6:.0f} MB (target <= 40)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
