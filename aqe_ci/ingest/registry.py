@@ -12,6 +12,13 @@ PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.dotnet:NUnitParser",
     "aqe_ci.ingest.dotnet:XUnitParser",
     "aqe_ci.ingest.dotnet:TrxParser",
+    "aqe_ci.ingest.coverage.cobertura:CoberturaParser",
+    "aqe_ci.ingest.coverage.lcov:LcovParser",
+    "aqe_ci.ingest.coverage.jacoco:JacocoParser",
+    "aqe_ci.ingest.coverage.coveragepy_json:CoveragePyJsonParser",
+    "aqe_ci.ingest.coverage.istanbul:IstanbulFinalParser",
+    "aqe_ci.ingest.coverage.istanbul:IstanbulSummaryParser",
+    "aqe_ci.ingest.coverage.gocover:GoCoverParser",
     "aqe_ci.ingest.security.sarif:SarifParser",
     "aqe_ci.ingest.security.npm_audit:NpmAuditErrorParser",
     "aqe_ci.ingest.security.npm_audit:NpmAuditV1Parser",
@@ -29,6 +36,7 @@ PARSERS: tuple[str, ...] = (
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
     "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
+    "coverage": "aqe_ci.ingest.coverage_writer:CoverageWriter",
     "security": "aqe_ci.ingest.security_writer:SecurityWriter",
 }
 

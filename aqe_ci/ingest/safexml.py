@@ -3,7 +3,9 @@
 Every XML parser uses :func:`iterparse`. A document type declaration anywhere in the prolog is
 rejected before lxml sees the file, so XXE, external entities and entity bombs ("billion laughs")
 never expand; lxml is additionally configured with ``resolve_entities=False``, ``no_network=True``,
-``load_dtd=False`` and ``huge_tree=False`` as a second line of defence.
+``load_dtd=False`` and ``huge_tree=False`` as a second line of defence. Coverage formats may opt in
+to tolerate exactly one DOCTYPE that only names an external DTD by PUBLIC/SYSTEM id (JaCoCo and
+Cobertura producers write one); that DTD is never loaded (see :func:`check_prolog`).
 """
 
 from __future__ import annotations
@@ -15,41 +17,106 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_ROOT = re.compile(rb"<[A-Za-z_]")
 PROLOG_SCAN = 1 << 20
+_WS = b" \t\r\n"
+_NAME = rb"[A-Za-z_:][-A-Za-z0-9_.:]*"
+_QUOTED = rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')"
+#: ``<!DOCTYPE name>``, ``<!DOCTYPE name SYSTEM "uri">``, ``<!DOCTYPE name PUBLIC "id" "uri">`` and
+#: nothing else: no internal subset (``[...]``), hence no ENTITY/ATTLIST declarations.
+_EXTERNAL_ID_DOCTYPE = re.compile(
+    rb"<!DOCTYPE[ \t\r\n]+" + _NAME
+    + rb"(?:[ \t\r\n]+(?:SYSTEM[ \t\r\n]+" + _QUOTED + rb"|PUBLIC[ \t\r\n]+" + _QUOTED + rb"[ \t\r\n]+" + _QUOTED + rb"))?"
+    + rb"[ \t\r\n]*>")
 
 
-def check_prolog(path: Path) -> None:
-    """Reject DTDs/entities: scan the bytes before the root element (up to 1 MiB)."""
+def _prolog_bytes(head: bytes) -> bytes:
+    """The head as ASCII-compatible bytes: UTF-16 is transcoded so the scan cannot be dodged."""
+    if head.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
+        raise ReportError("UTF-32 XML is not supported")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            enc = "utf-16"
+        else:
+            enc = "utf-16-le" if head[:2] == b"<\x00" else "utf-16-be"
+        return head.decode(enc, errors="ignore").encode("utf-8", errors="replace")
+    if head.startswith(b"\xef\xbb\xbf"):
+        return head[3:]
+    return head
+
+
+def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
+    """Reject DTDs/entities in the prolog (the bytes before the root element, up to 1 MiB).
+
+    The prolog is tokenised (XML declaration, comments, processing instructions, DOCTYPE), so a
+    ``<`` inside a comment cannot end the scan early. Any ``<!DOCTYPE`` or ``<!ENTITY`` is rejected,
+    unless ``allow_external_doctype``: then exactly one DOCTYPE carrying only a name and
+    PUBLIC/SYSTEM identifiers (JaCoCo's ``<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN"
+    "report.dtd">``, Cobertura's ``coverage-04.dtd``) is tolerated. Its DTD is never loaded: lxml
+    runs with ``load_dtd=False, no_network=True, resolve_entities=False``. An internal subset
+    (``[``), any ENTITY declaration, a second DOCTYPE or other markup declarations stay rejected.
+    """
     with open(path, "rb") as f:
-        head = f.read(PROLOG_SCAN)
-    root = _ROOT.search(head)
-    prolog = head[: root.start()] if root else head
-    if _DOCTYPE.search(prolog) or _ENTITY.search(prolog):
-        line = prolog[: (_DOCTYPE.search(prolog) or _ENTITY.search(prolog)).start()].count(b"\n") + 1  # type: ignore[union-attr]
-        raise ReportError("XML document type declarations (DTD/ENTITY) are not allowed", line=line)
+        raw = f.read(PROLOG_SCAN)
+    head = _prolog_bytes(raw)
+    pos, n = 0, len(head)
+    seen_doctype = False
+    while True:
+        while pos < n and head[pos] in _WS:
+            pos += 1
+        if pos >= n:
+            if len(raw) >= PROLOG_SCAN:
+                raise ReportError(f"no root element in the first {PROLOG_SCAN} bytes")
+            return  # an empty or truncated document: the parser reports it
+        line = head[:pos].count(b"\n") + 1
+        if head.startswith(b"<?", pos):
+            end = head.find(b"?>", pos + 2)
+            if end < 0:
+                return  # unterminated: lxml reports the syntax error
+            pos = end + 2
+        elif head.startswith(b"<!--", pos):
+            end = head.find(b"-->", pos + 4)
+            if end < 0:
+                return
+            pos = end + 3
+        elif head[pos:pos + 9].upper() == b"<!DOCTYPE":
+            m = _EXTERNAL_ID_DOCTYPE.match(head, pos)
+            if not allow_external_doctype or seen_doctype or m is None or _ENTITY.search(head, pos, m.end() if m else n):
+                raise ReportError("XML document type declarations (DTD/ENTITY) are not allowed", line=line)
+            seen_doctype = True
+            pos = m.end()
+        elif head.startswith(b"<!", pos):
+            raise ReportError("XML document type declarations (DTD/ENTITY) are not allowed", line=line)
+        else:
+            return  # the root element (or text lxml will reject)
 
 
-def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None) -> Iterator[tuple[str, Any]]:
-    """lxml iterparse with every dangerous feature off; parse errors become ReportError with the line."""
+def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None,
+              allow_external_doctype: bool = False) -> Iterator[tuple[str, Any]]:
+    """lxml iterparse with every dangerous feature off; parse errors become ReportError with the line.
+
+    ``allow_external_doctype``: see :func:`check_prolog` (coverage formats whose producers write a
+    PUBLIC/SYSTEM DOCTYPE); the DTD is still never loaded.
+    """
     from lxml import etree
 
-    check_prolog(path)
-    kwargs: dict[str, Any] = dict(
-        events=events, resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, recover=False,
-    )
+    check_prolog(path, allow_external_doctype=allow_external_doctype)
+    kwargs: dict[str, Any] = {
+        "events": events, "resolve_entities": False, "no_network": True, "load_dtd": False,
+        "dtd_validation": False, "huge_tree": False, "remove_comments": True, "remove_pis": True,
+        "recover": False,
+    }
     if tag is not None:
         kwargs["tag"] = tag
-    context = etree.iterparse(str(path), **kwargs)
-    try:
-        yield from context
-    except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        raise ReportError(f"malformed XML: {msg}", line=line) from None
+    # we own the file handle, so it is closed even when the consumer stops early or raises
+    with open(path, "rb") as source:
+        context = etree.iterparse(source, **kwargs)
+        try:
+            yield from context
+        except etree.XMLSyntaxError as exc:
+            line = exc.position[0] if getattr(exc, "position", None) else None
+            msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+            raise ReportError(f"malformed XML: {msg}", line=line) from None
 
 
 def local_name(tag: Any) -> str:

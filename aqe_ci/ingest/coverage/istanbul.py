@@ -1,0 +1,180 @@
+"""Istanbul / nyc / c8 / jest / vitest ``coverage-final.json`` and ``coverage-summary.json``.
+
+``coverage-final.json`` (``{path: FileCoverage}``, also a single FileCoverage object with a
+``path``, and the old ``{path: {"data": FileCoverage}}`` wrapping): a line's hits are the MAX of
+the statements STARTING on it (istanbul-lib-coverage ``getLineCoverage``); branches per line from
+``branchMap[k].line`` (else ``loc.start.line``) with ``b[k]`` counts; functions from ``f``.
+Statements as such are not kept: line totals equal Istanbul's "lines" metric, not "statements".
+
+``coverage-summary.json`` carries totals only: its files become entries WITHOUT ``line_hits``
+(no per-line diff or patch coverage possible from it); ``total`` is the producer's cross-check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
+from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE, percent_or_none
+
+_FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
+              b"inputSourceMap", b"all", b"bT")
+_METRICS = (b"lines", b"statements", b"functions", b"branches", b"branchesTrue")
+
+
+def _first_inner_key(rest: bytes) -> bytes | None:
+    fk = first_keys(rest)
+    return fk[0] if fk else None
+
+
+def _count(value: Any, what: str) -> int:
+    if value is None:
+        return 0  # Istanbul treats a null count as "not hit" (seen in real reports)
+    n = as_int(value, what)
+    return 0 if n < 0 else min(n, MAX_HITS)
+
+
+def _line_of(loc: Any) -> int | None:
+    if isinstance(loc, dict):
+        start = loc.get("start")
+        if isinstance(start, dict):
+            ln = start.get("line")
+            if isinstance(ln, int | float) and not isinstance(ln, bool) and 0 <= ln <= MAX_LINE:
+                return int(ln)
+    return None
+
+
+class IstanbulFinalParser(ReportParser):
+    format: ClassVar[str] = "istanbul"
+    doc_type: ClassVar[str] = "coverage"
+    priority: ClassVar[int] = 50
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        fk = first_keys(head)
+        if fk is None:
+            return False
+        key, rest = fk
+        if key in (b"statementMap", b"path") and b'"statementMap"' in head:
+            return True  # a single FileCoverage object
+        if key in (b"total", b"meta", b"title"):
+            return False
+        inner = _first_inner_key(rest)
+        if inner == b"data":
+            inner = _first_inner_key(rest[rest.find(b":") + 1:]) if b":" in rest else None
+        return inner in _FILE_KEYS and b'"statementMap"' in head
+
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        ijson = ijson_backend()
+        with open(path, "rb") as f, json_errors(path):
+            check_text(f)
+            fk = first_keys(f.read(65536))
+            f.seek(0)
+            if fk is None:
+                raise ReportError("not a JSON object: this is not an Istanbul coverage-final.json")
+            if fk[0] in (b"statementMap", b"path"):
+                obj = next(ijson.items(f, "", use_float=True), None)
+                if not isinstance(obj, dict) or not isinstance(obj.get("path"), str) or not obj["path"]:
+                    raise ReportError("a single Istanbul FileCoverage object without a \"path\": "
+                                      "cannot name its file")
+                self._file(obj["path"], obj, writer)
+            else:
+                for key, value in ijson.kvitems(f, "", use_float=True):
+                    if isinstance(value, dict) and isinstance(value.get("data"), dict) and "statementMap" not in value:
+                        value = value["data"]
+                    name = value.get("path") if isinstance(value, dict) else None
+                    self._file(name if isinstance(name, str) and name else str(key), value, writer)
+        writer.set_source_details(producer="istanbul")
+
+    @staticmethod
+    def _file(name: str, fc: Any, writer: Any) -> None:
+        if not isinstance(fc, dict):
+            raise ReportError(f"{name}: file coverage is not an object")
+        smap, s = fc.get("statementMap", {}), fc.get("s", {})
+        bmap, b = fc.get("branchMap", {}), fc.get("b", {})
+        fmap, fcount = fc.get("fnMap", {}), fc.get("f", {})
+        for what, obj in (("statementMap", smap), ("s", s), ("branchMap", bmap), ("b", b), ("fnMap", fmap),
+                          ("f", fcount)):
+            if not isinstance(obj, dict):
+                raise ReportError(f"{name}: {what} is not an object")
+        per_line: dict[int, int] = {}
+        for sid, count in s.items():
+            ln = _line_of(smap.get(sid))
+            if ln is None:
+                continue  # istanbul-lib-coverage skips statements without a location too
+            c = _count(count, f"{name}: statement count")
+            if c > per_line.get(ln, -1):
+                per_line[ln] = c
+        lines = sorted(per_line)
+        hits = [per_line[ln] for ln in lines]
+        branches: dict[int, tuple[int, int]] = {}
+        for bid, counts in b.items():
+            meta = bmap.get(bid)
+            if not isinstance(meta, dict):
+                continue
+            ln = meta.get("line")
+            if not isinstance(ln, int | float) or isinstance(ln, bool) or not 0 < ln <= MAX_LINE:
+                ln = _line_of(meta.get("loc"))
+            if ln is None:
+                continue
+            if not isinstance(counts, list):
+                raise ReportError(f"{name}: branch counts of {str(bid)[:20]} are not a list")
+            covered = sum(1 for c in counts if _count(c, f"{name}: branch count") > 0)
+            old = branches.get(int(ln), (0, 0))
+            branches[int(ln)] = (old[0] + covered, old[1] + len(counts))
+        functions = (len(fcount), sum(1 for c in fcount.values() if _count(c, f"{name}: function count") > 0))
+        writer.add_file(name, lines, hits, branches=branches, functions=functions)
+
+
+class IstanbulSummaryParser(ReportParser):
+    format: ClassVar[str] = "istanbul-summary"
+    doc_type: ClassVar[str] = "coverage"
+    priority: ClassVar[int] = 50
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        fk = first_keys(head)
+        if fk is None or fk[0] != b"total":
+            return False
+        return _first_inner_key(fk[1]) in _METRICS
+
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        ijson = ijson_backend()
+        total: dict[str, Any] | None = None
+        with open(path, "rb") as f, json_errors(path):
+            check_text(f)
+            for key, value in ijson.kvitems(f, "", use_float=True):
+                if not isinstance(value, dict):
+                    raise ReportError(f"{str(key)[:100]}: summary entry is not an object")
+                if key == "total":
+                    total = value
+                    continue
+                lines = self._metric(value, "lines", key)
+                if lines is None:
+                    raise ReportError(f"{str(key)[:100]}: no lines metric")
+                writer.add_file_summary(str(key), lines_valid=lines[0], lines_covered=lines[1],
+                                        branches=self._metric(value, "branches", key),
+                                        functions=self._metric(value, "functions", key))
+        if total is None:
+            raise ReportError("no total entry: this is not an Istanbul coverage-summary.json")
+        lines_pct = total.get("lines", {}).get("pct") if isinstance(total.get("lines"), dict) else None
+        br = total.get("branches") if isinstance(total.get("branches"), dict) else {}
+        writer.set_source_details(producer="istanbul (json-summary)",
+                                  reported_line_rate=percent_or_none(lines_pct, fraction=False),
+                                  reported_branch_rate=percent_or_none(br.get("pct"), fraction=False)
+                                  if br.get("total") else None)
+
+    @staticmethod
+    def _metric(value: dict[str, Any], name: str, key: str) -> tuple[int, int] | None:
+        m = value.get(name)
+        if m is None:
+            return None
+        if not isinstance(m, dict):
+            raise ReportError(f"{key[:100]}: {name} is not an object")
+        total = as_int(m.get("total", 0), f"{key[:100]}: {name}.total")
+        covered = as_int(m.get("covered", 0), f"{key[:100]}: {name}.covered")
+        if total < 0 or covered < 0 or covered > total:
+            raise ReportError(f"{key[:100]}: {name} covered {covered} of {total} is impossible")
+        return total, covered

@@ -1,0 +1,538 @@
+"""The ``coverage`` document writer: per-file line/branch/function data merged across files.
+
+Parsers hand over one source file at a time (:meth:`CoverageWriter.add_file` with parallel arrays
+of line numbers and hits, or :meth:`CoverageWriter.add_file_summary` when a format only carries
+totals). Each call is encoded at once into the schema's compact strings and appended to a spool
+file; only a small index (path → spool records + counts) stays in memory, so a 1,000,000-line
+report costs a few MB whatever its size.
+
+Merge rules (docs/formats/coverage.md):
+
+- The same path reported more than once — several Cobertura ``<class>`` elements of one file,
+  several LCOV ``SF`` sections, or several reports of a sharded run — becomes ONE file entry: the
+  union of its lines, each line keeping the MAX hits seen; per-line branches keep the max covered
+  and the max valid count; functions keep the max valid/covered counts. Repeated paths are merged
+  at :meth:`finish` by re-reading their spool records (the common single-record case is copied).
+- Entries without per-line data (Istanbul ``coverage-summary.json``) are superseded by any entry
+  with per-line data for the same path; between themselves the one with most covered lines wins.
+
+Totals are ours: ``line_rate = lines_covered / lines_valid × 100`` (100 when a file or the whole
+run has no executable line, as coverage.py and Istanbul report it); ``branch_rate`` likewise from
+branches but ``null`` when no branch was measured; ``function_rate`` ``null`` without function data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from operator import lt
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+
+MAX_HITS = (1 << 64) - 1
+MAX_LINE = (1 << 31) - 1
+
+
+# --------------------------------------------------------------------------- compact encodings
+
+
+def encode_line_hits(lines: Sequence[int], hits: Sequence[int]) -> str:
+    """Sorted unique ``lines`` with their ``hits`` → ``START[-END]:HITS,...`` (one entry per run)."""
+    out: list[str] = []
+    ap = out.append
+    it = zip(lines, hits, strict=True)
+    first = next(it, None)
+    if first is None:
+        return ""
+    start = prev = first[0]
+    h = first[1]
+    for ln, x in it:
+        if x == h and ln == prev + 1:
+            prev = ln
+            continue
+        ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
+        start = prev = ln
+        h = x
+    ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
+    return ",".join(out)
+
+
+def iter_line_hits(text: str) -> Iterable[tuple[int, int]]:
+    """Inverse of :func:`encode_line_hits`: ``(line, hits)`` in ascending line order."""
+    if not text:
+        return
+    for entry in text.split(","):
+        span, _, hits = entry.partition(":")
+        h = int(hits)
+        a, _, b = span.partition("-")
+        first = int(a)
+        last = int(b) if b else first
+        for ln in range(first, last + 1):
+            yield ln, h
+
+
+def decode_line_hits(text: str) -> dict[int, int]:
+    return dict(iter_line_hits(text))
+
+
+def encode_branch_hits(branches: Mapping[int, tuple[int, int]]) -> str:
+    return ",".join(f"{ln}:{c}/{v}" for ln, (c, v) in sorted(branches.items()))
+
+
+def decode_branch_hits(text: str) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    if not text:
+        return out
+    for entry in text.split(","):
+        ln, _, cv = entry.partition(":")
+        c, _, v = cv.partition("/")
+        out[int(ln)] = (int(c), int(v))
+    return out
+
+
+def rate(covered: int, valid: int) -> float:
+    """Percent covered; 100 when nothing is valid (coverage.py / Istanbul convention)."""
+    return 100.0 if valid == 0 else covered * 100.0 / valid
+
+
+def rate_or_null(covered: int, valid: int) -> float | None:
+    return None if valid == 0 else covered * 100.0 / valid
+
+
+def normalise_path(path: str) -> str:
+    """Forward slashes, no leading ``./``; otherwise the path exactly as the report names it."""
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def percent_or_none(value: Any, *, fraction: bool) -> float | None:
+    """A producer's reported rate → percent, or None when absent / NaN / out of range."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    if f != f:  # NaN
+        return None
+    if fraction:
+        f *= 100.0
+    return f if 0.0 <= f <= 100.0 else None
+
+
+@cache
+def file_validator() -> Any:
+    """fastjsonschema validator of ``$defs/file`` (compiled once per process).
+
+    The two compact strings are checked by construction instead of by their regex (matching the
+    schema pattern costs ~0.3 s per million lines): the writer only builds them from exact
+    non-negative ints (:func:`_check_ints`), and the tests match them against the schema pattern.
+    """
+    import copy
+
+    import fastjsonschema
+
+    from aqe_ci.validate import schema
+
+    full = schema("coverage")
+    sub = copy.deepcopy(full["$defs"]["file"])
+    for name in ("line_hits", "branch_hits"):
+        sub["properties"][name].pop("pattern", None)
+    sub["$defs"] = full["$defs"]
+    sub["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(sub)
+
+
+def _check_ints(values: Sequence[int], what: str, path: str, upper: int, *, exact: bool = False) -> None:
+    """Every value an exact int (not bool/float) within 0..upper: the compact strings stay well-formed.
+
+    ``exact``: the caller built ``values`` with ``int()`` (so the type scan is skipped; the range
+    check is not).
+    """
+    if not values:
+        return
+    if not exact and not set(map(type, values)) <= {int}:
+        raise ReportError(f"{path}: {what} must be whole numbers")
+    if min(values) < 0 or max(values) > upper:
+        raise ReportError(f"{path}: {what} out of range 0..{upper}")
+
+
+def _fragment(path: str, entry: Mapping[str, Any]) -> bytes:
+    """``"path":{...}`` for the spool; entry values are ints, floats, None or digit strings."""
+    parts = []
+    for key, value in entry.items():
+        if isinstance(value, str):
+            parts.append(f'"{key}":"{value}"')
+        elif value is None:
+            parts.append(f'"{key}":null')
+        else:
+            parts.append(f'"{key}":{value!r}')
+    return (json.dumps(path) + ":{" + ",".join(parts) + "}").encode()
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+@dataclass(slots=True)
+class _Record:
+    """One spooled file entry: where its JSON fragment is, and its counts."""
+
+    offset: int
+    length: int
+    lines_valid: int
+    lines_covered: int
+    branches: tuple[int, int] | None
+    functions: tuple[int, int] | None
+    has_lines: bool
+    source: int = 0
+    split: bool = False
+
+
+@dataclass(slots=True)
+class _Source:
+    info: SourceInfo
+    reported_line_rate: float | None = None
+    reported_branch_rate: float | None = None
+    producer: str | None = None
+
+
+class CoverageWriter(DocumentWriter):
+    """Streams a ``coverage`` document; see the module docstring for the merge rules."""
+
+    doc_type: ClassVar[str] = "coverage"
+
+    def __init__(self, *, workdir: Path, limits: Limits) -> None:
+        super().__init__(workdir=workdir, limits=limits)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="coverage-spool-", suffix=".part", dir=self.workdir)
+        self._spool_path = Path(name)
+        self._spool: BinaryIO = os.fdopen(fd, "w+b")
+        self._pos = 0
+        self._files: dict[str, list[_Record]] = {}
+        self._sources: list[_Source] = []
+        self._current: _Source | None = None
+        self._mark = 0
+        self._touched: list[str] = []
+        self._validate = file_validator()
+
+    # -- source bracketing ------------------------------------------------------------------
+    def begin_source(self, source: SourceInfo) -> None:
+        if self._current is not None:
+            raise RuntimeError("begin_source called twice without commit/rollback")
+        self._current = _Source(info=source)
+        self._mark = self._pos
+        self._touched = []
+
+    def commit_source(self) -> None:
+        if self._current is None:
+            raise RuntimeError("commit_source without begin_source")
+        self._sources.append(self._current)
+        self._current = None
+        self._touched = []
+
+    def rollback_source(self) -> None:
+        if self._current is None:
+            return
+        for path in reversed(self._touched):
+            records = self._files[path]
+            records.pop()
+            if not records:
+                del self._files[path]
+        self._spool.seek(self._mark)
+        self._spool.truncate()
+        self._pos = self._mark
+        self._current = None
+        self._touched = []
+
+    # -- what parsers call ------------------------------------------------------------------
+    def set_source_details(self, *, producer: str | None = None, reported_line_rate: float | None = None,
+                           reported_branch_rate: float | None = None) -> None:
+        """The producer and its own rates (percent) as found in the report, kept as a cross-check."""
+        src = self._require_source()
+        if producer:
+            src.producer = producer[:200]
+        if reported_line_rate is not None:
+            src.reported_line_rate = reported_line_rate
+        if reported_branch_rate is not None:
+            src.reported_branch_rate = reported_branch_rate
+
+    def add_file(self, path: str, lines: Sequence[int], hits: Sequence[int], *,
+                 branches: Mapping[int, tuple[int, int]] | None = None,
+                 functions: tuple[int, int] | None = None, split: bool = False,
+                 exact_ints: bool = False) -> None:
+        """One source file's per-line data.
+
+        ``lines``/``hits``: parallel sequences (any order, duplicates allowed: max hits wins).
+        ``branches``: ``{line: (covered, valid)}``, or None when the format has no branch data
+        for this file. ``functions``: ``(valid, covered)`` or None. ``split``: this is one part of
+        a file the report splits over several elements (Cobertura classes of one file), so the
+        function counts of the parts of one report add up instead of overlapping. ``exact_ints``:
+        the parser made ``lines``/``hits`` with ``int()`` (skips a type scan; ranges are still checked).
+        """
+        self._require_source()
+        n = len(lines)
+        if n != len(hits):
+            raise ValueError("lines and hits differ in length")
+        _check_ints(lines, "line numbers", path, MAX_LINE, exact=exact_ints)
+        _check_ints(hits, "hit counts", path, MAX_HITS, exact=exact_ints)
+        if n > 1 and not all(map(lt, islice(lines, 0, n - 1), islice(lines, 1, None))):
+            merged: dict[int, int] = {}
+            get = merged.get
+            for ln, h in zip(lines, hits, strict=True):
+                if h > get(ln, -1):
+                    merged[ln] = h
+            lines = sorted(merged)
+            hits = [merged[ln] for ln in lines]
+            n = len(lines)
+        covered = n - _count_zero(hits)
+        branch_counts: tuple[int, int] | None = None
+        branch_text: str | None = None
+        if branches is not None:
+            bc = bv = 0
+            _check_ints(list(branches), "branch line numbers", path, MAX_LINE)
+            for c, v in branches.values():
+                if type(c) is not int or type(v) is not int or not 0 <= c <= v:
+                    raise ReportError(f"{path}: branch counts {c!r}/{v!r} are impossible")
+                bc += c
+                bv += v
+            branch_counts = (bv, bc)
+            branch_text = encode_branch_hits(branches)
+        self._append(path, lines_valid=n, lines_covered=covered, branches=branch_counts,
+                     functions=functions, line_hits=encode_line_hits(lines, hits), branch_hits=branch_text,
+                     split=split)
+
+    def add_file_summary(self, path: str, *, lines_valid: int, lines_covered: int,
+                         branches: tuple[int, int] | None = None,
+                         functions: tuple[int, int] | None = None) -> None:
+        """A file known only by its totals (no per-line data). Tuples are ``(valid, covered)``."""
+        self._require_source()
+        self._append(path, lines_valid=lines_valid, lines_covered=lines_covered, branches=branches,
+                     functions=functions, line_hits=None, branch_hits=None)
+
+    # -- internals --------------------------------------------------------------------------
+    def _require_source(self) -> _Source:
+        if self._current is None:
+            raise RuntimeError("add_* outside begin_source/commit_source")
+        return self._current
+
+    def _append(self, path: str, *, lines_valid: int, lines_covered: int,
+                branches: tuple[int, int] | None, functions: tuple[int, int] | None,
+                line_hits: str | None, branch_hits: str | None, split: bool = False) -> None:
+        path = normalise_path(path)
+        if not path:
+            raise ReportError("a file entry has an empty path")
+        entry = _entry_dict(lines_valid, lines_covered, branches, functions, line_hits, branch_hits)
+        try:
+            self._validate(entry)
+        except Exception as exc:  # fastjsonschema.JsonSchemaException
+            raise ReportError(f"file entry {path[:200]!r} does not match the coverage schema: {exc}") from None
+        frag = _fragment(path, entry)
+        self._spool.write(frag)
+        rec = _Record(self._pos, len(frag), lines_valid, lines_covered, branches, functions,
+                      line_hits is not None, len(self._sources), split)
+        self._pos += len(frag)
+        self._files.setdefault(path, []).append(rec)
+        self._touched.append(path)
+
+    # -- finishing --------------------------------------------------------------------------
+    def finish(self, *, timestamp: str) -> WrittenDocument:
+        if self._current is not None:
+            raise RuntimeError("finish with an open source")
+        from aqe_ci.storage.store import summarize
+        from aqe_ci.validate import validate_document
+
+        self._spool.flush()
+        fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)
+        out_path = Path(name)
+        lv = lc = bv = bc = fv = fc = 0
+        any_branch = any_func = False
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(b'{"type":"coverage","timestamp":' + json.dumps(timestamp).encode()
+                          + b',"data":{"files":{')
+                first = True
+                for path, records in self._files.items():
+                    if len(records) == 1:
+                        rec = records[0]
+                        self._spool.seek(rec.offset)
+                        frag = self._spool.read(rec.length)
+                    else:
+                        rec, frag = self._merge(path, records)
+                    if not first:
+                        out.write(b",")
+                    first = False
+                    out.write(frag)
+                    lv += rec.lines_valid
+                    lc += rec.lines_covered
+                    if rec.branches is not None:
+                        any_branch = True
+                        bv += rec.branches[0]
+                        bc += rec.branches[1]
+                    if rec.functions is not None:
+                        any_func = True
+                        fv += rec.functions[0]
+                        fc += rec.functions[1]
+                data: dict[str, Any] = {
+                    "line_rate": rate(lc, lv),
+                    "branch_rate": rate_or_null(bc, bv) if any_branch else None,
+                    "function_rate": rate_or_null(fc, fv) if any_func else None,
+                    "lines_valid": lv,
+                    "lines_covered": lc,
+                }
+                if any_branch:
+                    data["branches_valid"] = bv
+                    data["branches_covered"] = bc
+                if any_func:
+                    data["functions_valid"] = fv
+                    data["functions_covered"] = fc
+                data["sources"] = [_source_dict(s) for s in self._sources]
+                tail = json.dumps(data, separators=(",", ":"))
+                out.write(b"}," + tail[1:].encode() + b"}")
+            envelope = {"type": "coverage", "timestamp": timestamp, "data": dict(data, files={})}
+            validate_document(envelope, source="coverage document")
+        except BaseException:
+            out_path.unlink(missing_ok=True)
+            raise
+        finally:
+            self._close_spool()
+        summary = summarize("coverage", data)
+        summary["files"] = len(self._files)
+        return WrittenDocument(doc_type="coverage", path=out_path, summary=summary,
+                               sources=[s.info for s in self._sources])
+
+    def _merge(self, path: str, records: list[_Record]) -> tuple[_Record, bytes]:
+        entries = []
+        for rec in records:
+            self._spool.seek(rec.offset)
+            frag = self._spool.read(rec.length)
+            entries.append(json.loads(b"{" + frag + b"}")[path])
+        with_lines = [e for e in entries if "line_hits" in e]
+        functions = _merge_functions(records, entries)
+        if not with_lines:
+            best = max(entries, key=lambda e: (e["lines_covered"], e["lines_valid"]))
+            branches = None
+            if "branches_valid" in best:
+                branches = (best["branches_valid"], best["branches_covered"])
+            entry = _entry_dict(best["lines_valid"], best["lines_covered"], branches, functions, None, None)
+            has_lines = False
+        else:
+            merged: dict[int, int] = {}
+            get = merged.get
+            br: dict[int, tuple[int, int]] | None = None
+            for e in with_lines:
+                for ln, h in iter_line_hits(e["line_hits"]):
+                    if h > get(ln, -1):
+                        merged[ln] = h
+                if "branch_hits" in e:
+                    if br is None:
+                        br = {}
+                    for ln, (c, v) in decode_branch_hits(e["branch_hits"]).items():
+                        old = br.get(ln)
+                        br[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+            lines = sorted(merged)
+            hits = [merged[ln] for ln in lines]
+            covered = len(lines) - _count_zero(hits)
+            branches = None
+            if br is not None:
+                branches = (sum(v for _, v in br.values()), sum(c for c, _ in br.values()))
+            entry = _entry_dict(len(lines), covered, branches, functions, encode_line_hits(lines, hits),
+                                encode_branch_hits(br) if br is not None else None)
+            has_lines = True
+        self._validate(entry)
+        frag = _fragment(path, entry)
+        rec = _Record(0, len(frag), entry["lines_valid"], entry["lines_covered"],
+                      (entry["branches_valid"], entry["branches_covered"]) if "branches_valid" in entry else None,
+                      functions, has_lines)
+        return rec, frag
+
+    def _close_spool(self) -> None:
+        try:
+            self._spool.close()
+        finally:
+            self._spool_path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        self._close_spool()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _count_zero(hits: Sequence[int]) -> int:
+    count = getattr(hits, "count", None)
+    if count is not None:
+        return int(count(0))
+    return sum(1 for h in hits if h == 0)
+
+
+def _merge_functions(records: list[_Record], entries: list[dict[str, Any]]) -> tuple[int, int] | None:
+    """Parts of one split file in one report add up; reports (and unsplit repeats) take the max."""
+    per_source: dict[int, tuple[int, int]] = {}
+    for rec, e in zip(records, entries, strict=True):
+        if "functions_valid" not in e:
+            continue
+        pair = (e["functions_valid"], e["functions_covered"])
+        old = per_source.get(rec.source)
+        if old is None:
+            per_source[rec.source] = pair
+        elif rec.split:
+            per_source[rec.source] = (old[0] + pair[0], old[1] + pair[1])
+        else:
+            per_source[rec.source] = (max(old[0], pair[0]), max(old[1], pair[1]))
+    return _max_pair(per_source.values())
+
+
+def _max_pair(pairs: Iterable[tuple[int | None, int | None]]) -> tuple[int, int] | None:
+    best: tuple[int, int] | None = None
+    for v, c in pairs:
+        if v is None or c is None:
+            continue
+        best = (v, c) if best is None else (max(v, best[0]), max(c, best[1]))
+    return best
+
+
+def _entry_dict(lines_valid: int, lines_covered: int, branches: tuple[int, int] | None,
+                functions: tuple[int, int] | None, line_hits: str | None,
+                branch_hits: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "lines_valid": lines_valid,
+        "lines_covered": lines_covered,
+        "line_rate": rate(lines_covered, lines_valid),
+    }
+    if branches is not None:
+        entry["branches_valid"] = branches[0]
+        entry["branches_covered"] = branches[1]
+        entry["branch_rate"] = rate_or_null(branches[1], branches[0])
+    if functions is not None:
+        entry["functions_valid"] = functions[0]
+        entry["functions_covered"] = functions[1]
+    if line_hits is not None:
+        entry["line_hits"] = line_hits
+    if branch_hits is not None:
+        entry["branch_hits"] = branch_hits
+    return entry
+
+
+def _source_dict(src: _Source) -> dict[str, Any]:
+    info = src.info
+    out: dict[str, Any] = {"file": info.file, "format": info.format}
+    producer = src.producer or info.producer
+    if producer:
+        out["producer"] = producer
+    if src.reported_line_rate is not None:
+        out["reported_line_rate"] = src.reported_line_rate
+    if src.reported_branch_rate is not None:
+        out["reported_branch_rate"] = src.reported_branch_rate
+    if info.sha256:
+        out["sha256"] = info.sha256
+    out["bytes"] = info.bytes
+    return out
