@@ -42,6 +42,25 @@ STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 20
 
+
+
+class CappedText(str):
+    """A captured text cut by a streaming parser: the string is a prefix of the real text (long
+    enough for everything :meth:`TestResultsWriter.text` keeps), ``dropped_bytes`` the UTF-8 size
+    of the rest, so sizes and the ``truncated`` flag are those of the whole text."""
+
+    dropped_bytes: int
+
+    def __new__(cls, value: str, dropped_bytes: int) -> CappedText:
+        self = super().__new__(cls, value)
+        self.dropped_bytes = dropped_bytes
+        return self
+
+
+def utf8_size(value: str) -> int:
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+
+
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
                            allow_nan=False).encode
 
@@ -238,12 +257,14 @@ class TestResultsWriter(DocumentWriter):
 
         Big texts of one document share one blob (``texts.txt``) at ``offset``/``length``: one
         file and one stored object instead of thousands (a surefire run has an output per class).
-        ``kind`` is kept for callers; it does not change where the text goes.
+        ``kind`` is kept for callers; it does not change where the text goes. ``value`` may be a
+        :class:`CappedText` (only a prefix was kept while parsing).
         """
         if not value or value.isspace():
             return None
         ascii_only = value.isascii()
         size = len(value) if ascii_only else len(value.encode("utf-8", "surrogatepass"))
+        size += getattr(value, "dropped_bytes", 0)  # CappedText: a streaming parser kept a prefix
         if size <= self.limits.inline_text_bytes:
             return {"text": value}
         cap = self.limits.max_blob_bytes
