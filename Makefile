@@ -26,6 +26,11 @@ $(STAMP): $(PY) pyproject.toml
 
 $(TSTAMP): $(STAMP)
 	$(PIP) install --quiet -e '.[test]'
+	@command -v jq >/dev/null 2>&1 || { echo "installing jq (the storage-layout recipe test uses it)"; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || \
+	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq jq; } >/dev/null 2>&1 || true; fi; \
+	  command -v jq >/dev/null 2>&1 || { echo "jq is required for make test: install it (apt-get install jq)" >&2; exit 1; }; }
 	@touch $@
 
 $(BSTAMP): $(TSTAMP)

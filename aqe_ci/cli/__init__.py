@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
@@ -36,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AqeError as exc:
         _error(exc.one_line())
         if _verbose(args):
+            import traceback
+
             click.echo(secrets.redact(traceback.format_exc()), err=True)
         return exc.exit_code
     except click.exceptions.Abort:
@@ -56,5 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, no secrets
         _error(f"unexpected {type(exc).__name__}: {exc} — rerun with --verbose and report it if it persists")
         if _verbose(args):
+            import traceback
+
             click.echo(secrets.redact(traceback.format_exc()), err=True)
         return EXIT_FAILURE

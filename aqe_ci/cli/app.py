@@ -23,6 +23,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("aqe_ci.cli.commands.query:get", "Get a run's documents by key, commit or branch."),
     "delete": ("aqe_ci.cli.commands.delete:delete", "Delete a run's documents."),
     "schema": ("aqe_ci.cli.commands.schema:schema", "Print the JSON Schema of a document type or the config."),
+    "lifecycle": ("aqe_ci.cli.commands.lifecycle:lifecycle", "Print or apply the S3 lifecycle rules for retention."),
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,6 +31,7 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("aqe_ci.cli.commands.config_cmd:validate", "Validate a configuration file."),
 }
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
+    "execute": ("aqe_ci.cli.commands.execute:execute", "Run the tests and store the reports they produce."),
     "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
 }
 

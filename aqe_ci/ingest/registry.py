@@ -12,11 +12,23 @@ PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.dotnet:NUnitParser",
     "aqe_ci.ingest.dotnet:XUnitParser",
     "aqe_ci.ingest.dotnet:TrxParser",
+    "aqe_ci.ingest.security.sarif:SarifParser",
+    "aqe_ci.ingest.security.npm_audit:NpmAuditErrorParser",
+    "aqe_ci.ingest.security.npm_audit:NpmAuditV1Parser",
+    "aqe_ci.ingest.security.npm_audit:NpmAuditV2Parser",
+    "aqe_ci.ingest.security.npm_audit:YarnClassicAuditParser",
+    "aqe_ci.ingest.security.npm_audit:YarnBerryAuditParser",
+    "aqe_ci.ingest.security.trivy:TrivyParser",
+    "aqe_ci.ingest.security.bandit:BanditParser",
+    "aqe_ci.ingest.security.pip_audit:PipAuditParser",
+    "aqe_ci.ingest.security.grype:GrypeParser",
+    "aqe_ci.ingest.security.semgrep:SemgrepParser",
 )
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
     "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
+    "security": "aqe_ci.ingest.security_writer:SecurityWriter",
 }
 
 

@@ -242,6 +242,14 @@ class Store:
                 self.backend.put_bytes(mname, body, if_absent=not overwrite)
             except ObjectExists:
                 raise self._conflict(key, doc_type, part) from None
+            except Exception:
+                # the outcome is unknown (a lost response after retries): never delete a payload
+                # that a committed manifest may name
+                state = self._committed(key, doc_type, part, upload_id)
+                if state is not False:
+                    uploaded.clear()  # committed, or unknown: repair collects it if it is an orphan
+                if state is not True:
+                    raise
         except BaseException:
             for name in uploaded:
                 with contextlib.suppress(Exception):
@@ -274,6 +282,15 @@ class Store:
             enc.path.unlink(missing_ok=True)
         return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
                 "codec": enc.codec}
+
+    def _committed(self, key: str, doc_type: str, part: str, upload_id: str) -> bool | None:
+        """Did our manifest land? True/False, or None when the backend cannot tell us now."""
+        try:
+            return self.manifest(key, doc_type, part).data.get("upload_id") == upload_id
+        except NotFoundError:
+            return False
+        except Exception:
+            return None
 
     def _conflict(self, key: str, doc_type: str, part: str) -> ConflictError:
         return ConflictError(

@@ -37,11 +37,12 @@ CLAIMS: dict[str, set[str]] = {
     "go-coverprofile": {"go-coverprofile"},
     "gocover": {"go-coverprofile"},
     # security (wt-ingest-sec)
-    "sarif": {"sarif"},
+    "sarif": {"sarif", "json-like-unparsed"},  # NestedFiles.sarif is SARIF the inventory could not parse
     "npm-audit": {"npm/pnpm-audit-json(v1)", "npm-audit-json(v2,npm7+)"},
-    "npm-audit-v1": {"npm/pnpm-audit-json(v1)"},
+    "npm-audit-v1": {"npm/pnpm-audit-json(v1)", "yarn-berry-audit-json"},  # yarn 2/3 write the npm v1 shape
+    "npm-audit-error": {"npm-audit-error-json"},
     "npm-audit-v2": {"npm-audit-json(v2,npm7+)"},
-    "yarn-audit": {"yarn1-audit-jsonl", "yarn-berry-audit-json"},
+    "yarn-audit": {"yarn1-audit-jsonl", "yarn-berry-audit-json", "github-graphql-vuln-json"},  # mislabelled yarn 1 lines
     "yarn-classic-audit": {"yarn1-audit-jsonl"},
     "yarn-berry-audit": {"yarn-berry-audit-json"},
     "trivy": {"trivy-json"},
@@ -89,7 +90,11 @@ def test_detectors_claim_only_their_own_formats() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("fmt", sorted({f for fs in CLAIMS.values() for f in fs}))
+#: inventory labels that mix formats: a parser may claim some of their files, not all
+MIXED_LABELS = {"json-like-unparsed"}
+
+
+@pytest.mark.parametrize("fmt", sorted({f for fs in CLAIMS.values() for f in fs} - MIXED_LABELS))
 def test_each_registered_format_claims_its_inputs(fmt: str) -> None:
     owners = [c for c in registry.parser_classes() if fmt in CLAIMS.get(c.format, set())]
     if not owners:
@@ -98,6 +103,8 @@ def test_each_registered_format_claims_its_inputs(fmt: str) -> None:
     for e in _inputs():
         if e["format"] != fmt or e["role"] != "input" or not (CORPUS / e["path"]).is_file():
             continue
+        if (CORPUS / e["path"]).stat().st_size == 0:
+            continue  # an empty file is no report of any format (yarn-4-workspace-empty/output.json)
         head = _head(e["path"])
         if not any(c.detect(head) for c in owners):
             missed.append(e["path"])

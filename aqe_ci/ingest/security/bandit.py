@@ -1,0 +1,124 @@
+"""Bandit JSON (``bandit -f json``).
+
+Severity is ``issue_severity`` (HIGH/MEDIUM/LOW, UNDEFINED → info); ``issue_confidence`` is kept as
+``confidence``. Fingerprint: test id + file + hash of the flagged source lines (the ``code`` lines
+whose numbers are in ``line_range``, line-number prefixes removed, whitespace normalised) + an
+occurrence number, so it survives line shifts. ``# nosec`` findings are not in Bandit's JSON
+(only ``metrics._totals.nosec`` counts them), so they cannot be kept as suppressed findings.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.security.common import (
+    cwe_id,
+    fingerprint,
+    first_line,
+    head_text,
+    json_stream,
+    safe_text,
+    text_hash,
+)
+
+BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
+_KEYS = ("\"generated_at\"", "\"metrics\"", "\"results\"")
+_CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
+_VERSION_IN_URL = re.compile(r"/en/(\d+\.\d+\.\d+)/")
+
+
+def flagged_code(code: str, line_range: list[int]) -> str:
+    """The source lines of ``code`` (``"NN text"`` lines) whose number is in ``line_range``."""
+    wanted = set(line_range)
+    out = []
+    for raw in code.split("\n"):
+        m = _CODE_LINE.match(raw)
+        if m and int(m.group(1)) in wanted:
+            out.append(m.group(2))
+    return "\n".join(out)
+
+
+class BanditParser(ReportParser):
+    format = "bandit"
+    doc_type = "security"
+    priority = 50
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        text = head_text(head)
+        return (text.startswith("{") and '"generated_at"' in text and '"metrics"' in text
+                and ('"errors"' in text or '"results"' in text))
+
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        seen = set()
+        version = None
+        occurrences: dict[tuple[str, str, str], int] = {}
+        with json_stream(path) as js:
+            if js.peek() != "{":
+                raise js.error("a Bandit report must be a JSON object")
+            for key in js.iter_object():
+                seen.add(key)
+                if key == "results":
+                    if js.peek() != "[":
+                        raise js.error("$.results must be an array")
+                    for i in js.iter_array():
+                        r = js.value()
+                        if not isinstance(r, dict):
+                            raise js.error(f"$.results[{i}] must be an object")
+                        finding = self._finding(r, occurrences)
+                        m = _VERSION_IN_URL.search(str(r.get("more_info") or ""))
+                        version = version or (m.group(1) if m else None)
+                        writer.add_finding(finding)
+                else:
+                    js.skip()
+            js.end()
+        if "results" not in seen or "metrics" not in seen:
+            raise ReportError("not a Bandit report: $.results or $.metrics is missing")
+        writer.add_tool("bandit", version)
+
+    @staticmethod
+    def _finding(r: dict[str, Any], occurrences: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+        test_id = r.get("test_id")
+        filename = r.get("filename")
+        if not isinstance(test_id, str) or not isinstance(filename, str):
+            raise ReportError("a Bandit result lacks test_id or filename")
+        raw_sev = r.get("issue_severity")
+        severity = BANDIT_SEVERITY.get(str(raw_sev).upper(), "info")
+        line = r.get("line_number") if type(r.get("line_number")) is int else None
+        rng = [x for x in (r.get("line_range") or []) if type(x) is int]
+        code = r.get("code") if isinstance(r.get("code"), str) else ""
+        snippet = flagged_code(code, rng or ([line] if line else []))
+        text = r.get("issue_text") if isinstance(r.get("issue_text"), str) else ""
+        content = "snippet:" + text_hash(snippet) if snippet.strip() else "message:" + text_hash(text)
+        key = (test_id, filename, content)
+        n = occurrences.get(key, 0) + 1
+        occurrences[key] = n
+        col = r.get("col_offset")
+        end_col = r.get("end_col_offset")
+        cwe = r.get("issue_cwe")
+        cwes = [cwe_id(f"CWE-{cwe.get('id')}")] if isinstance(cwe, dict) and cwe.get("id") else []
+        return {
+            "fingerprint": fingerprint("computed", "bandit", test_id, filename, content, n),
+            "fingerprint_source": "computed",
+            "tool": "bandit",
+            "category": "code",
+            "rule_id": test_id,
+            "title": safe_text(first_line(text, 500)) or str(r.get("test_name") or test_id),
+            "message": safe_text(text),
+            "severity": severity,
+            "tool_severity": raw_sev if isinstance(raw_sev, str) else None,
+            "confidence": r.get("issue_confidence") if isinstance(r.get("issue_confidence"), str) else None,
+            "location": {
+                "path": filename,
+                "start_line": line if line is not None and line >= 0 else None,
+                "end_line": max(rng) if rng and max(rng) >= 0 else line,
+                "start_column": col + 1 if type(col) is int and col >= 0 else None,
+                "end_column": end_col if type(end_col) is int and end_col >= 0 else None,
+            },
+            "ids": [],
+            "cwe": [c for c in cwes if c],
+            "url": safe_text(r.get("more_info")) if isinstance(r.get("more_info"), str) else None,
+        }

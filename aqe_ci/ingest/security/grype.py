@@ -1,0 +1,110 @@
+"""Grype JSON (``grype -o json``): ``matches[]`` (and ``ignoredMatches[]``, kept as suppressed).
+
+Severity: ``vulnerability.severity`` Critical/High/Medium/Low → same; Negligible and Unknown → info.
+Fingerprint: grype + vulnerability id + artifact name + version + first artifact location path.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.security.common import (
+    advisory_id,
+    cwe_id,
+    dedupe,
+    fingerprint,
+    first_line,
+    head_text,
+    json_stream,
+    safe_text,
+)
+
+GRYPE_SEVERITY = {"critical": "critical", "high": "high", "medium": "medium", "low": "low",
+                  "negligible": "info", "unknown": "info"}
+_MATCHES = re.compile(r'^\{\s*"matches"\s*:\s*\[')
+_GRYPE = re.compile(r'"matchDetails"\s*:|"descriptor"\s*:\s*\{\s*"name"\s*:\s*"grype"')
+
+
+class GrypeParser(ReportParser):
+    format = "grype"
+    doc_type = "security"
+    priority = 50
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        text = head_text(head)
+        return bool(_MATCHES.match(text) and _GRYPE.search(text))
+
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        version = None
+        seen = False
+        with json_stream(path) as js:
+            if js.peek() != "{":
+                raise js.error("a Grype report must be a JSON object")
+            for key in js.iter_object():
+                if key in ("matches", "ignoredMatches"):
+                    seen = seen or key == "matches"
+                    if js.peek() != "[":
+                        raise js.error(f"$.{key} must be an array")
+                    for i in js.iter_array():
+                        writer.add_finding(self._match(js.value(), i, suppressed=key == "ignoredMatches"))
+                elif key == "descriptor":
+                    d = js.value()
+                    if isinstance(d, dict) and isinstance(d.get("version"), str):
+                        version = d["version"]
+                else:
+                    js.skip()
+            js.end()
+        if not seen:
+            raise ReportError("not a Grype report: $.matches is missing")
+        writer.add_tool("grype", version)
+
+    @staticmethod
+    def _match(m: Any, i: int, *, suppressed: bool) -> dict[str, Any]:
+        vuln = m.get("vulnerability") if isinstance(m, dict) else None
+        art = m.get("artifact") if isinstance(m, dict) else None
+        if not isinstance(vuln, dict) or not isinstance(art, dict):
+            raise ReportError(f"match {i} lacks vulnerability or artifact")
+        vid, name = vuln.get("id"), art.get("name")
+        if not isinstance(vid, str) or not isinstance(name, str):
+            raise ReportError(f"match {i} lacks vulnerability.id or artifact.name")
+        version = art.get("version") if isinstance(art.get("version"), str) else None
+        locs = [x.get("path") for x in (art.get("locations") or [])
+                if isinstance(x, dict) and isinstance(x.get("path"), str)]
+        loc_path = locs[0] if locs else None
+        raw = vuln.get("severity")
+        severity = GRYPE_SEVERITY.get(str(raw).lower(), "info")
+        fix = vuln.get("fix") if isinstance(vuln.get("fix"), dict) else {}
+        fixes = [v for v in (fix.get("versions") or []) if isinstance(v, str)]
+        related = [r.get("id") for r in (m.get("relatedVulnerabilities") or [])
+                   if isinstance(r, dict) and isinstance(r.get("id"), str)]
+        ids = [x for x in (advisory_id(v) for v in [vid, *related]) if x] or [vid]
+        urls = [u for u in (vuln.get("urls") or []) if isinstance(u, str)]
+        url = vuln.get("dataSource") if isinstance(vuln.get("dataSource"), str) else (urls[0] if urls else None)
+        desc = vuln.get("description") if isinstance(vuln.get("description"), str) else None
+        cwes = [c for c in (cwe_id(x) for x in (vuln.get("cwes") or [])) if c]
+        f: dict[str, Any] = {
+            "fingerprint": fingerprint("dependency", "grype", vid, name, version or "", loc_path or ""),
+            "fingerprint_source": "computed",
+            "tool": "grype",
+            "category": "dependency",
+            "rule_id": vid,
+            "title": safe_text(first_line(desc, 200)) or f"{vid} in {name}",
+            "message": safe_text(desc),
+            "severity": severity,
+            "tool_severity": raw if isinstance(raw, str) else None,
+            "location": {"path": loc_path, "start_line": None, "end_line": None,
+                         "start_column": None, "end_column": None} if loc_path else None,
+            "package": {"name": name, "ecosystem": art.get("type") if isinstance(art.get("type"), str) else None,
+                        "installed_version": version, "fixed_version": ", ".join(fixes) or None,
+                        "path": loc_path},
+            "ids": dedupe(ids),
+            "cwe": dedupe(cwes),
+            "url": safe_text(url),
+        }
+        if suppressed:
+            f["suppressed"] = True
+        return f

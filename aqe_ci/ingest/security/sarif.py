@@ -1,0 +1,655 @@
+"""SARIF 2.1.0 (several runs per file, several files merge into one document).
+
+Streaming: :class:`aqe_ci.ingest.jsonstream.JsonStream` walks ``runs[*]`` key by key and decodes
+each result on its own, so memory is bounded by the largest result, not the file. Results need
+their run's ``tool`` (rules), ``artifacts`` (for index-only locations) and ``originalUriBaseIds``
+(for absolute URIs); when a result arrives before what it needs (key order is free in JSON), its
+compact extract waits in a spill file and is resolved when the run ends — no second pass over the
+file is needed.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import tempfile
+from hashlib import sha256 as _sha256
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.security.common import (
+    FINGERPRINT_CHARS,
+    advisory_id,
+    as_float,
+    cvss_severity,
+    cwe_id,
+    dedupe,
+    fingerprint,
+    first_line,
+    head_text,
+    safe_text,
+    text_hash,
+)
+
+SUPPORTED_VERSION = "2.1.0"
+LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
+TAG_SEVERITY = {"critical": "critical", "high": "high", "medium": "medium", "moderate": "medium",
+                "low": "low", "info": "info", "informational": "info"}
+SKIPPED_KINDS = ("pass", "notApplicable")
+PREFERRED_PARTIAL = "primaryLocationLineHash"
+
+_RUNS = re.compile(r'"runs"\s*:\s*\[')
+_SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
+_DRIVER = re.compile(r'"tool"\s*:\s*\{\s*"driver"\s*:')
+_VERSION = re.compile(r'"version"\s*:\s*"(2\.1\.0|2\.0\.0[^"]*|1\.0\.0|2\.2)"')
+_TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s*:\s*"([^"]*)"')
+_MSG_ARG = re.compile(r"\{(\d+)\}")
+MAX_FILE_FOR_HASH = 16 << 20
+DEFER_IN_MEMORY = 1000
+
+
+class SarifParser(ReportParser):
+    format = "sarif"
+    doc_type = "security"
+    priority = 40
+
+    def __init__(self, *, source_root: Path | None = None) -> None:
+        #: opt-in: compute CodeQL's primaryLocationLineHash from the sources under this directory
+        #: for results that carry no fingerprints (never reads outside it; off by default)
+        self.source_root = source_root.resolve() if source_root else None
+        self._hash_cache: dict[str, dict[int, str] | None] = {}
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        text = head_text(head)
+        if not text.startswith("{") or not _RUNS.search(text):
+            return False
+        return bool(_SCHEMA.search(text) or _DRIVER.search(text) or _VERSION.search(text))
+
+    # ------------------------------------------------------------------------------------------
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+            m = _TOP_VERSION.match(head_text(head))  # refuse other versions before reading the runs
+            if m and m.group(1) != SUPPORTED_VERSION:
+                raise ReportError(_version_problem(m.group(1)))
+            f.seek(0)
+            js = JsonStream(f)
+            if js.peek() != "{":
+                raise js.error("a SARIF log must be a JSON object")
+            version: Any = None
+            runs = 0
+            saw_runs = False
+            occurrences: dict[tuple[str, ...], int] = {}
+            for key in js.iter_object():
+                if key == "version":
+                    version = js.value()
+                    if version != SUPPORTED_VERSION:
+                        raise js.error(_version_problem(version))
+                elif key == "runs":
+                    saw_runs = True
+                    if js.peek() != "[":
+                        raise js.error("$.runs must be an array")
+                    for _ in js.iter_array():
+                        _Run(self, js, writer, runs, occurrences).read()
+                        runs += 1
+                else:
+                    js.skip()
+            js.end()
+        if version is None:
+            raise ReportError("not a SARIF log: $.version is missing")
+        if not saw_runs:
+            raise ReportError("not a SARIF log: $.runs is missing")
+
+    # -- optional CodeQL line hashes ------------------------------------------------------------
+    def line_hash(self, rel_path: str | None, line: int | None) -> str | None:
+        if self.source_root is None or not rel_path or line is None:
+            return None
+        if rel_path not in self._hash_cache:
+            self._hash_cache[rel_path] = self._hash_file(rel_path)
+        hashes = self._hash_cache[rel_path]
+        return hashes.get(line) if hashes else None
+
+    def _hash_file(self, rel_path: str) -> dict[int, str] | None:
+        from aqe_ci.ingest.security.linehash import line_hashes
+
+        assert self.source_root is not None
+        if "://" in rel_path or rel_path.startswith(("/", "\\")) or ".." in Path(rel_path).parts:
+            return None
+        candidate = (self.source_root / rel_path).resolve()
+        if not candidate.is_relative_to(self.source_root) or not candidate.is_file():
+            return None
+        if candidate.stat().st_size > MAX_FILE_FOR_HASH:
+            return None
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return line_hashes(text)
+
+
+def _version_problem(version: Any) -> str:
+    if isinstance(version, str):
+        return f"SARIF version {version} is not supported (only {SUPPORTED_VERSION})"
+    return f"$.version must be the string {SUPPORTED_VERSION!r}"
+
+
+class _Run:
+    """One ``runs[i]``: reads its keys in file order, resolves results against its metadata."""
+
+    def __init__(self, parser: SarifParser, js: JsonStream, writer: Any, index: int,
+                 occurrences: dict[tuple[str, ...], int]) -> None:
+        self.parser = parser
+        self.js = js
+        self.writer = writer
+        self.index = index
+        self.occurrences = occurrences
+        self.tool_seen = False
+        self.bases_seen = False
+        self.artifacts_seen = False
+        self.done = False
+        self.tool_name = "unknown"
+        self.components: list[list[dict[str, Any]]] = [[]]  # 0: driver, 1..: extensions
+        self.component_names: dict[str, int] = {}
+        self.rules_by_id: dict[str, dict[str, Any]] = {}
+        self.bases: dict[str, str] = {}
+        self.artifacts: list[tuple[str | None, str | None]] = []
+        self.deferred: list[dict[str, Any]] = []
+        self.spill: Any = None
+        self.spilled = 0
+        self.rule_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.tag_cache: dict[tuple[str, ...], tuple[Any, list[str], list[str]]] = {}
+
+    def read(self) -> None:
+        js = self.js
+        where = f"$.runs[{self.index}]"
+        if js.peek() != "{":
+            raise js.error(f"{where} must be an object")
+        for key in js.iter_object():
+            if key == "tool":
+                self._tool(js.value())
+            elif key == "results":
+                ch = js.peek()
+                if ch == "n":
+                    js.value()
+                    continue
+                if ch != "[":
+                    raise js.error(f"{where}.results must be an array")
+                for j, result in enumerate(js.iter_values()):
+                    if type(result) is not dict:
+                        raise js.error(f"{where}.results[{j}] must be an object")
+                    rec = _extract(result, where)
+                    if rec is None:
+                        continue
+                    if not self.deferred and not self.spilled and self._ready(rec):
+                        self._emit(rec)  # once one result waits, the rest wait too: file order kept
+                    else:
+                        self._defer(rec)
+            elif key == "originalUriBaseIds":
+                self._bases(js.value())
+            elif key == "artifacts":
+                self._artifacts()
+            else:
+                js.skip()
+        self.tool_seen = self.bases_seen = self.artifacts_seen = True
+        self._flush_deferred()
+
+    # -- metadata ------------------------------------------------------------------------------
+    def _tool(self, tool: Any) -> None:
+        self.tool_seen = True
+        if not isinstance(tool, dict):
+            return
+        driver = tool.get("driver")
+        if isinstance(driver, dict):
+            name = driver.get("name")
+            if isinstance(name, str) and name.strip():
+                self.tool_name = name.strip()
+                version = driver.get("semanticVersion") or driver.get("version")
+                self.writer.add_tool(self.tool_name, version if isinstance(version, str) else None)
+            self.components[0] = _rules(driver.get("rules"))
+            if isinstance(name, str):
+                self.component_names[name] = 0
+        exts = tool.get("extensions")
+        if isinstance(exts, list):
+            for k, ext in enumerate(exts, 1):
+                if isinstance(ext, dict):
+                    self.components.append(_rules(ext.get("rules")))
+                    if isinstance(ext.get("name"), str):
+                        self.component_names.setdefault(ext["name"], k)
+                else:
+                    self.components.append([])
+        for comp in self.components:
+            for rule in comp:
+                if rule["id"]:
+                    self.rules_by_id.setdefault(rule["id"], rule)
+
+    def _bases(self, value: Any) -> None:
+        self.bases_seen = True
+        if not isinstance(value, dict):
+            return
+        for name, loc in value.items():
+            if isinstance(loc, dict) and isinstance(loc.get("uri"), str):
+                self.bases[name] = loc["uri"]
+
+    def _artifacts(self) -> None:
+        js = self.js
+        if js.peek() != "[":
+            js.skip()
+            return
+        for _ in js.iter_array():
+            art = js.value()
+            loc = art.get("location") if isinstance(art, dict) else None
+            if isinstance(loc, dict):
+                uri = loc.get("uri") if isinstance(loc.get("uri"), str) else None
+                base = loc.get("uriBaseId") if isinstance(loc.get("uriBaseId"), str) else None
+                self.artifacts.append((uri, base))
+            else:
+                self.artifacts.append((None, None))
+        self.artifacts_seen = True
+
+    # -- results ------------------------------------------------------------------------------
+    def _ready(self, rec: dict[str, Any]) -> bool:
+        if not self.tool_seen:
+            return False
+        if rec["uri"] is None and rec["art_index"] is not None and not self.artifacts_seen:
+            return False
+        uri = rec["uri"]
+        return not (uri is not None and _is_absolute(uri) and not self.bases_seen)
+
+    def _defer(self, rec: dict[str, Any]) -> None:
+        self.deferred.append(rec)
+        if len(self.deferred) >= DEFER_IN_MEMORY:
+            if self.spill is None:
+                self.spill = tempfile.TemporaryFile()
+            for r in self.deferred:
+                pickle.dump(r, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.spilled += len(self.deferred)
+            self.deferred = []
+
+    def _flush_deferred(self) -> None:
+        if self.spill is not None:
+            self.spill.seek(0)
+            try:
+                for _ in range(self.spilled):
+                    self._emit(pickle.load(self.spill))  # our own records, written above
+            finally:
+                self.spill.close()
+                self.spill = None
+        for rec in self.deferred:
+            self._emit(rec)
+        self.deferred = []
+
+    def _rule(self, rec: dict[str, Any]) -> dict[str, Any] | None:
+        comp = 0
+        if rec["component_index"] is not None:
+            comp = rec["component_index"] + 1
+        elif rec["component_name"] is not None:
+            comp = self.component_names.get(rec["component_name"], 0)
+        rules = self.components[comp] if 0 <= comp < len(self.components) else []
+        idx = rec["rule_index"]
+        if idx is not None and 0 <= idx < len(rules):
+            rule = rules[idx]
+            if rec["rule_id"] is None or _same_rule(rule["id"], rec["rule_id"]):
+                return rule
+        rid = rec["rule_id"]
+        if rid is not None:
+            rule = self.rules_by_id.get(rid)
+            if rule is None and "/" in rid:  # hierarchical ids: "CA2000/1" → "CA2000"
+                rule = self.rules_by_id.get(rid.split("/", 1)[0])
+            return rule
+        return None
+
+    def _path(self, rec: dict[str, Any]) -> str | None:
+        uri = rec["uri"]
+        if uri is not None and "%" not in uri and not uri.startswith(("file:", "FILE:", "File:")):
+            return uri  # the common case: a relative path as written
+        base = rec["uri_base"]
+        idx = rec["art_index"]
+        if uri is None and idx is not None and 0 <= idx < len(self.artifacts):
+            uri, art_base = self.artifacts[idx]
+            base = base or art_base
+        if uri is None:
+            return None
+        return _normalise_uri(uri, base, self.bases)
+
+    def _rule_info(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """Everything a finding takes from its rule, computed once per rule reference."""
+        key = (rec["component_index"], rec["component_name"], rec["rule_index"], rec["rule_id"])
+        info = self.rule_cache.get(key)
+        if info is not None:
+            return info
+        rule = self._rule(rec)
+        rule_id = rec["rule_id"] or (rule["id"] if rule else None) or ""
+        sec = None
+        tag_sev = None
+        level_sev = None
+        if rule:
+            sec = _security_severity(rule["security_severity"])
+            tag_sev = _tag_severity(rule["tags"])
+            if rule["level"] in LEVEL_SEVERITY:
+                level_sev = (LEVEL_SEVERITY[rule["level"]], rule["level"])
+        rid = advisory_id(rule_id)
+        info = {
+            "rule_id": rule_id,
+            "title": rule["title"] if rule else None,
+            "url": safe_text(rule["url"]) if rule and rule["url"] else None,
+            "cwe": rule["cwe"] if rule else [],
+            "ids": [rid] if rid else [],
+            "sec": sec,
+            "tag_sev": tag_sev,
+            "level_sev": level_sev,
+            "messages": rule["messages"] if rule else {},
+        }
+        self.rule_cache[key] = info
+        return info
+
+    def _tag_info(self, tags: list[str]) -> tuple[tuple[str, str] | None, list[str], list[str]]:
+        key = tuple(tags)
+        info = self.tag_cache.get(key)
+        if info is None:
+            cwes = [c for c in (cwe_id(t) for t in tags) if c]
+            ids = [i for i in (advisory_id(t) for t in tags) if i]
+            info = (_tag_severity(tags), cwes, ids)
+            self.tag_cache[key] = info
+        return info
+
+    def _emit(self, rec: dict[str, Any]) -> None:
+        info = self._rule_info(rec)
+        rule_id = info["rule_id"]
+        path = self._path(rec)
+        tags = rec["tags"]
+        tag_sev, tag_cwes, tag_ids = self._tag_info(tags) if tags else (None, (), ())
+        sev = _security_severity(rec["security_severity"]) if rec["security_severity"] is not None else None
+        if sev is None:
+            sev = info["sec"] or tag_sev or info["tag_sev"]
+        if sev is None:
+            level = rec["level"]
+            if level in LEVEL_SEVERITY:
+                sev = (LEVEL_SEVERITY[level], level)
+            else:
+                sev = info["level_sev"] or (("medium", None) if rec["kind"] == "fail" else ("info", None))
+        cwes = dedupe([*tag_cwes, *info["cwe"]]) if tag_cwes else list(info["cwe"])
+        ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
+        message = rec["msg_text"]
+        if message is None and rec["msg_id"]:
+            message = info["messages"].get(rec["msg_id"])
+        if message is not None and rec["msg_args"] and "{" in message:
+            args = rec["msg_args"]
+            message = _MSG_ARG.sub(
+                lambda m: args[int(m.group(1))] if int(m.group(1)) < len(args) else m.group(0), message)
+        title = info["title"] or first_line(message) or rule_id or "SARIF result"
+        fp, fp_source = self._fingerprint(rec, rule_id, path, message)
+        start_line = rec["start_line"]
+        finding: dict[str, Any] = {
+            "fingerprint": fp,
+            "fingerprint_source": fp_source,
+            "tool": self.tool_name,
+            "category": "code",
+            "rule_id": rule_id,
+            "title": safe_text(title, 500),
+            "message": safe_text(message),
+            "severity": sev[0],
+            "tool_severity": sev[1],
+            "location": {
+                "path": path,
+                "start_line": start_line,
+                "end_line": rec["end_line"],
+                "start_column": rec["start_column"],
+                "end_column": rec["end_column"],
+            } if path is not None or start_line is not None else None,
+            "ids": ids,
+            "cwe": cwes,
+            "url": info["url"],
+        }
+        if rec["suppressed"]:
+            finding["suppressed"] = True
+        self.writer.add_finding(finding)
+
+    def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
+                     message: str | None) -> tuple[str, str]:
+        partial: dict[str, str] = rec["partial"]
+        if PREFERRED_PARTIAL in partial:  # == fingerprint("sarif-partial", tool, rule, "primary…=v")
+            text = f"sarif-partial\0{self.tool_name}\0{rule_id}\0{PREFERRED_PARTIAL}={partial[PREFERRED_PARTIAL]}"
+            return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS], "sarif-partial"
+        full: dict[str, str] = rec["fingerprints"]
+        if full:
+            parts = [f"{k}={full[k]}" for k in sorted(full)]
+            return fingerprint("sarif-fingerprints", self.tool_name, rule_id, *parts), "sarif-fingerprints"
+        if partial:
+            parts = [f"{k}={partial[k]}" for k in sorted(partial)]
+            return fingerprint("sarif-partial", self.tool_name, rule_id, *parts), "sarif-partial"
+        computed = self.parser.line_hash(path, rec["start_line"])
+        if computed is not None:
+            return fingerprint("sarif-partial", self.tool_name, rule_id,
+                               f"{PREFERRED_PARTIAL}={computed}"), "computed"
+        if rec["snippet"]:
+            content = "snippet:" + text_hash(rec["snippet"])
+        else:
+            content = "message:" + text_hash(message or "")
+        key = (self.tool_name, rule_id, path or "", content)
+        n = self.occurrences.get(key, 0) + 1
+        self.occurrences[key] = n
+        return fingerprint("computed", self.tool_name, rule_id, path or "", content, n), "computed"
+
+
+# -- extraction (plain functions: they run once per result) -------------------------------------
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _str(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """The few fields of a result we keep (codeFlows, related locations… are dropped here)."""
+    get = r.get
+    kind = get("kind")
+    if (kind is not None and kind in SKIPPED_KINDS) or get("baselineState") == "absent":
+        return None
+    rule_ref = get("rule")
+    comp_index = comp_name = None
+    rule_index = _int(get("ruleIndex"))
+    rule_id = get("ruleId")
+    if type(rule_id) is not str:
+        rule_id = None
+    if type(rule_ref) is dict:
+        comp = rule_ref.get("toolComponent")
+        if type(comp) is dict:
+            comp_index = _int(comp.get("index"))
+            comp_name = _str(comp.get("name"))
+        if rule_index is None:
+            rule_index = _int(rule_ref.get("index"))
+        if rule_id is None:
+            rule_id = _str(rule_ref.get("id"))
+    uri = uri_base = art_index = None
+    start_line = end_line = start_col = end_col = None
+    snippet = None
+    locs = get("locations")
+    if type(locs) is list:
+        for loc in locs:
+            phys = loc.get("physicalLocation") if type(loc) is dict else None
+            if type(phys) is not dict:
+                continue
+            art = phys.get("artifactLocation")
+            if type(art) is dict:
+                uri = _str(art.get("uri"))
+                uri_base = _str(art.get("uriBaseId"))
+                art_index = _int(art.get("index"))
+            region = phys.get("region")
+            if type(region) is dict:
+                start_line = _int(region.get("startLine"))
+                end_line = _int(region.get("endLine"))
+                if end_line is None:
+                    end_line = start_line
+                start_col = _int(region.get("startColumn"))
+                end_col = _int(region.get("endColumn"))
+                snip = region.get("snippet")
+                if type(snip) is dict:
+                    text = snip.get("text")
+                    if type(text) is str and not text.isspace() and text:
+                        snippet = text
+            break
+    message = get("message")
+    msg_text = msg_id = None
+    msg_args: list[str] = []
+    if type(message) is dict:
+        msg_text = message.get("text")
+        if type(msg_text) is not str:
+            msg_text = _str(message.get("markdown"))
+        msg_id = _str(message.get("id"))
+        args = message.get("arguments")
+        if type(args) is list:
+            msg_args = [a if type(a) is str else str(a) for a in args[:50]]
+    props = get("properties")
+    sec_sev = None
+    tags: list[str] = []
+    if type(props) is dict:
+        sec_sev = props.get("security-severity")
+        raw_tags = props.get("tags")
+        if type(raw_tags) is list and raw_tags:
+            tags = [t for t in raw_tags if type(t) is str]
+    suppressed = False
+    sups = get("suppressions")
+    if type(sups) is list:
+        for sup in sups:
+            if type(sup) is dict and sup.get("status", "accepted") == "accepted":
+                suppressed = True
+                break
+    level = get("level")
+    return {
+        "rule_id": rule_id,
+        "rule_index": rule_index,
+        "component_index": comp_index,
+        "component_name": comp_name,
+        "level": level if type(level) is str else None,
+        "kind": kind if type(kind) is str else "fail",
+        "msg_text": msg_text,
+        "msg_id": msg_id,
+        "msg_args": msg_args,
+        "uri": uri,
+        "uri_base": uri_base,
+        "art_index": art_index,
+        "start_line": start_line,
+        "end_line": end_line,
+        "start_column": start_col,
+        "end_column": end_col,
+        "snippet": snippet,
+        "partial": _str_map(get("partialFingerprints")),
+        "fingerprints": _str_map(get("fingerprints")),
+        "suppressed": suppressed,
+        "security_severity": sec_sev,
+        "tags": tags,
+    }
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if type(value) is not dict or not value:
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, str) and v}
+
+
+def _rules(value: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if not isinstance(value, list):
+        return out
+    for rule in value:
+        if not isinstance(rule, dict):
+            out.append({"id": None, "title": None, "level": None, "security_severity": None,
+                        "tags": [], "cwe": [], "url": None, "messages": {}})
+            continue
+        props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+        tags = props.get("tags") if isinstance(props.get("tags"), list) else []
+        tags = [t for t in tags if isinstance(t, str)]
+        short = rule.get("shortDescription")
+        title = _str(short.get("text")) if isinstance(short, dict) else None
+        if not title:
+            title = _str(rule.get("name"))
+        dc = rule.get("defaultConfiguration")
+        level = _str(dc.get("level")) if isinstance(dc, dict) else None
+        cwes = [c for c in (cwe_id(t) for t in tags) if c]
+        for key in ("cwe", "CWE"):
+            extra = props.get(key)
+            for c in (extra if isinstance(extra, list) else [extra]):
+                cid = cwe_id(c)
+                if cid:
+                    cwes.append(cid)
+        rels = rule.get("relationships")
+        if isinstance(rels, list):
+            for rel in rels:
+                target = rel.get("target") if isinstance(rel, dict) else None
+                if isinstance(target, dict):
+                    tc = target.get("toolComponent")
+                    if isinstance(tc, dict) and str(tc.get("name", "")).upper() == "CWE":
+                        cid = cwe_id(f"CWE-{target.get('id')}")
+                        if cid:
+                            cwes.append(cid)
+        messages: dict[str, str] = {}
+        ms = rule.get("messageStrings")
+        if isinstance(ms, dict):
+            for k, v in ms.items():
+                if isinstance(v, dict) and isinstance(v.get("text"), str):
+                    messages[k] = v["text"]
+        out.append({
+            "id": _str(rule.get("id")),
+            "title": first_line(title, 500) if title else None,
+            "level": level,
+            "security_severity": props.get("security-severity"),
+            "tags": tags,
+            "cwe": dedupe(cwes),
+            "url": _str(rule.get("helpUri")),
+            "messages": messages,
+        })
+    return out
+
+
+def _same_rule(rule_id: str | None, wanted: str) -> bool:
+    return rule_id is None or rule_id == wanted or wanted.startswith(rule_id + "/")
+
+
+def _security_severity(raw: Any) -> tuple[str, str] | None:
+    score = as_float(raw)
+    if score is not None and 0 <= score <= 10:
+        return cvss_severity(score), f"security-severity {raw}"
+    return None
+
+
+def _tag_severity(tags: list[str]) -> tuple[str, str] | None:
+    for tag in tags:
+        sev = TAG_SEVERITY.get(tag.strip().lower())
+        if sev:
+            return sev, tag
+    return None
+
+
+def _is_absolute(uri: str) -> bool:
+    return "://" in uri[:16] or uri.startswith("/") or uri.lower().startswith("file:")
+
+
+def _normalise_uri(uri: str, base: str | None, bases: dict[str, str]) -> str:
+    """A repo-relative path when we can tell, else the URI's path without the file scheme."""
+    path = unquote(uri)
+    if path.lower().startswith("file:"):
+        path = _strip_file_scheme(path)
+        for base_uri in bases.values():
+            b = _strip_file_scheme(unquote(base_uri))
+            if b and b.startswith("/") and b.endswith("/") and path.startswith(b):
+                return path[len(b):]
+    return path
+
+
+def _strip_file_scheme(uri: str) -> str:
+    if uri.lower().startswith("file://"):
+        rest = uri[7:]
+        if rest.startswith("/"):
+            return rest
+        # file://host/path → /path ; keep Windows drive letters: file:///C:/x → /C:/x
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else rest
+    if uri.lower().startswith("file:"):
+        return uri[5:]
+    return uri

@@ -1,0 +1,135 @@
+"""Semgrep JSON (``semgrep --json``): ``results[]`` with ``check_id``, ``path``, ``start``/``end``
+and ``extra`` (``severity``, ``message``, ``metadata``, ``fingerprint``, ``lines``, ``is_ignored``).
+
+Severity: ``extra.metadata.impact`` (HIGH/MEDIUM/LOW, Semgrep's security rules) when present, else
+``extra.severity`` ERROR → high, WARNING → medium, INFO → low (CRITICAL/HIGH/MEDIUM/LOW of newer
+rules map to themselves). Fingerprint: ``extra.fingerprint`` (tool-id) unless it is the logged-out
+placeholder ``"requires login"``; else check id + path + hash of ``extra.lines`` (when it is real
+code) or of the message, + occurrence number. ``nosemgrep`` results (``is_ignored``) are suppressed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.security.common import (
+    cwe_id,
+    dedupe,
+    fingerprint,
+    first_line,
+    head_text,
+    json_stream,
+    safe_text,
+    text_hash,
+)
+
+SEMGREP_SEVERITY = {"ERROR": "high", "WARNING": "medium", "INFO": "low", "CRITICAL": "critical",
+                    "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "INVENTORY": "info",
+                    "EXPERIMENT": "info"}
+IMPACT = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+PLACEHOLDER = "requires login"
+_CHECK = re.compile(r'"check_id"\s*:')
+_RESULTS = re.compile(r'"results"\s*:\s*\[')
+_PATHS = re.compile(r'"paths"\s*:\s*\{\s*"(scanned|skipped|_comment)"')
+
+
+class SemgrepParser(ReportParser):
+    format = "semgrep"
+    doc_type = "security"
+    priority = 50
+
+    @classmethod
+    def detect(cls, head: bytes) -> bool:
+        text = head_text(head)
+        if not text.startswith("{") or not _RESULTS.search(text):
+            return False
+        return bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
+
+    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        version = None
+        seen = False
+        occurrences: dict[tuple[str, str, str], int] = {}
+        with json_stream(path) as js:
+            if js.peek() != "{":
+                raise js.error("a Semgrep report must be a JSON object")
+            for key in js.iter_object():
+                if key == "results":
+                    seen = True
+                    if js.peek() != "[":
+                        raise js.error("$.results must be an array")
+                    for i in js.iter_array():
+                        writer.add_finding(self._result(js.value(), i, occurrences))
+                elif key == "version":
+                    v = js.value()
+                    version = v if isinstance(v, str) else None
+                else:
+                    js.skip()
+            js.end()
+        if not seen:
+            raise ReportError("not a Semgrep report: $.results is missing")
+        writer.add_tool("semgrep", version)
+
+    @staticmethod
+    def _result(r: Any, i: int, occurrences: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+        if not isinstance(r, dict) or not isinstance(r.get("check_id"), str):
+            raise ReportError(f"result {i} has no check_id")
+        check = r["check_id"]
+        path = r.get("path") if isinstance(r.get("path"), str) else None
+        extra = r.get("extra") if isinstance(r.get("extra"), dict) else {}
+        meta = extra.get("metadata") if isinstance(extra.get("metadata"), dict) else {}
+        message = extra.get("message") if isinstance(extra.get("message"), str) else None
+        raw = extra.get("severity") if isinstance(extra.get("severity"), str) else None
+        impact = meta.get("impact") if isinstance(meta.get("impact"), str) else None
+        if impact and impact.upper() in IMPACT:
+            severity, tool_sev = IMPACT[impact.upper()], f"impact {impact}"
+        else:
+            severity, tool_sev = SEMGREP_SEVERITY.get((raw or "").upper(), "medium"), raw
+        fp_raw = extra.get("fingerprint")
+        if isinstance(fp_raw, str) and fp_raw and fp_raw != PLACEHOLDER:
+            fp, fp_source = fingerprint("semgrep-fingerprint", check, fp_raw), "tool-id"
+        else:
+            lines = extra.get("lines")
+            if isinstance(lines, str) and lines.strip() and lines != PLACEHOLDER:
+                content = "snippet:" + text_hash(lines)
+            else:
+                content = "message:" + text_hash(message or "")
+            key = (check, path or "", content)
+            n = occurrences.get(key, 0) + 1
+            occurrences[key] = n
+            fp, fp_source = fingerprint("computed", "semgrep", check, path or "", content, n), "computed"
+        start = r.get("start") if isinstance(r.get("start"), dict) else {}
+        end = r.get("end") if isinstance(r.get("end"), dict) else {}
+        cwe_raw = meta.get("cwe")
+        cwes = [c for c in (cwe_id(x) for x in (cwe_raw if isinstance(cwe_raw, list) else [cwe_raw])) if c]
+        refs = meta.get("references") if isinstance(meta.get("references"), list) else []
+        url = meta.get("source") if isinstance(meta.get("source"), str) else next(
+            (u for u in refs if isinstance(u, str)), None)
+        conf = meta.get("confidence") if isinstance(meta.get("confidence"), str) else None
+        f: dict[str, Any] = {
+            "fingerprint": fp,
+            "fingerprint_source": fp_source,
+            "tool": "semgrep",
+            "category": "code",
+            "rule_id": check,
+            "title": safe_text(first_line(message, 200)) or check,
+            "message": safe_text(message),
+            "severity": severity,
+            "tool_severity": tool_sev,
+            "confidence": conf,
+            "location": {"path": path, "start_line": _pos(start, "line"), "end_line": _pos(end, "line"),
+                         "start_column": _pos(start, "col"), "end_column": _pos(end, "col")},
+            "ids": [],
+            "cwe": dedupe(cwes),
+            "url": safe_text(url),
+        }
+        if extra.get("is_ignored") is True:
+            f["suppressed"] = True
+        return f
+
+
+def _pos(d: dict[str, Any], key: str) -> int | None:
+    v = d.get(key)
+    return v if type(v) is int and v >= 0 else None

@@ -1,0 +1,239 @@
+"""The document writer of the ``security`` type.
+
+Findings stream to a spool file (one JSON line each) as parsers produce them, so memory holds only
+the de-duplication index (fingerprint → record number, severity), never the findings.
+
+De-duplication: a fingerprint seen twice in one document (two SARIF runs, two files, a tool that
+reports the same thing twice) keeps ONE finding: the one with the higher severity; on a tie the
+first, unless the first is suppressed and the second is not. Every finding is validated against
+``$defs/finding`` of ``aqe_ci/schemas/security.schema.json`` by a compiled fastjsonschema.
+
+Summary: counts by severity (critical/high/medium/low/info) and ``total`` of the findings that are
+NOT suppressed; ``suppressed`` counts the suppressed findings, which are kept in the document
+with ``suppressed: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.validate import schema, validate_document
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {name: 5 - i for i, name in enumerate(SEVERITIES)}  # critical 5 … info 1
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _no_default(o: Any) -> Any:
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+try:  # the C encoder, built once (json.dumps builds one per call)
+    from json.encoder import c_make_encoder, encode_basestring_ascii
+
+    _c_encode = c_make_encoder(None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, False)
+except ImportError:  # pragma: no cover - CPython always has it
+    _c_encode = None
+
+
+def _encode_line(obj: dict[str, Any]) -> bytes:
+    text = "".join(_c_encode(obj, 0)) if _c_encode is not None else _dumps(obj)
+    return text.encode("ascii") + b"\n"
+
+
+@cache
+def finding_validator() -> Any:
+    """fastjsonschema validator of one finding (compiled once per process)."""
+    import fastjsonschema
+
+    full = schema("security")
+    sub = dict(full["$defs"]["finding"])
+    sub["$defs"] = full["$defs"]
+    sub["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(sub)
+
+
+@cache
+def envelope_validator() -> Any:
+    """fastjsonschema validator of the whole security schema (used with an empty findings list:
+    the findings were validated one by one). Cheaper to load than jsonschema."""
+    import copy
+
+    import fastjsonschema
+
+    full = copy.deepcopy(schema("security"))
+    full["$schema"] = "http://json-schema.org/draft-07/schema#"
+    # findings are checked one by one (finding_validator); the envelope carries none
+    full["properties"]["data"]["properties"]["vulnerabilities"] = {"type": "array", "maxItems": 0}
+    return fastjsonschema.compile(full)
+
+
+class SecurityWriter(DocumentWriter):
+    doc_type = "security"
+
+    def __init__(self, *, workdir: Path, limits: Limits) -> None:
+        super().__init__(workdir=workdir, limits=limits)
+        fd, name = tempfile.mkstemp(prefix="aqe-security-", suffix=".spool", dir=workdir)
+        self._spool_path = Path(name)
+        self._spool = os.fdopen(fd, "w+b")
+        self._write = self._spool.write
+        self._validate = finding_validator()
+        self._records = 0
+        #: fingerprint -> (record number, severity rank, suppressed)
+        self._index: dict[str, tuple[int, int, bool]] = {}
+        self._dropped: set[int] = set()
+        self._tools: list[tuple[str, str | None]] = []
+        self._sources: list[SourceInfo] = []
+        self.duplicates = 0
+        self._mark: tuple[int, int, int, int, int] | None = None
+        self._journal: list[tuple[str, tuple[int, int, bool] | None, int | None]] = []
+
+    # -- per source --------------------------------------------------------------------------
+    def begin_source(self, source: SourceInfo) -> None:
+        self._spool.seek(0, os.SEEK_END)
+        self._mark = (self._spool.tell(), self._records, len(self._tools), len(self._sources),
+                      self.duplicates)
+        self._journal = []
+        self._sources.append(source)
+
+    def commit_source(self) -> None:
+        self._mark = None
+        self._journal = []
+
+    def rollback_source(self) -> None:
+        if self._mark is None:
+            return
+        offset, records, tools, sources, dups = self._mark
+        for fp, previous, dropped in reversed(self._journal):
+            if previous is None:
+                self._index.pop(fp, None)
+            else:
+                self._index[fp] = previous
+            if dropped is not None:
+                self._dropped.discard(dropped)
+        self._spool.seek(offset)
+        self._spool.truncate()
+        self._records = records
+        del self._tools[tools:]
+        del self._sources[sources:]
+        self.duplicates = dups
+        self._mark = None
+        self._journal = []
+
+    # -- items -------------------------------------------------------------------------------
+    def add_tool(self, name: str | None, version: str | None = None) -> None:
+        if not name:
+            return
+        entry = (str(name), None if version is None else str(version))
+        if entry not in self._tools:
+            self._tools.append(entry)
+
+    def add_finding(self, finding: dict[str, Any]) -> None:
+        try:
+            self._validate(finding)
+        except Exception as exc:  # fastjsonschema.JsonSchemaValueException
+            msg = getattr(exc, "message", str(exc))
+            raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: {msg}") from None
+        fp = finding["fingerprint"]
+        rank = SEVERITY_RANK[finding["severity"]]
+        suppressed = finding.get("suppressed") is True
+        old = self._index.get(fp)
+        dropped = None
+        if old is not None:
+            self.duplicates += 1
+            if not (rank > old[1] or (rank == old[1] and old[2] and not suppressed)):
+                return
+            dropped = old[0]
+            self._dropped.add(dropped)
+        self._write(_encode_line(finding))
+        self._index[fp] = (self._records, rank, suppressed)
+        self._journal.append((fp, old, dropped))
+        self._records += 1
+
+    @property
+    def findings(self) -> int:
+        return len(self._index)
+
+    # -- document ----------------------------------------------------------------------------
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        suppressed = 0
+        by_rank = {v: k for k, v in SEVERITY_RANK.items()}
+        for _rec, rank, supp in self._index.values():
+            if supp:
+                suppressed += 1
+            else:
+                counts[by_rank[rank]] += 1
+        counts["total"] = sum(counts[s] for s in SEVERITIES)
+        counts["suppressed"] = suppressed
+        return counts
+
+    def finish(self, *, timestamp: str) -> WrittenDocument:
+        from aqe_ci.storage.store import summarize
+
+        data: dict[str, Any] = {
+            "vulnerabilities": [],
+            "summary": self.summary(),
+            "tools": [{"name": n, "version": v} for n, v in self._tools],
+            "sources": [_source_json(s) for s in self._sources],
+        }
+        # The envelope (everything but the findings, which were validated one by one) is checked
+        # against the full schema before anything is written.
+        envelope = {"type": "security", "timestamp": timestamp, "data": data}
+        try:
+            envelope_validator()(envelope)
+        except Exception as exc:  # fastjsonschema.JsonSchemaValueException
+            validate_document(envelope, source="security document")  # names the JSON path
+            raise ReportError(f"security document: {getattr(exc, 'message', exc)}") from None
+        fd, name = tempfile.mkstemp(prefix="aqe-security-", suffix=".json", dir=self.workdir)
+        out_path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(b'{"type":"security","timestamp":' + _dumps(timestamp).encode()
+                          + b',"data":{"vulnerabilities":[')
+                self._spool.flush()
+                self._spool.seek(0)
+                first = True
+                for recno, line in enumerate(self._spool):
+                    if recno in self._dropped:
+                        continue
+                    if not first:
+                        out.write(b",")
+                    out.write(line.rstrip(b"\n"))
+                    first = False
+                rest = {k: v for k, v in data.items() if k != "vulnerabilities"}
+                out.write(b"]," + _dumps(rest).encode("utf-8")[1:] + b"}\n")
+        except BaseException:
+            out_path.unlink(missing_ok=True)
+            raise
+        finally:
+            self._close_spool()
+        return WrittenDocument(doc_type="security", path=out_path, summary=summarize("security", data),
+                               sources=list(self._sources))
+
+    def abort(self) -> None:
+        self._close_spool()
+
+    def _close_spool(self) -> None:
+        try:
+            self._spool.close()
+        finally:
+            self._spool_path.unlink(missing_ok=True)
+
+
+def _source_json(s: SourceInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": s.file, "format": s.format, "bytes": s.bytes}
+    if s.dialect is not None:
+        out["dialect"] = s.dialect
+    if s.producer is not None:
+        out["producer"] = s.producer
+    if s.sha256 is not None:
+        out["sha256"] = s.sha256
+    return out

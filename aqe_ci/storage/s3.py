@@ -1,0 +1,731 @@
+"""The S3 backend: AWS S3 and S3-compatible servers (MinIO, Ceph, R2, …) through boto3.
+
+boto3 is imported here only, when an :class:`S3Backend` is built. What it adds to the plain object
+primitives of :class:`~aqe_ci.storage.base.Backend`:
+
+* **Create-only writes** with ``If-None-Match: *`` (PutObject and CompleteMultipartUpload). Whether
+  the server honours the header is probed once per bucket and prefix (cached in-process and in
+  ``<prefix>_aqe/capabilities.json``); where it does not, a claim protocol takes over
+  (docs/storage-layout.md, "S3 conditional writes and the fallback protocol").
+* **Lost responses** are resolved, not guessed: every write carries a writer-unique token in its
+  metadata, so a retried conditional PUT that meets ``412`` because its first attempt did land is
+  recognised as ours.
+* **Large payloads** stream from disk as a multipart upload with ``max_concurrency`` parts in flight,
+  each part read from the file as it is sent (memory is bounded by the connection buffers, not the
+  file); a failed upload is aborted, and :meth:`remove_stale_temp_files` aborts uploads left by
+  killed writers.
+* **Checksums**: botocore's flexible checksums (CRC32 by default) where the server supports them —
+  set ``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` for servers that reject them — plus the
+  store's own sha256 of every payload, verified on read.
+* **Object tags** ``aqe-type`` and ``aqe-kind`` on every document object, so S3 lifecycle rules can
+  expire each document type on its own schedule (``aqe artifacts lifecycle``).
+* **Retries**: botocore "standard" mode (throttling and 5xx with backoff); errors that remain become
+  one-line :class:`~aqe_ci.errors.BackendError` naming the bucket and endpoint, never a credential.
+* **Request counting**: :attr:`S3Backend.request_count` counts every HTTP attempt (botocore's
+  ``before-send`` event), by operation in :attr:`S3Backend.requests`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlsplit
+
+from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
+from aqe_ci.storage import layout
+from aqe_ci.storage.base import Backend, ObjectInfo
+
+MB = 1024 * 1024
+CAPABILITIES_NAME = "_aqe/capabilities.json"
+PROBE_PREFIX = "_aqe/probe/"
+CLAIM_MARK = ".claim-"
+#: a claim older than this (server time) is abandoned: its writer was killed
+CLAIM_STALE_SECONDS = 600.0
+#: a winner must put its object within this time after starting its claim, or start over
+CLAIM_WINDOW_SECONDS = CLAIM_STALE_SECONDS / 2
+CLAIM_ATTEMPTS = 40
+#: most queries need the first few names: the first page is small, the next ones full (1,000)
+FIRST_PAGE = 10
+WRITER_META = "aqe-writer"
+
+# (bucket-location, prefix) -> conditional writes honoured?
+_CAPABILITIES: dict[tuple[str, str, str], bool] = {}
+_CAPABILITIES_LOCK = threading.Lock()
+
+NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
+THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
+                  "503", "ServiceUnavailable", "RequestThrottled"}
+DENIED_CODES = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId",
+                "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AccountProblem"}
+REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
+                "301", "TemporaryRedirect"}
+
+
+_LOADER: Any = None
+
+
+def _botocore_session() -> Any:
+    """A new botocore session sharing one model loader per process (the S3 model is parsed once)."""
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    session = botocore.session.get_session()
+    with _CAPABILITIES_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
+def object_tags(name: str) -> dict[str, str]:
+    """Tags for lifecycle rules: ``aqe-type`` (document type) and ``aqe-kind`` (doc, index, claim)."""
+    doc = layout.parse_doc_object(name)
+    if doc is not None and doc[1] in layout.DOC_TYPES:
+        kind = "claim" if doc[3].startswith(CLAIM_MARK) else "doc"
+        return {"aqe-type": doc[1], "aqe-kind": kind}
+    if name.startswith("index/"):
+        entry = layout.parse_entry(name)
+        if entry is not None:
+            return {"aqe-type": entry.type, "aqe-kind": "index"}
+    return {}
+
+
+def _tagging(tags: dict[str, str]) -> str:
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(tags.items()))
+
+
+class _FileSlice(io.RawIOBase):
+    """A seekable read-only window onto a file, read as it is sent (a multipart upload part)."""
+
+    def __init__(self, path: Path, start: int, length: int) -> None:
+        self._f = open(path, "rb")  # noqa: SIM115
+        self._start = start
+        self._len = length
+        self._pos = 0
+        self._f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._len - self._pos
+        if left <= 0:
+            return b""
+        n = left if n is None or n < 0 else min(n, left)
+        data = self._f.read(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 0:
+            pos = offset
+        elif whence == 1:
+            pos = self._pos + offset
+        else:
+            pos = self._len + offset
+        self._pos = max(0, min(pos, self._len))
+        self._f.seek(self._start + self._pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def __len__(self) -> int:
+        return self._len
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class _Body(io.RawIOBase):
+    """A GetObject body whose transport errors become BackendError (not decode errors)."""
+
+    def __init__(self, body: Any, describe: Callable[[Exception], BackendError]) -> None:
+        self._body = body
+        self._describe = describe
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._body.read(None if n is None or n < 0 else n)
+        except Exception as exc:
+            if isinstance(exc, BackendError):
+                raise
+            raise self._describe(exc) from None
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._body.close()
+        super().close()
+
+
+class S3Backend(Backend):
+    kind = "s3"
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str = "",
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        use_ssl: bool = True,
+        verify_ssl: bool = True,
+        addressing_style: str = "auto",
+        conditional_writes: str = "auto",
+        multipart_threshold_mb: int = 16,
+        multipart_chunk_mb: int = 16,
+        max_concurrency: int = 4,
+        max_attempts: int = 5,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+    ) -> None:
+        if not bucket:
+            raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
+        if conditional_writes not in ("auto", "on", "off"):
+            raise UsageError(f"invalid s3.conditional_writes {conditional_writes!r}", hint="use auto, on or off")
+        if addressing_style not in ("auto", "path", "virtual"):
+            raise UsageError(f"invalid s3.addressing_style {addressing_style!r}", hint="use auto, path or virtual")
+        if bool(access_key_id) != bool(secret_access_key):
+            raise UsageError(f"s3 storage for bucket {bucket}: access_key_id and secret_access_key must be set together",
+                             hint="set both, or neither to use the AWS credential chain")
+        self.bucket = bucket
+        prefix = prefix.strip("/")
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.endpoint_url = endpoint_url
+        self.conditional_writes = conditional_writes
+        self.multipart_threshold = max(5, multipart_threshold_mb) * MB
+        self.chunk_size = max(5, multipart_chunk_mb) * MB
+        self.max_concurrency = max(1, max_concurrency)
+        self.request_count = 0
+        self.requests: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.session.Session(
+            botocore_session=_botocore_session(),
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            aws_session_token=session_token or None,
+            profile_name=profile or None,
+            region_name=region or None,
+        )
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
+            s3={"addressing_style": addressing_style},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max(10, self.max_concurrency * 2),
+            user_agent_extra="aqe-artifacts",
+        )
+        try:
+            self.client = session.client("s3", endpoint_url=endpoint_url or None, use_ssl=use_ssl,
+                                         verify=verify_ssl, config=config)
+        except Exception as exc:  # botocore.exceptions.ProfileNotFound, invalid endpoint, …
+            raise BackendError(f"cannot set up the S3 client for bucket {bucket}: {type(exc).__name__}: "
+                               f"{self._scrub(str(exc))}") from None
+        self.client.meta.events.register("before-send.s3", self._count_request)
+        self.region = self.client.meta.region_name
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint for messages: scheme, host and port only."""
+        url = self.endpoint_url or self.client.meta.endpoint_url
+        parts = urlsplit(url)
+        host = parts.hostname or url
+        return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}"
+
+    def _count_request(self, event_name: str = "", **_: Any) -> None:
+        op = event_name.rsplit(".", 1)[-1]
+        with self._count_lock:
+            self.request_count += 1
+            self.requests[op] += 1
+
+    def reset_counts(self) -> None:
+        with self._count_lock:
+            self.request_count = 0
+            self.requests.clear()
+
+    def _key(self, name: str) -> str:
+        if not name or not name.isascii() or name.startswith("/") or "//" in name or "\0" in name:
+            raise UsageError(f"invalid object name {name[:80]!r}")
+        return self.prefix + name
+
+    @staticmethod
+    def _scrub(text: str) -> str:
+        """Drop anything that could be a credential from a library message."""
+        import re
+
+        text = re.sub(r"(?i)(signature|credential|x-amz-security-token|token|secret)[=:][^\s&,]+", r"\1=…", text)
+        return " ".join(text.split())[:300]
+
+    # -- errors -------------------------------------------------------------------------------
+    def _error(self, exc: Exception, name: str | None = None, op: str = "request") -> Exception:
+        from botocore import exceptions as bex
+
+        where = f"s3://{self.bucket}/{self.prefix}{name or ''}"
+        if isinstance(exc, bex.ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code == "NoSuchBucket":
+                return BackendError(f"S3 bucket {self.bucket} does not exist at {self.endpoint}",
+                                    hint="create it, or fix s3.bucket / s3.endpoint_url")
+            if code in NOT_FOUND_CODES or status == 404:
+                return ObjectMissing(f"object {name} not found in {self.location}")
+            if code in DENIED_CODES or status == 403:
+                return BackendError(f"access denied to {where} at {self.endpoint} ({code})",
+                                    hint="check the credentials and the bucket policy (s3:GetObject, "
+                                         "s3:PutObject, s3:ListBucket, s3:DeleteObject)")
+            if code in REGION_CODES or status == 301:
+                actual = (exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+                          .get("x-amz-bucket-region") or err.get("Region"))
+                told = f"; it is in {actual}" if actual else ""
+                return BackendError(f"S3 bucket {self.bucket} is not in region {self.region}{told}",
+                                    hint="set s3.region to the bucket's region")
+            if code in THROTTLE_CODES or status == 503:
+                return BackendError(f"S3 endpoint {self.endpoint} is throttling requests to bucket {self.bucket} "
+                                    f"({code}), still failing after retries", hint="retry later")
+            return BackendError(f"S3 {op} on {where} at {self.endpoint} failed: {code} "
+                                f"{self._scrub(str(err.get('Message') or ''))}".rstrip())
+        if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError | bex.CredentialRetrievalError):
+            return BackendError(f"no usable AWS credentials for S3 bucket {self.bucket}",
+                                hint="set s3.access_key_id/secret_access_key (e.g. ${AWS_ACCESS_KEY_ID}), "
+                                     "AWS_* variables, a profile, an instance role or AWS_ROLE_ARN + "
+                                     "AWS_WEB_IDENTITY_TOKEN_FILE")
+        if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError | bex.ConnectionClosedError
+                      | bex.ReadTimeoutError | bex.ResponseStreamingError | bex.IncompleteReadError):
+            return BackendError(f"cannot reach S3 endpoint {self.endpoint} for bucket {self.bucket} "
+                                f"({type(exc).__name__})", hint="check s3.endpoint_url and the network")
+        if isinstance(exc, bex.SSLError):
+            return BackendError(f"TLS error talking to S3 endpoint {self.endpoint} for bucket {self.bucket}",
+                                hint="check the certificate, or s3.verify_ssl / s3.use_ssl")
+        if isinstance(exc, bex.BotoCoreError | OSError):
+            return BackendError(f"S3 {op} on {where} at {self.endpoint} failed: {type(exc).__name__}: "
+                                f"{self._scrub(str(exc))}")
+        return exc
+
+    def _call(self, op: str, fn: Callable[..., Any], name: str | None = None, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            mapped = self._error(exc, name, op)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    @staticmethod
+    def _code(exc: Exception) -> tuple[str, int | None]:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            meta = exc.response.get("ResponseMetadata", {})
+            return str(exc.response.get("Error", {}).get("Code", "")), meta.get("HTTPStatusCode")
+        return "", None
+
+    # -- reads --------------------------------------------------------------------------------
+    def open(self, name: str) -> BinaryIO:
+        resp = self._call("GetObject", self.client.get_object, name, Bucket=self.bucket, Key=self._key(name))
+        return io.BufferedReader(_Body(resp["Body"], lambda e: self._error(e, name, "GetObject")),  # type: ignore[arg-type]
+                                 buffer_size=1 << 20)
+
+    def get_bytes(self, name: str) -> bytes:
+        for attempt in range(3):
+            stream = self.open(name)
+            try:
+                return stream.read()
+            except BackendError:
+                if attempt == 2:
+                    raise
+            finally:
+                stream.close()
+        raise AssertionError("unreachable")
+
+    def head(self, name: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+        except ClientError as exc:
+            code, status = self._code(exc)
+            if status == 404 or code in NOT_FOUND_CODES:
+                return None
+            raise self._error(exc, name, "HeadObject") from None
+        except Exception as exc:
+            mapped = self._error(exc, name, "HeadObject")
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    def exists(self, name: str) -> bool:
+        return self.head(name) is not None
+
+    def list(self, prefix: str, *, start_after: str | None = None, limit: int | None = None) -> Iterator[ObjectInfo]:
+        if limit is not None and limit <= 0:
+            return
+        full = self.prefix + prefix
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full}
+        if start_after:
+            kwargs["StartAfter"] = self.prefix + start_after
+        # most queries need the first few names: ask for a small first page, then full pages
+        page = min(FIRST_PAGE, limit) if limit else FIRST_PAGE
+        count = 0
+        cut = len(self.prefix)
+        while True:
+            resp = self._call("ListObjectsV2", self.client.list_objects_v2, prefix, MaxKeys=page, **kwargs)
+            for obj in resp.get("Contents", []):
+                key = obj["Key"]
+                if not key.startswith(full):
+                    continue
+                modified = obj.get("LastModified")
+                yield ObjectInfo(name=key[cut:], size=int(obj.get("Size", 0)),
+                                 modified=modified.timestamp() if modified else None)
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+            if not resp.get("IsTruncated"):
+                return
+            kwargs.pop("StartAfter", None)
+            kwargs["ContinuationToken"] = resp["NextContinuationToken"]
+            page = 1000 if limit is None else min(1000, max(limit - count, 1))
+
+    # -- writes -------------------------------------------------------------------------------
+    def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
+        key = self._key(name)
+        token = secrets.token_hex(8)
+
+        def put(conditional: bool) -> None:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Body": data,
+                                      "Metadata": {WRITER_META: token}}
+            tags = object_tags(name)
+            if tags:
+                kwargs["Tagging"] = _tagging(tags)
+            if conditional:
+                kwargs["IfNoneMatch"] = "*"
+            self.client.put_object(**kwargs)
+
+        self._write(name, put, token, if_absent=if_absent)
+
+    def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
+        path = Path(path)
+        size = path.stat().st_size
+        key = self._key(name)
+        token = secrets.token_hex(8)
+        if size < self.multipart_threshold:
+            def put(conditional: bool) -> None:
+                kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
+                tags = object_tags(name)
+                if tags:
+                    kwargs["Tagging"] = _tagging(tags)
+                if conditional:
+                    kwargs["IfNoneMatch"] = "*"
+                with open(path, "rb") as body:
+                    self.client.put_object(Body=body, **kwargs)
+        else:
+            def put(conditional: bool) -> None:
+                self._multipart(name, key, path, size, token, conditional)
+
+        self._write(name, put, token, if_absent=if_absent)
+
+    def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool) -> None:
+        if not if_absent:
+            self._guard(name, lambda: put(False), "PutObject")
+            return
+        if self.conditional_writes_honoured():
+            self._conditional(name, put, token)
+        else:
+            self._claimed(name, lambda: put(False))
+
+    def _guard(self, name: str, fn: Callable[[], Any], op: str) -> Any:
+        try:
+            return fn()
+        except Exception as exc:
+            mapped = self._error(exc, name, op)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    def _conditional(self, name: str, put: Callable[[bool], None], token: str) -> None:
+        for attempt in range(8):
+            try:
+                put(True)
+                return
+            except Exception as exc:
+                code, status = self._code(exc)
+                if status == 412 or code == "PreconditionFailed":
+                    if self._written_by(name, token):
+                        return  # our first attempt landed; its response was lost and botocore retried
+                    raise ObjectExists(f"object {name} already exists in {self.location}") from None
+                if status == 409 or code == "ConditionalRequestConflict":
+                    time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.random())
+                    continue  # a concurrent conditional write is in flight: retry (AWS's advice)
+                mapped = self._error(exc, name, "PutObject")
+                if mapped is exc:
+                    raise
+                raise mapped from None
+        raise BackendError(f"conditional write of {name} in {self.location} kept conflicting", hint="retry later")
+
+    def _written_by(self, name: str, token: str) -> bool:
+        info = self.head(name)
+        return bool(info) and info.get("Metadata", {}).get(WRITER_META) == token
+
+    # -- multipart ----------------------------------------------------------------------------
+    def _multipart(self, name: str, key: str, path: Path, size: int, token: str, conditional: bool) -> None:
+        parts_n = max(1, -(-size // self.chunk_size))
+        chunk = self.chunk_size
+        if parts_n > 10_000:
+            chunk = -(-size // 10_000)
+            parts_n = -(-size // chunk)
+        create: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
+        tags = object_tags(name)
+        if tags:
+            create["Tagging"] = _tagging(tags)
+        checksum = self._checksums_on()
+        if checksum:
+            create["ChecksumAlgorithm"] = "CRC32"
+        upload_id = self.client.create_multipart_upload(**create)["UploadId"]
+        try:
+            def send(number: int) -> dict[str, Any]:
+                start = (number - 1) * chunk
+                length = min(chunk, size - start)
+                body = _FileSlice(path, start, length)
+                try:
+                    kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id,
+                                              "PartNumber": number, "Body": body, "ContentLength": length}
+                    if checksum:
+                        kwargs["ChecksumAlgorithm"] = "CRC32"
+                    resp = self.client.upload_part(**kwargs)
+                finally:
+                    body.close()
+                part = {"PartNumber": number, "ETag": resp["ETag"]}
+                if checksum and resp.get("ChecksumCRC32"):
+                    part["ChecksumCRC32"] = resp["ChecksumCRC32"]
+                return part
+
+            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, parts_n),
+                                    thread_name_prefix="aqe-s3-part") as pool:
+                parts = list(pool.map(send, range(1, parts_n + 1)))
+            complete: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id,
+                                        "MultipartUpload": {"Parts": parts}}
+            if conditional:
+                complete["IfNoneMatch"] = "*"
+            self.client.complete_multipart_upload(**complete)
+        except BaseException:
+            self._abort(key, upload_id)
+            raise
+        finally:
+            self._sweep_uploads(key, upload_id)
+
+    def _sweep_uploads(self, key: str, upload_id: str) -> None:
+        """Abort other open uploads of ``key``: a CreateMultipartUpload whose response was lost and
+        retried leaves one behind. Multipart names are writer-unique (``data-<upload>``), so they are ours."""
+        with contextlib.suppress(Exception):
+            resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            for up in resp.get("Uploads", []):
+                if up.get("Key") == key and up.get("UploadId") != upload_id:
+                    self._abort(key, up["UploadId"])
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        for attempt in range(4):
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                return
+            except ClientError as exc:
+                if self._code(exc)[0] == "NoSuchUpload":
+                    return
+            except Exception:  # noqa: S110 - best effort; lifecycle and repair abort leftovers
+                pass
+            time.sleep(0.2 * (attempt + 1))
+
+    def _checksums_on(self) -> bool:
+        setting = getattr(self.client.meta.config, "request_checksum_calculation", None) or "when_supported"
+        return setting == "when_supported"
+
+    def open_multipart_uploads(self) -> list[dict[str, Any]]:
+        """Multipart uploads started under the prefix and neither completed nor aborted."""
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix}
+        while True:
+            resp = self._call("ListMultipartUploads", self.client.list_multipart_uploads, None, **kwargs)
+            out.extend(resp.get("Uploads", []))
+            if not resp.get("IsTruncated"):
+                return out
+            kwargs["KeyMarker"] = resp.get("NextKeyMarker")
+            kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
+
+    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
+        """Abort multipart uploads older than the grace period (killed writers); ``Store.repair`` calls this."""
+        now = time.time()
+        aborted = []
+        for up in self.open_multipart_uploads():
+            started = up.get("Initiated")
+            if started is not None and now - started.timestamp() < older_than_seconds:
+                continue
+            self._abort(up["Key"], up["UploadId"])
+            aborted.append(f"{up['Key'][len(self.prefix):]} (multipart upload)")
+        return aborted
+
+    # -- deletes ------------------------------------------------------------------------------
+    def delete(self, name: str) -> None:
+        try:
+            self._call("DeleteObject", self.client.delete_object, name, Bucket=self.bucket, Key=self._key(name))
+        except ObjectMissing:
+            return
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    # -- conditional-write capability ---------------------------------------------------------
+    def conditional_writes_honoured(self) -> bool:
+        """Does the server honour ``If-None-Match: *``? Probed once per bucket and prefix, then cached."""
+        if self.conditional_writes != "auto":
+            return self.conditional_writes == "on"
+        ident = (self.endpoint, self.bucket, self.prefix)
+        with _CAPABILITIES_LOCK:
+            if ident in _CAPABILITIES:
+                return _CAPABILITIES[ident]
+        honoured = self._stored_capability()
+        if honoured is None:
+            honoured = self._probe()
+            body = json.dumps({"conditional_writes": honoured, "probed_at": layout.format_time(layout.utc_now()),
+                               "endpoint": self.endpoint}, sort_keys=True).encode()
+            with contextlib.suppress(BackendError):
+                self._guard(CAPABILITIES_NAME, lambda: self.client.put_object(
+                    Bucket=self.bucket, Key=self._key(CAPABILITIES_NAME), Body=body), "PutObject")
+        with _CAPABILITIES_LOCK:
+            _CAPABILITIES[ident] = honoured
+        return honoured
+
+    def _stored_capability(self) -> bool | None:
+        try:
+            data = json.loads(self.get_bytes(CAPABILITIES_NAME))
+        except ObjectMissing:
+            return None
+        except ValueError:
+            return None
+        value = data.get("conditional_writes") if isinstance(data, dict) else None
+        return value if isinstance(value, bool) else None
+
+    def _probe(self) -> bool:
+        """Write a probe object twice with ``If-None-Match: *``: the second must fail with 412."""
+        name = f"{PROBE_PREFIX}{secrets.token_hex(8)}"
+        key = self._key(name)
+        try:
+            for attempt in (1, 2):
+                try:
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=b"probe", IfNoneMatch="*")
+                except Exception as exc:
+                    code, status = self._code(exc)
+                    if status == 412 or code == "PreconditionFailed":
+                        return attempt == 2
+                    if status in (400, 501) or code in ("NotImplemented", "InvalidArgument", "InvalidRequest"):
+                        return False  # the server rejects the header: treat as not honoured
+                    mapped = self._error(exc, name, "PutObject")
+                    if mapped is exc:
+                        raise
+                    raise mapped from None
+            return False  # the second create-only write succeeded: the header is ignored
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    # -- the fallback protocol ----------------------------------------------------------------
+    def _claim_prefix(self, name: str) -> str:
+        directory, _, base = name.rpartition("/")
+        return f"{directory}/{CLAIM_MARK}{base}-" if directory else f"{CLAIM_MARK}{base}-"
+
+    def _claimed(self, name: str, put: Callable[[], None]) -> None:
+        """Create-only write on a server that ignores ``If-None-Match`` (docs/storage-layout.md).
+
+        1. if ``name`` exists: ObjectExists;
+        2. write a unique claim ``<dir>/.claim-<base>-<ms>-<random>``;
+        3. list the claims of ``name``: if ours is the only live one, we own ``name``; otherwise remove
+           ours, back off at random and start over (a claim older than CLAIM_STALE_SECONDS is ignored);
+        4. as owner: check ``name`` again (a previous owner may have finished), write it, drop the claim.
+
+        Two writers can both lose a round, never both win: whichever lists second sees the other's claim.
+        """
+        cprefix = self._claim_prefix(name)
+        for attempt in range(CLAIM_ATTEMPTS):
+            if self.exists(name):
+                raise ObjectExists(f"object {name} already exists in {self.location}")
+            started = time.monotonic()
+            claim = f"{cprefix}{int(time.time() * 1000):013d}-{secrets.token_hex(6)}"
+            self.put_bytes(claim, b"")
+            won = False
+            try:
+                claims = {info.name: info.modified for info in self.list(cprefix)}
+                mine = claims.get(claim)
+                # staleness is judged on the server's clock: another claim's age relative to ours
+                live = [c for c, modified in claims.items()
+                        if c == claim or mine is None or modified is None or mine - modified < CLAIM_STALE_SECONDS]
+                won = live == [claim]
+                if won:
+                    if self.exists(name):
+                        raise ObjectExists(f"object {name} already exists in {self.location}")
+                    if time.monotonic() - started > CLAIM_WINDOW_SECONDS:
+                        won = False  # too slow: another writer may consider our claim stale
+                    else:
+                        self._guard(name, put, "PutObject")
+                        return
+            finally:
+                with contextlib.suppress(BackendError):
+                    self.delete(claim)
+            time.sleep(min(2.0, 0.02 * 2 ** min(attempt, 6)) * (0.5 + random.random()))
+        raise BackendError(f"could not obtain the write claim for {name} in {self.location} "
+                           f"after {CLAIM_ATTEMPTS} attempts", hint="too many concurrent writers; retry later")
+
+
+def from_settings(settings: dict[str, Any]) -> S3Backend:
+    """Build an S3Backend from the ``"s3"`` section of the storage config (already ${VAR}-expanded)."""
+    known = {"bucket", "prefix", "region", "access_key_id", "secret_access_key", "session_token", "profile",
+             "endpoint_url", "use_ssl", "verify_ssl", "addressing_style", "conditional_writes",
+             "multipart_threshold_mb", "multipart_chunk_mb", "max_concurrency", "max_attempts"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise UsageError(f"unknown s3 setting {unknown[0]!r}", hint=f"known settings: {', '.join(sorted(known))}")
+    kwargs = {k: v for k, v in settings.items() if v is not None}
+    if not kwargs.get("bucket"):
+        raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
+    return S3Backend(**kwargs)

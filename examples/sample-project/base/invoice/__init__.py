@@ -1,0 +1,1 @@
+"""A tiny invoicing library: the subject of the aqe-artifacts demo."""

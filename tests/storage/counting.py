@@ -1,0 +1,66 @@
+"""A Backend wrapper that counts calls (and can run a hook around each one)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aqe_ci.storage.base import Backend, ObjectInfo
+
+
+class CountingBackend(Backend):
+    def __init__(self, inner: Backend, hook: Callable[[int, str], None] | None = None) -> None:
+        self.inner = inner
+        self.kind = inner.kind
+        self.calls: Counter[str] = Counter()
+        self.total = 0
+        self.hook = hook
+
+    def _around(self, method: str, fn: Callable[[], Any]) -> Any:
+        self.total += 1
+        self.calls[method] += 1
+        n = self.total
+        if self.hook:
+            self.hook(n, "before")
+        result = fn()
+        if self.hook:
+            self.hook(n, "after")
+        return result
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.total = 0
+
+    @property
+    def location(self) -> str:
+        return self.inner.location
+
+    def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
+        self._around("put_file", lambda: self.inner.put_file(name, path, if_absent=if_absent))
+
+    def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
+        self._around("put_bytes", lambda: self.inner.put_bytes(name, data, if_absent=if_absent))
+
+    def open(self, name: str) -> BinaryIO:
+        return self._around("open", lambda: self.inner.open(name))
+
+    def get_bytes(self, name: str) -> bytes:
+        return self._around("get_bytes", lambda: self.inner.get_bytes(name))
+
+    def list(self, prefix: str, *, start_after: str | None = None, limit: int | None = None) -> Iterator[ObjectInfo]:
+        return self._around("list", lambda: self.inner.list(prefix, start_after=start_after, limit=limit))
+
+    def exists(self, name: str) -> bool:
+        return self._around("exists", lambda: self.inner.exists(name))
+
+    def delete(self, name: str) -> None:
+        self._around("delete", lambda: self.inner.delete(name))
+
+    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
+        fn = getattr(self.inner, "remove_stale_temp_files", None)
+        return fn(older_than_seconds) if fn else []
+
+    def close(self) -> None:
+        self.inner.close()
