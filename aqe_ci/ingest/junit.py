@@ -154,6 +154,13 @@ class _El:
         return self.attrs.get(key)
 
 
+#: the record of every element nothing is read from (``<properties>`` of a suite, ``<property>``,
+#: unknown elements): not the root, not a ``<testsuite>``, no captured text, no kept children —
+#: all a test element below it asks its parent (see ``_suite_of``)
+_SKIP = _El("", {}, None, _OTHER)
+_SKIP.parent = _SKIP
+
+
 class _JUnitRun:
     """The state of one file's pass (kept off the parser so parsers stay stateless).
 
@@ -180,21 +187,42 @@ class _JUnitRun:
         self.root_time: float | None = None
         limits = writer.limits
         self.cap = max(limits.max_blob_bytes, limits.inline_text_bytes, PREVIEW_CHARS)
-        self.stack: list[_El] = []
+        self.stack: list[_El | None] = [None]  # the root element's parent
         self.capture: _El | None = None
         self.parser: Any = None
+        self.batch: list[tuple[dict[str, Any], str]] = []
 
     def run(self, path: Path) -> None:
         self.parser = p = safeexpat.create_parser(namespaces=True)
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
         safeexpat.parse_file(p, path)
+        self.flush()
         self.writer.add_duration(self.file_duration())
+
+    def flush(self) -> None:
+        """Hand the batch of plain passing test cases to the writer (order is kept: every other
+        test goes through :meth:`add` which flushes first)."""
+        if self.batch:
+            self.writer.add_tests(self.batch)
+            self.batch = []
+
+    def add(self, test: dict[str, Any], failure: dict[str, Any] | None = None) -> None:
+        if self.batch:
+            self.flush()
+        self.add_test(test, failure)
 
     # -- streaming callbacks ---------------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
-        parent = stack[-1] if stack else None
+        parent = stack[-1]
+        if name == "testcase":  # the hot path: a test case in no namespace
+            if parent is not None:
+                parent.nkids += 1
+                if self.capture is parent:
+                    self._stop_capture()
+            stack.append(_El(name, attrs, parent, _CASE))
+            return
         if " " in name:  # "uri local": only namespace-aware runs look at namespaced test elements
             local = name[name.rfind(" ") + 1:]
             wanted = self.namespaced
@@ -202,53 +230,60 @@ class _JUnitRun:
             local = name
             wanted = True
         kind = _OTHER
-        if local == "testcase" and wanted:
+        if wanted and local == "testcase":
             kind = _CASE
-        elif local == "testsuite" and wanted:
+        elif wanted and local == "testsuite":
             kind = _SUITE
-        el = _El(local, attrs, parent, kind)
-        if parent is not None:
-            parent.nkids += 1
-            if self.capture is parent:  # lxml's .text ends at the first child element
-                self._stop_capture()
+        if parent is None:  # the root element
+            stack.append(_El(local, attrs, None, kind))
+            return
+        parent.nkids += 1
+        if self.capture is parent:  # lxml's .text ends at the first child element
+            self._stop_capture()
+        if kind == _OTHER:
             pkind = parent.kind
-            if pkind != _OTHER and kind == _OTHER:
-                keep = False
-                if pkind == _CASE:
-                    if local in _CASE_KIDS:
-                        keep = True
-                        if local in _RETRY_TAGS:
-                            el.kind = _RETRY
-                        elif local == "properties":
-                            el.kind = _PROPS
-                elif pkind == _SUITE:
-                    keep = local in _SUITE_KIDS
-                elif pkind == _RETRY:
-                    keep = local == "stackTrace"
-                else:
-                    keep = local == "property"
-                if keep:
-                    parent.kids.append(el)  # type: ignore[union-attr]
-                    if el.kind != _PROPS:
-                        el.parts = []
-                        el.kept = 0
-                        el.dropped = 0
-                        el.check = self.cap
-                        self.capture = el
-                        self.parser.CharacterDataHandler = self.chars
-        if el.kind != _OTHER:
-            el.kids = []
-        stack.append(el)
+            keep = False
+            if pkind == _CASE:
+                if local in _CASE_KIDS:
+                    keep = True
+                    if local in _RETRY_TAGS:
+                        kind = _RETRY
+                    elif local == "properties":
+                        kind = _PROPS
+            elif pkind == _SUITE:
+                keep = local in _SUITE_KIDS
+            elif pkind == _RETRY:
+                keep = local == "stackTrace"
+            elif pkind == _PROPS:
+                keep = local == "property"
+            if not keep:  # nothing is read from it; a test element below only asks whether its
+                # parent is a (possibly filtered-out) <testsuite> or the root — see _SKIP
+                stack.append(_SKIP if local != "testsuite" else _El(local, attrs, parent, _OTHER))
+                return
+            el = _El(local, attrs, parent, kind)
+            if parent.kids is None:
+                parent.kids = []
+            parent.kids.append(el)
+            if kind != _PROPS:
+                el.parts = []
+                el.kept = 0
+                el.dropped = 0
+                el.check = self.cap
+                self.capture = el
+                self.parser.CharacterDataHandler = self.chars
+            stack.append(el)
+            return
+        stack.append(_El(local, attrs, parent, kind))
 
     def end(self, name: str) -> None:
         el = self.stack.pop()
-        if self.capture is el:
-            self._stop_capture()
         kind = el.kind
         if kind == _CASE:
             self.testcase(el, el.parent)
         elif kind == _SUITE:
             self.testsuite(el, el.parent)
+        elif self.capture is el:
+            self._stop_capture()
 
     def chars(self, data: str) -> None:
         el = self.capture
@@ -333,7 +368,7 @@ class _JUnitRun:
             if parent is not None and self.root_time is None and parent.parent is None:
                 self.root_time = seconds(parent.get("time"))
         out = err = None
-        for c in el.kids:  # type: ignore[union-attr]
+        for c in el.kids or ():
             if c.local == "system-out":
                 out = self._join(out, c.text)
             else:
@@ -348,9 +383,17 @@ class _JUnitRun:
         if parent is not self.suite_el or self.suite_el is None:
             self._suite_of(parent)
         a = el.attrs
-        duration = seconds(a.get("time"))
-        if duration is not None:
-            self.case_time += duration
+        t = a.get("time")
+        duration = None
+        if t is not None:
+            try:
+                duration = float(t)
+                if not 0 <= duration < math.inf:
+                    duration = seconds(t)
+            except ValueError:
+                duration = seconds(t)
+            if duration is not None:
+                self.case_time += duration
         classname = a.get("classname") or a.get("class") or ""
         name = a.get("name") or ""
         test: dict[str, Any] = {
@@ -372,18 +415,21 @@ class _JUnitRun:
                 if st in ("skipped", "failed", "error"):
                     test["status"] = st
                     if st != "skipped":
-                        self.add_test(test, self._failure(test, None, None, None))
+                        self.add(test, self._failure(test, None, None, None))
                         return
-                    self.add_test(test)
+                    self.add(test)
                     return
-            # hot path: most test cases pass with no children; encode with a template
+            # hot path: most test cases pass with no children; encode with a template, in batches
             enc = ('{"suite":' + self.suite_json + ',"classname":' + _js(classname) + ',"name":' + _js(name)
                    + ',"status":"passed","duration":' + ("null" if duration is None else repr(duration)))
             if f:
                 enc += ',"file":' + _js(f)
             if "line" in test:
                 enc += ',"line":' + str(test["line"])
-            self.add_test(test, None, enc + "}")
+            batch = self.batch
+            batch.append((test, enc + "}"))
+            if len(batch) >= 512:
+                self.flush()
             return
         self._complex(el, a, test)
 
@@ -393,7 +439,7 @@ class _JUnitRun:
         retries: list[dict[str, Any]] = []
         out = err = None
         props: dict[str, str] | None = None
-        for c in el.kids:  # type: ignore[union-attr]
+        for c in el.kids or ():
             name = c.local
             if name == "failure":
                 if failure_el is None:
@@ -424,7 +470,7 @@ class _JUnitRun:
                     attempt["type"] = c.get("type")
                 retries.append(attempt)
             elif name == "properties":
-                for p in c.kids:  # type: ignore[union-attr]
+                for p in c.kids or ():
                     if p.get("name") is not None:
                         if props is None:
                             props = {}
@@ -476,7 +522,7 @@ class _JUnitRun:
                 test["stderr"] = t
         if props:
             test["properties"] = props
-        self.add_test(test, failure)
+        self.add(test, failure)
 
     def _failure(self, test: dict[str, Any], message: str | None, type_: str | None,
                  body: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ Layout while writing (all under a private temp directory in ``workdir``):
   ``limits.inline_text_bytes``, capped at ``limits.max_blob_bytes``; the document keeps a preview.
 
 Every item is validated against ``$defs/test`` / ``$defs/failure`` / ``$defs/suite_output`` with a
-compiled fastjsonschema validator; the envelope (counters, sources, timestamp) against the whole
+compiled validator (:mod:`aqe_ci.ingest.itemschema`); the envelope (counters, sources, timestamp) against the whole
 schema with empty arrays. Together that is the full document's validation, in constant memory.
 
 Repeated identities ``(suite, classname, name, file)`` within one source are merged at
@@ -28,7 +28,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +40,6 @@ PACK_NAME = "texts.txt"
 STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 20
-
 
 
 class CappedText(str):
@@ -65,30 +63,17 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circ
                            allow_nan=False).encode
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    from aqe_ci.validate import schema
-
-    s = dict(schema(DOC_TYPE))
-    s.pop("$schema", None)  # Draft 2020-12 header; the keywords used are all Draft 7 compatible
-    s.pop("$id", None)
-    return s
-
-
-@cache
 def item_validator(name: str) -> Callable[[Any], Any]:
-    """A compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
-    import fastjsonschema
+    """The compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
+    from aqe_ci.ingest.itemschema import validator
 
-    s = _schema()
-    sub = s if name == "document" else {"$defs": s["$defs"], "$ref": f"#/$defs/{name}"}
-    return fastjsonschema.compile(sub, use_default=False)
+    return validator(DOC_TYPE, name)
 
 
 def _schema_error(what: str, exc: Exception) -> ReportError:
-    msg = getattr(exc, "message", str(exc))
-    path = getattr(exc, "name", "")
-    return ReportError(f"{what} does not match the schema: {path}: {msg}")
+    from aqe_ci.ingest.itemschema import error_text
+
+    return ReportError(f"{what} does not match the schema: {error_text(exc)}")
 
 
 class TestResultsWriter(DocumentWriter):
@@ -221,6 +206,29 @@ class TestResultsWriter(DocumentWriter):
         if failure is not None:
             self._fail.write(("," if self.n_failures else "") + _encode(failure) + "\n")
             self.n_failures += 1
+
+    def add_tests(self, items: list[tuple[dict[str, Any], str]]) -> None:
+        """Several tests without failure entries, each with its JSON (``encoded`` of :meth:`add_test`):
+        the parsers' hot path. Every test is validated, counted and checked for repeats like one
+        added by :meth:`add_test`; the lines are written in one go."""
+        validate = self._v_test
+        ids = self._ids
+        counts = self.counts
+        for test, _ in items:
+            try:
+                validate(test)
+            except Exception as exc:
+                raise _schema_error(f"test {test.get('name')!r}", exc) from None
+            if test["name"]:
+                key = hash((test["suite"], test["classname"], test["name"], test.get("file")))
+                if key in ids:
+                    self._dups.add(key)
+                else:
+                    ids.add(key)
+            counts[_COUNTER_OF[test["status"]]] += 1
+        if items:
+            self._doc.write(("," if self.n_tests else "") + "\n,".join(enc for _, enc in items) + "\n")
+            self.n_tests += len(items)
 
     def add_suite(self, *, count: int = 1, duration: float | None = None) -> None:
         """Count test suites; ``duration`` adds to the document's duration (seconds)."""
@@ -412,7 +420,9 @@ class TestResultsWriter(DocumentWriter):
         try:
             item_validator("document")(envelope)
         except Exception as exc:
-            raise InvalidInputError(f"test_results document: {getattr(exc, 'message', exc)}") from None
+            from aqe_ci.ingest.itemschema import error_text
+
+            raise InvalidInputError(f"test_results document: {error_text(exc)}") from None
         doc = self._doc
         doc.write('],"failures":[\n')
         self._fail.flush()
