@@ -28,7 +28,7 @@ from xml.parsers import expat
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.safexml import check_prolog
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 #: namespace-aware parsers report ``"{uri} {local}"`` as ``"uri local"`` (a URI has no space)
 NS_SEPARATOR = " "
 DTD_REFUSED = "XML document type declarations (DTD/ENTITY) are not allowed"

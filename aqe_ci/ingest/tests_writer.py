@@ -39,7 +39,7 @@ PREVIEW_CHARS = 1024
 PACK_NAME = "texts.txt"
 STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
-_BUFFER = 1 << 20
+_BUFFER = 1 << 18
 
 
 class CappedText(str):
