@@ -139,6 +139,11 @@ class _El:
     """
 
     __slots__ = ("local", "attrs", "parent", "kind", "kids", "nkids", "parts", "kept", "dropped", "check", "text")
+    parts: list[str] | None
+    kept: int
+    dropped: int
+    check: int
+    text: str | None
 
     def __init__(self, local: str, attrs: dict[str, str], parent: _El | None, kind: int) -> None:
         self.local = local
@@ -147,8 +152,8 @@ class _El:
         self.kind = kind
         self.kids: list[_El] | None = None
         self.nkids = 0
-        self.parts: list[str] | None = None
-        self.text: str | None = None
+        # ``parts``/``kept``/``dropped``/``check``/``text``: set only on captured elements
+        # (the only ones whose text is read)
 
     def get(self, key: str) -> str | None:
         return self.attrs.get(key)
@@ -420,8 +425,8 @@ class _JUnitRun:
                     self.add(test)
                     return
             # hot path: most test cases pass with no children; encode with a template, in batches
-            enc = ('{"suite":' + self.suite_json + ',"classname":' + _js(classname) + ',"name":' + _js(name)
-                   + ',"status":"passed","duration":' + ("null" if duration is None else repr(duration)))
+            enc = (f'{{"suite":{self.suite_json},"classname":{_js(classname)},"name":{_js(name)},'
+                   f'"status":"passed","duration":{"null" if duration is None else repr(duration)}')
             if f:
                 enc += ',"file":' + _js(f)
             if "line" in test:
