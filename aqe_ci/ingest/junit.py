@@ -54,6 +54,7 @@ _STATUS_ATTR = {
     "passed": "passed", "pass": "passed", "success": "passed", "run": "passed", "ok": "passed",
 }
 _RETRY_TAGS = {"flakyFailure": "failed", "flakyError": "error", "rerunFailure": "failed", "rerunError": "error"}
+_INF = math.inf
 _DECIMAL_COMMA = re.compile(r"\d+,(?:\d{1,2}|\d{4,})")
 
 
@@ -388,12 +389,13 @@ class _JUnitRun:
         if parent is not self.suite_el or self.suite_el is None:
             self._suite_of(parent)
         a = el.attrs
-        t = a.get("time")
+        # ``key in a`` before reading: cheaper than dict.get for the usually absent attributes
+        t = a["time"] if "time" in a else None
         duration = None
         if t is not None:
             try:
                 duration = float(t)
-                if not 0 <= duration < math.inf:
+                if not 0 <= duration < _INF:
                     duration = seconds(t)
             except ValueError:
                 duration = seconds(t)
@@ -405,16 +407,15 @@ class _JUnitRun:
             "suite": self.suite_name, "classname": classname, "name": name, "status": "passed",
             "duration": duration,
         }
-        f = a.get("file")
+        f = a["file"] if "file" in a else None
         if f:
             test["file"] = f
-        line = a.get("line")
-        if line is not None:
-            n = integer(line)
+        if "line" in a:
+            n = integer(a["line"])
             if n is not None:
                 test["line"] = n
         if el.nkids == 0:
-            status_attr = a.get("status") or a.get("result")
+            status_attr = (a["status"] if "status" in a else None) or (a["result"] if "result" in a else None)
             if status_attr is not None:
                 st = _STATUS_ATTR.get(status_attr.strip().lower())
                 if st in ("skipped", "failed", "error"):

@@ -214,18 +214,25 @@ class TestResultsWriter(DocumentWriter):
         validate = self._v_test
         ids = self._ids
         counts = self.counts
+        passed = 0
         for test, _ in items:
             try:
                 validate(test)
             except Exception as exc:
                 raise _schema_error(f"test {test.get('name')!r}", exc) from None
-            if test["name"]:
-                key = hash((test["suite"], test["classname"], test["name"], test.get("file")))
+            name = test["name"]
+            if name:
+                key = hash((test["suite"], test["classname"], name, test.get("file")))
                 if key in ids:
                     self._dups.add(key)
                 else:
                     ids.add(key)
-            counts[_COUNTER_OF[test["status"]]] += 1
+            status = test["status"]
+            if status == "passed":
+                passed += 1
+            else:
+                counts[_COUNTER_OF[status]] += 1
+        counts["passed"] += passed
         if items:
             self._doc.write(("," if self.n_tests else "") + "\n,".join(enc for _, enc in items) + "\n")
             self.n_tests += len(items)
