@@ -122,7 +122,8 @@ class JUnitParser(ReportParser):
             raise ReportError(f"not JUnit XML: expected a <testsuites> or <testsuite> root, found {found}")
         dialect, producer = dialect_of(head)
         writer.set_dialect(dialect, producer)
-        _JUnitRun(writer, subtests=dialect == "pytest", namespaced=b"xmlns=" in root[1]).run(path)
+        _JUnitRun(writer, subtests=dialect == "pytest", namespaced=b"xmlns=" in root[1],
+                  project_hosts=dialect == "playwright").run(path)
 
 
 # Element kinds while streaming (see _JUnitRun.start).
@@ -176,7 +177,8 @@ class _JUnitRun:
     the blob cap (plus what the first message line needs) and counted beyond it.
     """
 
-    def __init__(self, writer: Any, *, subtests: bool, namespaced: bool) -> None:
+    def __init__(self, writer: Any, *, subtests: bool, namespaced: bool, project_hosts: bool = False) -> None:
+        self.project_hosts = project_hosts
         self.writer = writer
         self.namespaced = namespaced
         self.suite_json = '""'
@@ -350,6 +352,14 @@ class _JUnitRun:
         return CappedText(joined, dropped) if dropped else joined
 
     # -- suites ----------------------------------------------------------------------------------
+    def _suite_name(self, attrs: Any) -> str:
+        """Playwright writes one <testsuite> per project and file and names the project only in
+        ``hostname``; the suite is ``[project] file`` then, as in the Playwright JSON reporter, so the
+        same test in two projects is two tests, not one test retried."""
+        name = attrs.get("name") or ""
+        host = attrs.get("hostname") if self.project_hosts else None
+        return f"[{host}] {name}" if host else name
+
     def _suite_of(self, parent: _El | None) -> None:
         self.suite_el = parent
         if parent is None or parent.local != "testsuite":
@@ -359,7 +369,7 @@ class _JUnitRun:
             if parent is not None and self.root_time is None and parent.parent is None:
                 self.root_time = seconds(parent.get("time"))
             return
-        self.suite_name = parent.get("name") or ""
+        self.suite_name = self._suite_name(parent.attrs)
         self.suite_json = _js(self.suite_name)
         self.suite_file = parent.get("file") or parent.get("filepath")
 
@@ -380,7 +390,7 @@ class _JUnitRun:
             else:
                 err = self._join(err, c.text)
         if out or err:
-            self.writer.add_suite_output(suite=a.get("name") or "", file=a.get("file"), stdout=out, stderr=err)
+            self.writer.add_suite_output(suite=self._suite_name(a), file=a.get("file"), stdout=out, stderr=err)
         if el is self.suite_el:
             self.suite_el = None
 
