@@ -1,10 +1,14 @@
 """Hardened streaming XML: no DTDs, no entities, no network, no file reads, bounded elements.
 
-Every XML parser uses :func:`iterparse`. A document type declaration anywhere in the prolog is
-rejected before lxml sees the file, so XXE, external entities and entity bombs ("billion laughs")
-never expand; lxml is additionally configured with ``resolve_entities=False``, ``no_network=True``,
-``load_dtd=False`` and ``huge_tree=False`` as a second line of defence. Coverage formats may opt in
-to tolerate exactly one DOCTYPE that only names an external DTD by PUBLIC/SYSTEM id (JaCoCo and
+Two hardened parsers, and no other XML parsing anywhere: the tree-based formats (NUnit, xUnit.net,
+TRX, Cobertura, JaCoCo) use :func:`iterparse` (lxml) here; JUnit uses
+:mod:`aqe_ci.ingest.safeexpat` (the standard library's expat with callbacks, no tree — the fast
+path). Both start with :func:`check_prolog`: a document type declaration in the prolog is rejected
+before any parser sees the file, so XXE, external entities and entity bombs ("billion laughs")
+never expand. Second line of defence: lxml runs with ``resolve_entities=False``,
+``no_network=True``, ``load_dtd=False`` and ``huge_tree=False``; the expat parser refuses every DTD
+construct in its handlers and never parses parameter entities. Coverage formats may opt in to
+tolerate exactly one DOCTYPE that only names an external DTD by PUBLIC/SYSTEM id (JaCoCo and
 Cobertura producers write one); that DTD is never loaded (see :func:`check_prolog`).
 """
 

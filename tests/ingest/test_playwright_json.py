@@ -46,3 +46,23 @@ def test_truncated_report_is_a_problem_and_nothing_is_kept(tmp_path: Path) -> No
     result = ingest_files([bad], workdir=tmp_path / "w")
     assert "test_results" not in result.documents
     assert len(result.problems) == 1 and "report.json" in result.problems[0].one_line()
+
+
+def test_playwright_junit_projects_are_separate_suites(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Playwright's JUnit names the project only in <testsuite hostname=...>: node-a and node-b run
+    the same tests; they are 10 tests (as <testsuites tests="10"> says), not 5 tests retried."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from aqe_ci.ingest import ingest_files
+    from tests.conftest import CORPUS
+
+    src = CORPUS / "_generated-real-tools" / "js-test-runners" / "playwright-junit.xml"
+    root = ET.parse(src).getroot()
+    result = ingest_files([src], workdir=tmp_path)
+    assert not result.problems
+    data = json.loads(result.documents["test_results"].path.read_text())["data"]
+    assert data["tests_run"] == int(root.get("tests"))
+    assert data["failed"] == int(root.get("failures")) and data["skipped"] == int(root.get("skipped"))
+    hosts = sorted({s.get("hostname") for s in root.iter("testsuite")})
+    assert sorted({t["suite"] for t in data["tests"]}) == [f"[{h}] basic.spec.js" for h in hosts]
