@@ -41,8 +41,29 @@ def json_path(parts: Any) -> str:
     return out
 
 
+@cache
+def _fast_validator(name: str) -> Any:
+    """A compiled jsonschema-rs validator: a cheap yes/no, so valid input never imports jsonschema."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return None
+    return jsonschema_rs.validator_for(schema(name), validate_formats=True, retriever=_no_fetch)
+
+
+def _no_fetch(uri: str) -> Any:
+    raise ValueError(f"schema reference {uri!r} is not local: refusing to fetch it")
+
+
 def first_error(name: str, instance: Any) -> tuple[str, str] | None:
-    """(json path, message) of the most relevant schema violation, or None if valid."""
+    """(json path, message) of the most relevant schema violation, or None if valid.
+
+    jsonschema-rs answers "valid?" fast; only invalid input pays for jsonschema, whose best_match
+    gives the message and JSON path users see.
+    """
+    fast = _fast_validator(name)
+    if fast is not None and fast.is_valid(instance):
+        return None
     from jsonschema.exceptions import best_match
 
     err = best_match(validator(name).iter_errors(instance))
