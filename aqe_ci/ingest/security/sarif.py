@@ -49,6 +49,15 @@ _TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s
 _MSG_ARG = re.compile(r"\{(\d+)\}")
 MAX_FILE_FOR_HASH = 16 << 20
 DEFER_IN_MEMORY = 1000
+#: result keys the fast path accepts (any other key, e.g. kind, baselineState, suppressions, sends
+#: the result through the general path)
+_FAST_KEYS = frozenset((
+    "ruleId", "ruleIndex", "rule", "level", "message", "locations", "partialFingerprints",
+    "fingerprints", "properties", "relatedLocations", "codeFlows", "guid", "correlationGuid",
+    "occurrenceCount", "rank", "hostedViewerUri", "provenance", "fixes", "stacks", "graphs",
+    "graphTraversals", "attachments", "workItemUris", "webRequest", "webResponse", "taxa",
+    "analysisTarget",
+))
 
 
 class SarifParser(ReportParser):
@@ -60,6 +69,8 @@ class SarifParser(ReportParser):
         #: opt-in: compute CodeQL's primaryLocationLineHash from the sources under this directory
         #: for results that carry no fingerprints (never reads outside it; off by default)
         self.source_root = source_root.resolve() if source_root else None
+        #: results of the common shape skip the general extract/emit path (same findings)
+        self.fast_path = True
         self._hash_cache: dict[str, dict[int, str] | None] = {}
 
     @classmethod
@@ -162,6 +173,7 @@ class _Run:
         self.spilled = 0
         self.rule_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.tag_cache: dict[tuple[str, ...], tuple[Any, list[str], list[str]]] = {}
+        self.fast_cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def read(self) -> None:
         js = self.js
@@ -178,9 +190,16 @@ class _Run:
                     continue
                 if ch != "[":
                     raise js.error(f"{where}.results must be an array")
+                fast = self._fast_finding if self.parser.fast_path else None
+                add = self.writer.add_finding
                 for j, result in enumerate(js.iter_values()):
                     if type(result) is not dict:
                         raise js.error(f"{where}.results[{j}] must be an object")
+                    if fast is not None and self.tool_seen and not self.deferred and not self.spilled:
+                        finding = fast(result)
+                        if finding is not None:
+                            add(finding)
+                            continue
                     rec = _extract(result, where)
                     if rec is None:
                         continue
@@ -200,6 +219,7 @@ class _Run:
     # -- metadata ------------------------------------------------------------------------------
     def _tool(self, tool: Any) -> None:
         self.tool_seen = True
+        self.fast_cache.clear()  # its fingerprint prefixes carry the tool name
         if not isinstance(tool, dict):
             return
         driver = tool.get("driver")
@@ -407,6 +427,135 @@ class _Run:
         if rec["suppressed"]:
             finding["suppressed"] = True
         self.writer.add_finding(finding)
+
+    def _fast_finding(self, r: dict[str, Any]) -> dict[str, Any] | None:
+        """The finding of a result of the common shape, or None (then the general path runs).
+
+        The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
+        relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
+        ``kind`` / ``baselineState`` / ``suppressions`` / ``security-severity`` on the result. For
+        it this builds exactly what ``_extract`` + ``_emit`` build (tests/ingest/
+        test_security_sarif_fastpath.py compares both on every corpus SARIF file), with the
+        per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
+        """
+        if not _FAST_KEYS.issuperset(r):
+            return None
+        rule_id = r.get("ruleId")
+        if type(rule_id) is not str:
+            return None
+        pf = r.get("partialFingerprints")
+        if type(pf) is not dict:
+            return None
+        line_hash = pf.get(PREFERRED_PARTIAL)
+        if type(line_hash) is not str or not line_hash:
+            return None
+        msg = r.get("message")
+        if type(msg) is not dict or "arguments" in msg:
+            return None
+        text = msg.get("text")
+        if type(text) is not str:
+            return None
+        locs = r.get("locations")
+        if type(locs) is not list or not locs:
+            return None
+        phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
+        if type(phys) is not dict:
+            return None
+        art = phys.get("artifactLocation")
+        region = phys.get("region")
+        if type(art) is not dict or type(region) is not dict:
+            return None
+        uri = art.get("uri")
+        if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
+                or uri[:5].lower() == "file:":
+            return None
+        props = r.get("properties")
+        tags: tuple[str, ...] = ()
+        if type(props) is dict:
+            if "security-severity" in props:
+                return None
+            raw_tags = props.get("tags")
+            if type(raw_tags) is list and raw_tags:
+                tags = tuple(t for t in raw_tags if type(t) is str)
+        rule_index = r.get("ruleIndex")
+        if type(rule_index) is not int or rule_index < 0:
+            rule_index = None
+        rule_ref = r.get("rule")
+        if type(rule_ref) is dict:
+            if "toolComponent" in rule_ref:
+                return None
+            if rule_index is None:
+                rule_index = rule_ref.get("index")
+                if type(rule_index) is not int or rule_index < 0:
+                    rule_index = None
+        level = r.get("level")
+        if type(level) is not str:
+            level = None
+        key = (rule_index, rule_id, tags, level)
+        static = self.fast_cache.get(key)
+        if static is None:
+            static = self._fast_static(rule_index, rule_id, tags, level)
+        fp_prefix, rid, title, severity, tool_severity, ids, cwes, url = static
+        if title is None:
+            title = safe_text(first_line(text) or rid or "SARIF result", 500)
+        start_line = region.get("startLine")
+        if type(start_line) is not int or start_line < 0:
+            start_line = None
+        end_line = region.get("endLine")
+        if type(end_line) is not int or end_line < 0:
+            end_line = start_line
+        start_col = region.get("startColumn")
+        if type(start_col) is not int or start_col < 0:
+            start_col = None
+        end_col = region.get("endColumn")
+        if type(end_col) is not int or end_col < 0:
+            end_col = None
+        if len(text) > 4000 or ("@" in text and "://" in text):
+            text = safe_text(text)
+        return {
+            "fingerprint": _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")
+                                   ).hexdigest()[:FINGERPRINT_CHARS],
+            "fingerprint_source": "sarif-partial",
+            "tool": self.tool_name,
+            "category": "code",
+            "rule_id": rid,
+            "title": title,
+            "message": text,
+            "severity": severity,
+            "tool_severity": tool_severity,
+            "location": {
+                "path": uri,
+                "start_line": start_line,
+                "end_line": end_line,
+                "start_column": start_col,
+                "end_column": end_col,
+            },
+            "ids": ids,
+            "cwe": cwes,
+            "url": url,
+        }
+
+    def _fast_static(self, rule_index: int | None, rule_id: str, tags: tuple[str, ...],
+                     level: str | None) -> tuple[Any, ...]:
+        """What ``_emit`` derives from the rule, the tags and the level (no per-result data)."""
+        rec = {"component_index": None, "component_name": None, "rule_index": rule_index,
+               "rule_id": rule_id}
+        info = self._rule_info(rec)
+        rid = info["rule_id"]
+        tag_sev, tag_cwes, tag_ids = self._tag_info(list(tags)) if tags else (None, (), ())
+        sev = info["sec"] or tag_sev or info["tag_sev"]
+        if sev is None:
+            if level in LEVEL_SEVERITY:
+                sev = (LEVEL_SEVERITY[level], level)
+            else:
+                sev = info["level_sev"] or ("medium", None)  # kind is "fail" on the fast path
+        cwes = dedupe([*tag_cwes, *info["cwe"]]) if tag_cwes else list(info["cwe"])
+        ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
+        title = safe_text(info["title"], 500) if info["title"] else None
+        prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0{PREFERRED_PARTIAL}="
+        static = (prefix, rid, title, sev[0], sev[1], ids, cwes, info["url"])
+        self.fast_cache[(rule_index, rule_id, tags, level)] = static
+        return static
 
     def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
                      message: str | None) -> tuple[str, str]:
