@@ -61,6 +61,35 @@ def finding_validator() -> Any:
 
 
 @cache
+def findings_validator() -> Any:
+    """fastjsonschema validator of a list of findings (``items``: ``$defs/finding``): one call
+    checks a whole batch, the loop runs inside the generated code."""
+    import fastjsonschema
+
+    full = schema("security")
+    # the finding definition with its local $refs resolved in place: fastjsonschema then inlines
+    # every check into the loop over the items (a $ref costs a call and a name format per item)
+    items = _inline_refs(full["$defs"]["finding"], full["$defs"])
+    sub = {"type": "array", "items": items, "$schema": "http://json-schema.org/draft-07/schema#"}
+    return fastjsonschema.compile(sub)
+
+
+def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/NAME"}`` replaced by that definition (the
+    security schema's definitions are not recursive; a cycle would stop at depth 20)."""
+    if depth > 20:
+        raise ValueError("recursive $ref in the security schema")
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref[len("#/$defs/"):]], defs, depth + 1)
+        return {k: _inline_refs(v, defs, depth) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs, depth) for v in node]
+    return node
+
+
+@cache
 def envelope_validator() -> Any:
     """fastjsonschema validator of the whole security schema (used with an empty findings list:
     the findings were validated one by one). Cheaper to load than jsonschema."""
@@ -85,6 +114,7 @@ class SecurityWriter(DocumentWriter):
         self._spool = os.fdopen(fd, "w+b")
         self._write = self._spool.write
         self._validate = finding_validator()
+        self._validate_many = findings_validator()
         self._records = 0
         #: fingerprint -> (record number, severity rank, suppressed)
         self._index: dict[str, tuple[int, int, bool]] = {}
@@ -136,11 +166,34 @@ class SecurityWriter(DocumentWriter):
             self._tools.append(entry)
 
     def add_finding(self, finding: dict[str, Any]) -> None:
+        self._check(finding)
+        self._store(finding)
+
+    def add_findings(self, findings: list[dict[str, Any]]) -> None:
+        """Add many findings: validated in one call, written in one write (same result as
+        ``add_finding`` on each, in order)."""
+        try:
+            self._validate_many(findings)
+        except Exception:  # fastjsonschema.JsonSchemaValueException: name the first bad finding
+            for finding in findings:
+                self._check(finding)
+            raise
+        lines: list[bytes] = []
+        store = self._store
+        for finding in findings:
+            store(finding, lines)
+        if lines:
+            self._write(b"".join(lines))
+
+    def _check(self, finding: dict[str, Any]) -> None:
         try:
             self._validate(finding)
         except Exception as exc:  # fastjsonschema.JsonSchemaValueException
             msg = getattr(exc, "message", str(exc))
             raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: {msg}") from None
+
+    def _store(self, finding: dict[str, Any], lines: list[bytes] | None = None) -> None:
+        """De-duplicate and spool one validated finding (into ``lines`` when given)."""
         fp = finding["fingerprint"]
         rank = SEVERITY_RANK[finding["severity"]]
         suppressed = finding.get("suppressed") is True
@@ -152,7 +205,10 @@ class SecurityWriter(DocumentWriter):
                 return
             dropped = old[0]
             self._dropped.add(dropped)
-        self._write(_encode_line(finding))
+        if lines is None:
+            self._write(_encode_line(finding))
+        else:
+            lines.append(_encode_line(finding))
         self._index[fp] = (self._records, rank, suppressed)
         self._journal.append((fp, old, dropped))
         self._records += 1
