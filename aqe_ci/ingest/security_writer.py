@@ -113,7 +113,6 @@ class SecurityWriter(DocumentWriter):
         self._spool_path = Path(name)
         self._spool = os.fdopen(fd, "w+b")
         self._write = self._spool.write
-        self._validate = finding_validator()
         self._validate_many = findings_validator()
         self._records = 0
         #: fingerprint -> (record number, severity rank, suppressed)
@@ -187,7 +186,7 @@ class SecurityWriter(DocumentWriter):
 
     def _check(self, finding: dict[str, Any]) -> None:
         try:
-            self._validate(finding)
+            finding_validator()(finding)  # compiled on first use (batches use findings_validator)
         except Exception as exc:  # fastjsonschema.JsonSchemaValueException
             msg = getattr(exc, "message", str(exc))
             raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: {msg}") from None
@@ -256,14 +255,21 @@ class SecurityWriter(DocumentWriter):
                           + b',"data":{"vulnerabilities":[')
                 self._spool.flush()
                 self._spool.seek(0)
-                first = True
-                for recno, line in enumerate(self._spool):
-                    if recno in self._dropped:
-                        continue
-                    if not first:
-                        out.write(b",")
-                    out.write(line.rstrip(b"\n"))
-                    first = False
+                if self._dropped:
+                    first = True
+                    for recno, line in enumerate(self._spool):
+                        if recno in self._dropped:
+                            continue
+                        if not first:
+                            out.write(b",")
+                        out.write(line.rstrip(b"\n"))
+                        first = False
+                else:  # nothing dropped: copy in blocks (an encoded finding holds no raw newline)
+                    pending = b""
+                    while block := self._spool.read(1 << 20):
+                        out.write(pending)
+                        pending = block.replace(b"\n", b",")
+                    out.write(pending[:-1])  # the last record's newline
                 rest = {k: v for k, v in data.items() if k != "vulnerabilities"}
                 out.write(b"]," + _dumps(rest).encode("utf-8")[1:] + b"}\n")
         except BaseException:

@@ -496,13 +496,13 @@ class _Run:
                 or uri[:5].lower() == "file:":
             return None
         props = r.get("properties")
-        tags: tuple[str, ...] = ()
+        tags: tuple[Any, ...] = ()
         if type(props) is dict:
             if "security-severity" in props:
                 return None
             raw_tags = props.get("tags")
             if type(raw_tags) is list and raw_tags:
-                tags = tuple(t for t in raw_tags if type(t) is str)
+                tags = tuple(raw_tags)  # non-strings are filtered in _fast_static
         rule_index = r.get("ruleIndex")
         if type(rule_index) is not int or rule_index < 0:
             rule_index = None
@@ -518,7 +518,10 @@ class _Run:
         if type(level) is not str:
             level = None
         key = (rule_index, rule_id, tags, level)
-        static = self.fast_cache.get(key)
+        try:
+            static = self.fast_cache.get(key)
+        except TypeError:  # a tag that is an object or an array: not hashable
+            return None
         if static is None:
             static = self._fast_static(rule_index, rule_id, tags, level)
         fp_prefix, rid, title, severity, tool_severity, ids, cwes, url = static
@@ -561,14 +564,15 @@ class _Run:
             "url": url,
         }
 
-    def _fast_static(self, rule_index: int | None, rule_id: str, tags: tuple[str, ...],
+    def _fast_static(self, rule_index: int | None, rule_id: str, raw_tags: tuple[Any, ...],
                      level: str | None) -> tuple[Any, ...]:
         """What ``_emit`` derives from the rule, the tags and the level (no per-result data)."""
         rec = {"component_index": None, "component_name": None, "rule_index": rule_index,
                "rule_id": rule_id}
         info = self._rule_info(rec)
         rid = info["rule_id"]
-        tag_sev, tag_cwes, tag_ids = self._tag_info(list(tags)) if tags else (None, (), ())
+        tags = [t for t in raw_tags if type(t) is str]  # as _extract keeps them
+        tag_sev, tag_cwes, tag_ids = self._tag_info(tags) if tags else (None, (), ())
         sev = info["sec"] or tag_sev or info["tag_sev"]
         if sev is None:
             if level in LEVEL_SEVERITY:
@@ -580,7 +584,7 @@ class _Run:
         title = safe_text(info["title"], 500) if info["title"] else None
         prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0{PREFERRED_PARTIAL}="
         static = (prefix, rid, title, sev[0], sev[1], ids, cwes, info["url"])
-        self.fast_cache[(rule_index, rule_id, tags, level)] = static
+        self.fast_cache[(rule_index, rule_id, raw_tags, level)] = static
         return static
 
     def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
