@@ -168,9 +168,13 @@ class SecurityWriter(DocumentWriter):
         self._check(finding)
         self._store(finding)
 
-    def add_findings(self, findings: list[dict[str, Any]]) -> None:
+    def add_findings(self, findings: list[dict[str, Any]],
+                     encoded: list[str | None] | None = None) -> None:
         """Add many findings: validated in one call, written in one write (same result as
-        ``add_finding`` on each, in order)."""
+        ``add_finding`` on each, in order). ``encoded[i]``, when not None, is the caller's
+        serialisation of ``findings[i]`` (one line, ASCII, exactly what this writer's encoder
+        makes of it: tests/ingest/test_security_sarif_fastpath.py); the dict is validated all
+        the same."""
         try:
             self._validate_many(findings)
         except Exception:  # fastjsonschema.JsonSchemaValueException: name the first bad finding
@@ -179,8 +183,12 @@ class SecurityWriter(DocumentWriter):
             raise
         lines: list[bytes] = []
         store = self._store
-        for finding in findings:
-            store(finding, lines)
+        if encoded is None:
+            for finding in findings:
+                store(finding, lines)
+        else:
+            for finding, line in zip(findings, encoded, strict=True):
+                store(finding, lines, line)
         if lines:
             self._write(b"".join(lines))
 
@@ -191,7 +199,8 @@ class SecurityWriter(DocumentWriter):
             msg = getattr(exc, "message", str(exc))
             raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: {msg}") from None
 
-    def _store(self, finding: dict[str, Any], lines: list[bytes] | None = None) -> None:
+    def _store(self, finding: dict[str, Any], lines: list[bytes] | None = None,
+               line: str | None = None) -> None:
         """De-duplicate and spool one validated finding (into ``lines`` when given)."""
         fp = finding["fingerprint"]
         rank = SEVERITY_RANK[finding["severity"]]
@@ -206,8 +215,10 @@ class SecurityWriter(DocumentWriter):
             self._dropped.add(dropped)
         if lines is None:
             self._write(_encode_line(finding))
-        else:
+        elif line is None:
             lines.append(_encode_line(finding))
+        else:
+            lines.append(line.encode("ascii"))
         self._index[fp] = (self._records, rank, suppressed)
         self._journal.append((fp, old, dropped))
         self._records += 1

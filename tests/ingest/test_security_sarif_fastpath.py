@@ -131,6 +131,11 @@ EDGE_RESULTS = [
                                                  "region": {"startLine": 2, "endLine": 1.0,
                                                             "endColumn": -4}}}]),
     _result(0),  # a duplicate fingerprint: de-duplicated the same way
+    _result(25, message={"text": 'q"uote \\ é ☃ \ud800 \u2028 \x01 tab\t </script>'},
+            locations=[{"physicalLocation": {"artifactLocation": {"uri": "src/ünï/☃.py"},
+                                             "region": {"startLine": 7, "endLine": 9, "startColumn": 0}}}]),
+    _result(26, ruleId="py/xss", ruleIndex=1, level="note"),
+    _result(27, ruleId="py/untitled", ruleIndex=2, message={"text": ""}),
     _result(24, properties="not an object"),
 ]
 
@@ -164,7 +169,7 @@ def test_edge_results_are_identical_with_and_without_the_fast_path(tmp_path: Pat
     # with the tool first, the plain results take the fast path; the odd ones fall back
     # tool and base URIs first: the plain results take the fast path, the odd ones fall back; tool
     # last: the first run's results wait for it (general path), the second run's do not
-    assert fast_hits[0] == (11 if tool_first else 2)
+    assert fast_hits[0] == (14 if tool_first else 2)
 
 
 def test_a_batch_with_an_invalid_finding_names_it_and_adds_nothing(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pickle
 import re
 import tempfile
 from hashlib import sha256 as _sha256
+from json.encoder import encode_basestring_ascii as _jstr  # the writer's string encoder (C)
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -189,6 +190,7 @@ class _Run:
         self.tag_cache: dict[tuple[str, ...], tuple[Any, list[str], list[str]]] = {}
         self.fast_cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.batch: list[dict[str, Any]] = []  # findings not yet handed to the writer
+        self.batch_lines: list[str | None] = []  # their serialisation when the fast path made it
 
     def read(self) -> None:
         js = self.js
@@ -207,13 +209,15 @@ class _Run:
                     raise js.error(f"{where}.results must be an array")
                 fast = self._fast_finding if self.parser.fast_path else None
                 batch = self.batch
+                batch_lines = self.batch_lines
                 for j, result in enumerate(js.iter_values()):
                     if type(result) is not dict:
                         raise js.error(f"{where}.results[{j}] must be an object")
                     if fast is not None and self.tool_seen and not self.deferred and not self.spilled:
-                        finding = fast(result)
-                        if finding is not None:
-                            batch.append(finding)
+                        got = fast(result)
+                        if got is not None:
+                            batch.append(got[0])
+                            batch_lines.append(got[1])
                             if len(batch) >= BATCH:
                                 self._flush_batch()
                             continue
@@ -237,8 +241,9 @@ class _Run:
     def _flush_batch(self) -> None:
         """Hand the pending findings (file order) to the writer: one validation call, one write."""
         if self.batch:
-            self.writer.add_findings(self.batch)
+            self.writer.add_findings(self.batch, self.batch_lines)
             self.batch.clear()
+            self.batch_lines.clear()
 
     # -- metadata ------------------------------------------------------------------------------
     def _tool(self, tool: Any) -> None:
@@ -451,11 +456,13 @@ class _Run:
         if rec["suppressed"]:
             finding["suppressed"] = True
         self.batch.append(finding)
+        self.batch_lines.append(None)  # the writer encodes it
         if len(self.batch) >= BATCH:
             self._flush_batch()
 
-    def _fast_finding(self, r: dict[str, Any]) -> dict[str, Any] | None:
-        """The finding of a result of the common shape, or None (then the general path runs).
+    def _fast_finding(self, r: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        """The finding of a result of the common shape and its JSON line, or None (then the
+        general path runs).
 
         The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
         relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
@@ -524,9 +531,11 @@ class _Run:
             return None
         if static is None:
             static = self._fast_static(rule_index, rule_id, tags, level)
-        fp_prefix, rid, title, severity, tool_severity, ids, cwes, url = static
+        (fp_prefix, rid, title, severity, tool_severity, ids, cwes, url,
+         j_head, j_tail, j_title, j_end) = static
         if title is None:
             title = safe_text(first_line(text) or rid or "SARIF result", 500)
+            j_title = _jstr(title)
         start_line = region.get("startLine")
         if type(start_line) is not int or start_line < 0:
             start_line = None
@@ -541,9 +550,16 @@ class _Run:
             end_col = None
         if len(text) > 4000 or ("@" in text and "://" in text):
             text = safe_text(text)
+        fp = _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS]
+        # the JSON line, as the writer's encoder (compact, ASCII) writes this dict: the per-rule
+        # parts were encoded once in _fast_static
+        line = (f'{{"fingerprint":"{fp}"{j_head}{j_title},"message":{_jstr(text)}{j_tail}'
+                f'{_jstr(uri)},"start_line":{"null" if start_line is None else start_line}'
+                f',"end_line":{"null" if end_line is None else end_line}'
+                f',"start_column":{"null" if start_col is None else start_col}'
+                f',"end_column":{"null" if end_col is None else end_col}{j_end}\n')
         return {
-            "fingerprint": _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")
-                                   ).hexdigest()[:FINGERPRINT_CHARS],
+            "fingerprint": fp,
             "fingerprint_source": "sarif-partial",
             "tool": self.tool_name,
             "category": "code",
@@ -562,7 +578,7 @@ class _Run:
             "ids": ids,
             "cwe": cwes,
             "url": url,
-        }
+        }, line
 
     def _fast_static(self, rule_index: int | None, rule_id: str, raw_tags: tuple[Any, ...],
                      level: str | None) -> tuple[Any, ...]:
@@ -583,7 +599,15 @@ class _Run:
         ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
         title = safe_text(info["title"], 500) if info["title"] else None
         prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0{PREFERRED_PARTIAL}="
-        static = (prefix, rid, title, sev[0], sev[1], ids, cwes, info["url"])
+        url = info["url"]
+        j_head = (f',"fingerprint_source":"sarif-partial","tool":{_jstr(self.tool_name)}'
+                  f',"category":"code","rule_id":{_jstr(rid)},"title":')
+        j_tail = (f',"severity":{_jstr(sev[0])},"tool_severity":{_jnull(sev[1])}'
+                  ',"location":{"path":')
+        j_end = (f'}},"ids":[{",".join(map(_jstr, ids))}],"cwe":[{",".join(map(_jstr, cwes))}]'
+                 f',"url":{_jnull(url)}}}')
+        static = (prefix, rid, title, sev[0], sev[1], ids, cwes, url, j_head, j_tail,
+                  None if title is None else _jstr(title), j_end)
         self.fast_cache[(rule_index, rule_id, raw_tags, level)] = static
         return static
 
@@ -724,6 +748,10 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         "security_severity": sec_sev,
         "tags": tags,
     }
+
+
+def _jnull(value: str | None) -> str:
+    return "null" if value is None else _jstr(value)
 
 
 def _str_map(value: Any) -> dict[str, str]:
