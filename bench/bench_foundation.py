@@ -105,6 +105,10 @@ def main() -> str:
             "`list --limit 10` on the full store, target: < 100 ms."]
     text = "\n".join(out)
     print(text)
+    doc = ROOT / "docs" / "benchmarks" / "foundation.md"
+    doc.write_text("# Foundation: queries on the local store and start-up\n\n"
+                   f"Command: `python bench/bench_foundation.py --runs {args.runs} --repeat {args.repeat}` "
+                   "(part of `make bench`).\n\n" + text + "\n")
     return text
 
 

@@ -496,6 +496,8 @@ class Store:
                 d["tombstone"] = True
             else:
                 d["objects"].append(info)
+        # one listing of the index instead of a HEAD per entry (S3: 1 request per 1,000 entries, not 5 per document)
+        indexed = {info.name for info in self.backend.list("index/")}
         live_entries: set[str] = set()
         for ident, d in sorted(docs.items()):
             name = "/".join(ident)
@@ -519,7 +521,7 @@ class Store:
                 referenced.update(b["object"] for b in m.data.get("blobs", []))
                 names = layout.entry_names(m.entry())
                 live_entries.update(names)
-                missing = [n for n in names if not self.backend.exists(n)]
+                missing = [n for n in names if n not in indexed]
                 if missing:
                     report["reindexed"].append(name)
                     if not dry_run:

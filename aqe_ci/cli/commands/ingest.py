@@ -30,7 +30,7 @@ SARIF), prints one object keyed by type ({"test_results": {...}, "security": {..
 (the other files are still processed and printed).""")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--format", "fmt", default="auto", show_default=True, metavar="NAME",
-              help="Report format: auto (detect by content) or a format name, e.g. junit, nunit3, trx.")
+              help="Report format: auto (detect by content) or a format name, e.g. junit, nunit, trx, cobertura, lcov, sarif.")
 @click.option("--type", "doc_type", type=click.Choice(DOC_TYPES),
               help="Only this document type; files of another type are reported as problems.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), metavar="PATH",

@@ -1,0 +1,141 @@
+"""``aqe artifacts cleanup``: apply the retention policy (docs/retention.md)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from aqe_ci.cli.options import format_option, yes_option
+from aqe_ci.cli.output import echo, echo_json, human_bytes, table
+from aqe_ci.errors import UsageError
+from aqe_ci.storage.layout import DOC_TYPES, Entry, format_time
+
+
+def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:
+    """Non-interactive runs (CI has no stdin) must say --yes; fail before any work is done."""
+    if yes or dry_run or sys.stdin.isatty():
+        return
+    raise UsageError(f"{what} needs confirmation, and stdin is not a terminal",
+                     hint="pass --yes to delete in non-interactive runs (CI), or --dry-run to only list")
+
+
+def entry_line(prefix: str, e: Entry) -> str:
+    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={e.branch or '-'}"]
+    if e.pr is not None:
+        bits.append(f"pr={e.pr}")
+    bits.append(human_bytes(e.stored_size) or "?")
+    return "  ".join(bits)
+
+
+def policy_text(policy: Any) -> str:
+    days = ", ".join(f"{t} {policy.days_for(t)}d" for t in DOC_TYPES)
+    protected = ", ".join(policy.protected_branches) or "none"
+    return (f"retention: {days}; keep_latest_n {policy.keep_latest_n}; "
+            f"protected branches: {protected} ({policy.protected_source})")
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe artifacts cleanup --dry-run
+  aqe artifacts cleanup --yes
+  aqe artifacts cleanup --older-than 90d --type test_results --yes
+  aqe artifacts cleanup --branch feature-x --older-than 1d --dry-run --format json
+
+\b
+Never removes the newest keep_latest_n runs, nor the newest run of each type on a
+protected branch (retention.protected_branches; default: the default branch, else main
+and master). Non-interactive runs need --yes. Rules: docs/retention.md.""")
+@click.option("--older-than", "older_than", metavar="AGE",
+              help="Remove documents older than AGE (e.g. 90d, 36h, 2w) instead of the per-type retention days.")
+@click.option("--type", "doc_types", type=click.Choice(DOC_TYPES), multiple=True,
+              help="Only remove documents of this type (repeatable).")
+@click.option("--branch", metavar="NAME", help="Only remove documents of this branch.")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
+@yes_option
+@format_option("table", "json", default="table")
+@click.pass_obj
+def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], branch: str | None,
+            dry_run: bool, yes: bool, format: str) -> None:
+    """Remove expired documents by the retention policy (crash-safe; a rerun finishes an interrupted one)."""
+    from aqe_ci.retention.cleanup import run_cleanup
+    from aqe_ci.retention.policy import CleanupFilters, RetentionPolicy, parse_duration
+
+    filters = CleanupFilters(older_than_ms=parse_duration(older_than) if older_than else None,
+                             doc_types=doc_types, branch=branch)
+    require_confirmation_possible(yes, dry_run, "cleanup")
+    policy = RetentionPolicy.from_config(runtime.config.retention,
+                                         default_branch=runtime.ci_context().default_branch)
+    store = runtime.store
+    streaming = format == "table"
+    if streaming:
+        echo(f"cleanup of {store.location}{' (dry run: nothing is removed)' if dry_run else ''}")
+        echo(policy_text(policy))
+
+    def confirm(plan: Any) -> None:
+        if yes:
+            return
+        if streaming:
+            for e in plan.delete:
+                echo(entry_line("delete", e))
+        click.confirm(f"remove {len(plan.delete)} document(s) of {len({e.key for e in plan.delete})} run(s), "
+                      f"{human_bytes(plan.delete_bytes)}, from {store.location}?", abort=True, err=True)
+
+    def on_delete(e: Entry) -> None:
+        if streaming:
+            echo(entry_line("deleted", e))
+
+    now_ms = int(time.time() * 1000)
+    result = run_cleanup(store, policy, filters=filters, now_ms=now_ms, dry_run=dry_run, confirm=confirm,
+                         on_delete=on_delete, progress=lambda text: echo(text, err=True))
+    plan = result.plan
+    removed = plan.delete if dry_run else result.deleted
+    removed_bytes = sum(e.stored_size or 0 for e in removed)
+    counts = plan.counts()
+    if format == "json":
+        echo_json({
+            "store": store.location,
+            "dry_run": dry_run,
+            "now": format_time(_dt(now_ms)),
+            "policy": policy.as_json(),
+            "filters": {"older_than": older_than, "types": list(doc_types), "branch": branch},
+            "repair": {k: len(v) for k, v in result.repair.items()},
+            "removed": [e.as_json() for e in removed],
+            "protected": [{**k.entry.as_json(), "reasons": list(k.reasons)} for k in plan.protected],
+            "skipped": [{**e.as_json(), "why": why} for e, why in result.skipped],
+            "summary": {
+                "documents_removed": len(removed), "runs_removed": len({e.key for e in removed}),
+                "bytes_removed": removed_bytes, "protected": counts["protected"],
+                "not_expired": counts["not_expired"], "not_selected": counts["not_selected"],
+                "documents_before": counts["documents"],
+                "documents_after": counts["documents"] - (0 if dry_run else len(removed)),
+            },
+        })
+        return
+    repaired = {k: len(v) for k, v in result.repair.items() if v}
+    if repaired:
+        echo("repair: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in repaired.items()))
+    if dry_run:
+        for e in removed:
+            echo(entry_line("would delete", e))
+    for e, why in result.skipped:
+        echo(entry_line(f"skipped ({why})", e))
+    if plan.protected:
+        echo("")
+        echo(f"kept although expired ({len(plan.protected)}):")
+        echo(table(["KEY", "TYPE", "PART", "CREATED", "BRANCH", "REASON"],
+                   [[k.entry.key, k.entry.type, k.entry.part, k.entry.created_at, k.entry.branch or "",
+                     ", ".join(k.reasons)] for k in plan.protected]))
+    verb = "would remove" if dry_run else "removed"
+    echo("")
+    echo(f"summary: {verb} {len(removed)} document(s) of {len({e.key for e in removed})} run(s), "
+         f"{human_bytes(removed_bytes)} stored; kept {counts['protected']} expired but protected, "
+         f"{counts['not_expired']} not expired, {counts['not_selected']} not selected by the filters")
+
+
+def _dt(ms: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC)
