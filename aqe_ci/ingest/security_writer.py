@@ -242,7 +242,7 @@ class SecurityWriter(DocumentWriter):
         return counts
 
     def finish(self, *, timestamp: str) -> WrittenDocument:
-        from aqe_ci.storage.store import summarize
+        from aqe_ci.storage.summary import summarize
 
         data: dict[str, Any] = {
             "vulnerabilities": [],
