@@ -236,6 +236,7 @@ class JsonStream:
             self.pos += 1
             return
         scan = _DECODER.scan_once  # the C scanner raw_decode wraps (one Python frame less)
+        sep = _WS_COMMA.match
         while True:
             if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
                 self._fill()
@@ -250,6 +251,10 @@ class JsonStream:
                 else:
                     self.pos = end
             yield obj
+            m = sep(self.buf, self.pos)  # the common case inline: ',' with blanks, more text after
+            if m.group(1) and m.end() < len(self.buf):
+                self.pos = m.end()
+                continue
             if not self._separator("]"):
                 return
             if self.pos >= len(self.buf) or self.buf[self.pos] in " \t\r\n":

@@ -11,14 +11,12 @@ file is needed.
 from __future__ import annotations
 
 import gc
-import pickle
 import re
 import tempfile
 from hashlib import sha256 as _sha256
 from json.encoder import encode_basestring_ascii as _jstr  # the writer's string encoder (C)
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.jsonstream import JsonStream
@@ -311,6 +309,8 @@ class _Run:
     def _defer(self, rec: dict[str, Any]) -> None:
         self.deferred.append(rec)
         if len(self.deferred) >= DEFER_IN_MEMORY:
+            import pickle  # only when results wait (start-up cost otherwise)
+
             if self.spill is None:
                 self.spill = tempfile.TemporaryFile()
             for r in self.deferred:
@@ -320,6 +320,8 @@ class _Run:
 
     def _flush_deferred(self) -> None:
         if self.spill is not None:
+            import pickle
+
             self.spill.seek(0)
             try:
                 for _ in range(self.spilled):
@@ -473,22 +475,23 @@ class _Run:
         """
         if not _FAST_KEYS.issuperset(r):
             return None
-        rule_id = r.get("ruleId")
+        get = r.get
+        rule_id = get("ruleId")
         if type(rule_id) is not str:
             return None
-        pf = r.get("partialFingerprints")
+        pf = get("partialFingerprints")
         if type(pf) is not dict:
             return None
         line_hash = pf.get(PREFERRED_PARTIAL)
         if type(line_hash) is not str or not line_hash:
             return None
-        msg = r.get("message")
+        msg = get("message")
         if type(msg) is not dict or "arguments" in msg:
             return None
         text = msg.get("text")
         if type(text) is not str:
             return None
-        locs = r.get("locations")
+        locs = get("locations")
         if type(locs) is not list or not locs:
             return None
         phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
@@ -502,7 +505,7 @@ class _Run:
         if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
                 or uri[:5].lower() == "file:":
             return None
-        props = r.get("properties")
+        props = get("properties")
         tags: tuple[Any, ...] = ()
         if type(props) is dict:
             if "security-severity" in props:
@@ -510,10 +513,10 @@ class _Run:
             raw_tags = props.get("tags")
             if type(raw_tags) is list and raw_tags:
                 tags = tuple(raw_tags)  # non-strings are filtered in _fast_static
-        rule_index = r.get("ruleIndex")
+        rule_index = get("ruleIndex")
         if type(rule_index) is not int or rule_index < 0:
             rule_index = None
-        rule_ref = r.get("rule")
+        rule_ref = get("rule")
         if type(rule_ref) is dict:
             if "toolComponent" in rule_ref:
                 return None
@@ -521,7 +524,7 @@ class _Run:
                 rule_index = rule_ref.get("index")
                 if type(rule_index) is not int or rule_index < 0:
                     rule_index = None
-        level = r.get("level")
+        level = get("level")
         if type(level) is not str:
             level = None
         key = (rule_index, rule_id, tags, level)
@@ -839,6 +842,8 @@ def _is_absolute(uri: str) -> bool:
 
 def _normalise_uri(uri: str, base: str | None, bases: dict[str, str]) -> str:
     """A repo-relative path when we can tell, else the URI's path without the file scheme."""
+    from urllib.parse import unquote  # only for URIs that need it (start-up cost)
+
     path = unquote(uri)
     if path.lower().startswith("file:"):
         path = _strip_file_scheme(path)
