@@ -52,6 +52,14 @@ with open(sys.argv[1], "rb") as f:
     doc = json.load(f)
 print(sum(len(r.get("results") or []) for r in doc["runs"]))
 """,
+    "json.load of the file, then the document freed (del)": """
+import sys, json
+with open(sys.argv[1], "rb") as f:
+    doc = json.load(f)
+n = sum(len(r.get("results") or []) for r in doc["runs"])
+del doc
+print(n)
+""",
     "our JSON walker alone: decode every result, no processing": """
 import sys
 from aqe_ci.ingest.jsonstream import JsonStream
