@@ -51,11 +51,10 @@ def fast_hits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     hits = [0]
     original = sarif_mod._Run._fast_finding
 
-    def counting(self: Any, result: dict[str, Any]) -> dict[str, Any] | None:
-        finding = original(self, result)
-        if finding is not None:
-            hits[0] += 1
-        return finding
+    def counting(self: Any, result: dict[str, Any]) -> bool:
+        taken = original(self, result)
+        hits[0] += taken
+        return taken
 
     monkeypatch.setattr(sarif_mod._Run, "_fast_finding", counting)
     return hits

@@ -205,20 +205,14 @@ class _Run:
                     continue
                 if ch != "[":
                     raise js.error(f"{where}.results must be an array")
-                fast = self._fast_finding if self.parser.fast_path else None
-                batch = self.batch
-                batch_lines = self.batch_lines
+                # the fast path needs the tool and no waiting result (file order)
+                fast = (self._fast_finding if self.parser.fast_path and self.tool_seen
+                        and not self.deferred and not self.spilled else None)
                 for j, result in enumerate(js.iter_values()):
                     if type(result) is not dict:
                         raise js.error(f"{where}.results[{j}] must be an object")
-                    if fast is not None and self.tool_seen and not self.deferred and not self.spilled:
-                        got = fast(result)
-                        if got is not None:
-                            batch.append(got[0])
-                            batch_lines.append(got[1])
-                            if len(batch) >= BATCH:
-                                self._flush_batch()
-                            continue
+                    if fast is not None and fast(result):
+                        continue  # added to the batch
                     rec = _extract(result, where)
                     if rec is None:
                         continue
@@ -226,6 +220,7 @@ class _Run:
                         self._emit(rec)  # once one result waits, the rest wait too: file order kept
                     else:
                         self._defer(rec)
+                        fast = None
             elif key == "originalUriBaseIds":
                 self._bases(js.value())
             elif key == "artifacts":
@@ -462,9 +457,9 @@ class _Run:
         if len(self.batch) >= BATCH:
             self._flush_batch()
 
-    def _fast_finding(self, r: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-        """The finding of a result of the common shape and its JSON line, or None (then the
-        general path runs).
+    def _fast_finding(self, r: dict[str, Any]) -> bool:
+        """Add the finding of a result of the common shape and its JSON line to the batch (True),
+        or do nothing (False: the general path runs).
 
         The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
         relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
@@ -474,42 +469,42 @@ class _Run:
         per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
         """
         if not _FAST_KEYS.issuperset(r):
-            return None
+            return False
         get = r.get
         rule_id = get("ruleId")
         if type(rule_id) is not str:
-            return None
+            return False
         pf = get("partialFingerprints")
         if type(pf) is not dict:
-            return None
+            return False
         line_hash = pf.get(PREFERRED_PARTIAL)
         if type(line_hash) is not str or not line_hash:
-            return None
+            return False
         msg = get("message")
         if type(msg) is not dict or "arguments" in msg:
-            return None
+            return False
         text = msg.get("text")
         if type(text) is not str:
-            return None
+            return False
         locs = get("locations")
         if type(locs) is not list or not locs:
-            return None
+            return False
         phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
         if type(phys) is not dict:
-            return None
+            return False
         art = phys.get("artifactLocation")
         region = phys.get("region")
         if type(art) is not dict or type(region) is not dict:
-            return None
+            return False
         uri = art.get("uri")
         if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
                 or uri[:5].lower() == "file:":
-            return None
+            return False
         props = get("properties")
         tags: tuple[Any, ...] = ()
         if type(props) is dict:
             if "security-severity" in props:
-                return None
+                return False
             raw_tags = props.get("tags")
             if type(raw_tags) is list and raw_tags:
                 tags = tuple(raw_tags)  # non-strings are filtered in _fast_static
@@ -519,7 +514,7 @@ class _Run:
         rule_ref = get("rule")
         if type(rule_ref) is dict:
             if "toolComponent" in rule_ref:
-                return None
+                return False
             if rule_index is None:
                 rule_index = rule_ref.get("index")
                 if type(rule_index) is not int or rule_index < 0:
@@ -531,7 +526,7 @@ class _Run:
         try:
             static = self.fast_cache.get(key)
         except TypeError:  # a tag that is an object or an array: not hashable
-            return None
+            return False
         if static is None:
             static = self._fast_static(rule_index, rule_id, tags, level)
         (fp_prefix, rid, title, severity, tool_severity, ids, cwes, url,
@@ -561,7 +556,8 @@ class _Run:
                 f',"end_line":{"null" if end_line is None else end_line}'
                 f',"start_column":{"null" if start_col is None else start_col}'
                 f',"end_column":{"null" if end_col is None else end_col}{j_end}\n')
-        return {
+        batch = self.batch
+        batch.append({
             "fingerprint": fp,
             "fingerprint_source": "sarif-partial",
             "tool": self.tool_name,
@@ -581,7 +577,11 @@ class _Run:
             "ids": ids,
             "cwe": cwes,
             "url": url,
-        }, line
+        })
+        self.batch_lines.append(line)
+        if len(batch) >= BATCH:
+            self._flush_batch()
+        return True
 
     def _fast_static(self, rule_index: int | None, rule_id: str, raw_tags: tuple[Any, ...],
                      level: str | None) -> tuple[Any, ...]:
