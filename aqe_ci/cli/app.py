@@ -21,6 +21,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "store": ("aqe_ci.cli.commands.store:store", "Validate documents and store them under a run key."),
     "list": ("aqe_ci.cli.commands.query:list_cmd", "List stored documents, newest first."),
     "get": ("aqe_ci.cli.commands.query:get", "Get a run's documents by key, commit or branch."),
+    "compare": ("aqe_ci.cli.commands.compare:compare", "Compare a run with another run or with its baseline."),
     "delete": ("aqe_ci.cli.commands.delete:delete", "Delete a run's documents, or every document of a branch."),
     "cleanup": ("aqe_ci.cli.commands.cleanup:cleanup", "Remove expired documents by the retention policy."),
     "schema": ("aqe_ci.cli.commands.schema:schema", "Print the JSON Schema of a document type or the config."),

@@ -1,1 +1,1 @@
-"""Normalised documents (the three types of the Artifact Storage Guide)."""
+"""Operations on normalised documents that several commands share (merging parts)."""

@@ -294,21 +294,24 @@ class CoverageWriter(DocumentWriter):
             hits = [merged[ln] for ln in lines]
             n = len(lines)
         covered = n - _count_zero(hits)
-        branch_counts: tuple[int, int] | None = None
-        branch_text: str | None = None
-        if branches is not None:
-            bc = bv = 0
-            _check_ints(list(branches), "branch line numbers", path, MAX_LINE)
-            for c, v in branches.values():
-                if type(c) is not int or type(v) is not int or not 0 <= c <= v:
-                    raise ReportError(f"{path}: branch counts {c!r}/{v!r} are impossible")
-                bc += c
-                bv += v
-            branch_counts = (bv, bc)
-            branch_text = encode_branch_hits(branches)
+        branch_counts, branch_text = _branch_parts(path, branches)
         self._append(path, lines_valid=n, lines_covered=covered, branches=branch_counts,
                      functions=functions, line_hits=encode_line_hits(lines, hits), branch_hits=branch_text,
                      split=split)
+
+    def add_file_encoded(self, path: str, line_hits: str, *, lines_valid: int, lines_covered: int,
+                         branches: Mapping[int, tuple[int, int]] | None = None,
+                         functions: tuple[int, int] | None = None, split: bool = False) -> None:
+        """:meth:`add_file` for a parser that built ``line_hits`` itself, exactly as
+        :func:`encode_line_hits` would from strictly ascending lines (canonical decimal numbers,
+        lines within 0..MAX_LINE, hits within 0..MAX_HITS, runs merged): the Cobertura fast reader
+        makes it from the report's bytes without an int per line. The caller vouches for that
+        (tests compare it with :meth:`add_file`); branches are checked as in :meth:`add_file`.
+        """
+        self._require_source()
+        branch_counts, branch_text = _branch_parts(path, branches)
+        self._append(path, lines_valid=lines_valid, lines_covered=lines_covered, branches=branch_counts,
+                     functions=functions, line_hits=line_hits, branch_hits=branch_text, split=split)
 
     def add_file_summary(self, path: str, *, lines_valid: int, lines_covered: int,
                          branches: tuple[int, int] | None = None,
@@ -465,6 +468,21 @@ class CoverageWriter(DocumentWriter):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _branch_parts(path: str, branches: Mapping[int, tuple[int, int]] | None
+                  ) -> tuple[tuple[int, int] | None, str | None]:
+    """``((valid, covered), branch_hits)`` of a ``{line: (covered, valid)}`` map, checked; (None, None) without."""
+    if branches is None:
+        return None, None
+    bc = bv = 0
+    _check_ints(list(branches), "branch line numbers", path, MAX_LINE)
+    for c, v in branches.values():
+        if type(c) is not int or type(v) is not int or not 0 <= c <= v:
+            raise ReportError(f"{path}: branch counts {c!r}/{v!r} are impossible")
+        bc += c
+        bv += v
+    return (bv, bc), encode_branch_hits(branches)
 
 
 def _count_zero(hits: Sequence[int]) -> int:

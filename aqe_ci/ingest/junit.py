@@ -1,10 +1,10 @@
 """JUnit XML and its dialects → ``test_results`` (see docs/formats/tests.md for every mapping).
 
-One streaming pass with lxml ``iterparse`` (through :mod:`aqe_ci.ingest.safexml`), ``end`` events for
-``testcase`` and ``testsuite`` only. Each finished ``<testcase>`` is turned into a test item and
-removed from the tree; each finished ``<testsuite>`` contributes its count, its captured output and
-(for top-level suites) its time, then is removed too — memory stays bounded by one test case plus
-one suite's own output.
+One streaming pass with the standard library's expat through :mod:`aqe_ci.ingest.safeexpat` (DTDs
+and entities refused, nothing fetched), callbacks only — no element tree is built. Each finished
+``<testcase>`` is turned into a test item at once; each finished ``<testsuite>`` contributes its
+count, its captured output and (for top-level suites) its time. Memory stays bounded by one test
+case plus one suite's own output, and captured texts are kept only up to the blob cap.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from json.encoder import encode_basestring as _js  # type: ignore[attr-defined] 
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest import safexml
+from aqe_ci.ingest import safeexpat, safexml
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, read_head
+from aqe_ci.ingest.tests_writer import PREVIEW_CHARS, CappedText, utf8_size
 from aqe_ci.ingest.xmlhead import root_start
 
 ROOTS = ("testsuites", "testsuite")
@@ -53,6 +54,7 @@ _STATUS_ATTR = {
     "passed": "passed", "pass": "passed", "success": "passed", "run": "passed", "ok": "passed",
 }
 _RETRY_TAGS = {"flakyFailure": "failed", "flakyError": "error", "rerunFailure": "failed", "rerunError": "error"}
+_INF = math.inf
 _DECIMAL_COMMA = re.compile(r"\d+,(?:\d{1,2}|\d{4,})")
 
 
@@ -94,12 +96,6 @@ def first_line(text: str | None) -> str | None:
     return None
 
 
-def _local(tag: Any) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag if tag[0] != "{" else tag.rsplit("}", 1)[1]
-
-
 def dialect_of(head: bytes) -> tuple[str | None, str | None]:
     for pattern, dialect, producer in DIALECTS:
         if pattern.search(head):
@@ -126,13 +122,63 @@ class JUnitParser(ReportParser):
             raise ReportError(f"not JUnit XML: expected a <testsuites> or <testsuite> root, found {found}")
         dialect, producer = dialect_of(head)
         writer.set_dialect(dialect, producer)
-        _JUnitRun(writer, subtests=dialect == "pytest", namespaced=b"xmlns=" in root[1]).run(path)
+        _JUnitRun(writer, subtests=dialect == "pytest", namespaced=b"xmlns=" in root[1],
+                  project_hosts=dialect == "playwright").run(path)
+
+
+# Element kinds while streaming (see _JUnitRun.start).
+_OTHER, _CASE, _SUITE, _RETRY, _PROPS = range(5)
+_CASE_KIDS = frozenset(("failure", "error", "skipped", "system-out", "system-err", "properties", *_RETRY_TAGS))
+_SUITE_KIDS = frozenset(("system-out", "system-err"))
+
+
+class _El:
+    """What the parser keeps of one open (or kept) element: never a tree, only what JUnit needs.
+
+    ``text`` is lxml's ``.text`` (the character data before the first child element), captured
+    only for the children a test case or suite reads; ``kids`` only for test cases, suites,
+    retry elements and ``<properties>``, and only the children they read.
+    """
+
+    __slots__ = ("local", "attrs", "parent", "kind", "kids", "nkids", "parts", "kept", "dropped", "check", "text")
+    parts: list[str] | None
+    kept: int
+    dropped: int
+    check: int
+    text: str | None
+
+    def __init__(self, local: str, attrs: dict[str, str], parent: _El | None, kind: int) -> None:
+        self.local = local
+        self.attrs = attrs
+        self.parent = parent
+        self.kind = kind
+        self.kids: list[_El] | None = None
+        self.nkids = 0
+        # ``parts``/``kept``/``dropped``/``check``/``text``: set only on captured elements
+        # (the only ones whose text is read)
+
+    def get(self, key: str) -> str | None:
+        return self.attrs.get(key)
+
+
+#: the record of every element nothing is read from (``<properties>`` of a suite, ``<property>``,
+#: unknown elements): not the root, not a ``<testsuite>``, no captured text, no kept children —
+#: all a test element below it asks its parent (see ``_suite_of``)
+_SKIP = _El("", {}, None, _OTHER)
+_SKIP.parent = _SKIP
 
 
 class _JUnitRun:
-    """The state of one file's pass (kept off the parser so parsers stay stateless)."""
+    """The state of one file's pass (kept off the parser so parsers stay stateless).
 
-    def __init__(self, writer: Any, *, subtests: bool, namespaced: bool) -> None:
+    One expat pass (:mod:`aqe_ci.ingest.safeexpat`): start/end callbacks keep a stack of small
+    :class:`_El` records; a finished ``<testcase>`` becomes a test item at once and is dropped, a
+    finished ``<testsuite>`` contributes its count, output and time. Captured texts are kept up to
+    the blob cap (plus what the first message line needs) and counted beyond it.
+    """
+
+    def __init__(self, writer: Any, *, subtests: bool, namespaced: bool, project_hosts: bool = False) -> None:
+        self.project_hosts = project_hosts
         self.writer = writer
         self.namespaced = namespaced
         self.suite_json = '""'
@@ -147,30 +193,138 @@ class _JUnitRun:
         self.top_time_seen = False
         self.case_time = 0.0
         self.root_time: float | None = None
+        limits = writer.limits
+        self.cap = max(limits.max_blob_bytes, limits.inline_text_bytes, PREVIEW_CHARS)
+        self.stack: list[_El | None] = [None]  # the root element's parent
+        self.capture: _El | None = None
+        self.parser: Any = None
+        self.batch: list[tuple[dict[str, Any], str]] = []
 
     def run(self, path: Path) -> None:
-        tags = ("{*}testcase", "{*}testsuite") if self.namespaced else ("testcase", "testsuite")
-        testcase = self.testcase
-        pending = 0
-        for _, el in safexml.iterparse(path, events=("end",), tag=tags):
-            tag = el.tag
-            if tag == "testcase" or (tag[0] == "{" and _local(tag) == "testcase"):
-                parent = el.getparent()
-                testcase(el, parent)
-                el.clear(keep_tail=False)
-                pending += 1
-                if pending >= 512 and parent is not None:  # a huge suite: drop finished cases in batches
-                    while el.getprevious() is not None:
-                        del parent[0]
-                    pending = 0
-            else:
-                pending = 0
-                parent = el.getparent()
-                self.testsuite(el, parent)
-                if parent is not None:
-                    el.clear()
-                    parent.remove(el)
+        self.parser = p = safeexpat.create_parser(namespaces=True)
+        p.StartElementHandler = self.start
+        p.EndElementHandler = self.end
+        safeexpat.parse_file(p, path)
+        self.flush()
         self.writer.add_duration(self.file_duration())
+
+    def flush(self) -> None:
+        """Hand the batch of plain passing test cases to the writer (order is kept: every other
+        test goes through :meth:`add` which flushes first)."""
+        if self.batch:
+            self.writer.add_tests(self.batch)
+            self.batch = []
+
+    def add(self, test: dict[str, Any], failure: dict[str, Any] | None = None) -> None:
+        if self.batch:
+            self.flush()
+        self.add_test(test, failure)
+
+    # -- streaming callbacks ---------------------------------------------------------------------
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        stack = self.stack
+        parent = stack[-1]
+        if name == "testcase":  # the hot path: a test case in no namespace
+            if parent is not None:
+                parent.nkids += 1
+                if self.capture is parent:
+                    self._stop_capture()
+            stack.append(_El(name, attrs, parent, _CASE))
+            return
+        if " " in name:  # "uri local": only namespace-aware runs look at namespaced test elements
+            local = name[name.rfind(" ") + 1:]
+            wanted = self.namespaced
+        else:
+            local = name
+            wanted = True
+        kind = _OTHER
+        if wanted and local == "testcase":
+            kind = _CASE
+        elif wanted and local == "testsuite":
+            kind = _SUITE
+        if parent is None:  # the root element
+            stack.append(_El(local, attrs, None, kind))
+            return
+        parent.nkids += 1
+        if self.capture is parent:  # lxml's .text ends at the first child element
+            self._stop_capture()
+        if kind == _OTHER:
+            pkind = parent.kind
+            keep = False
+            if pkind == _CASE:
+                if local in _CASE_KIDS:
+                    keep = True
+                    if local in _RETRY_TAGS:
+                        kind = _RETRY
+                    elif local == "properties":
+                        kind = _PROPS
+            elif pkind == _SUITE:
+                keep = local in _SUITE_KIDS
+            elif pkind == _RETRY:
+                keep = local == "stackTrace"
+            elif pkind == _PROPS:
+                keep = local == "property"
+            if not keep:  # nothing is read from it; a test element below only asks whether its
+                # parent is a (possibly filtered-out) <testsuite> or the root — see _SKIP
+                stack.append(_SKIP if local != "testsuite" else _El(local, attrs, parent, _OTHER))
+                return
+            el = _El(local, attrs, parent, kind)
+            if parent.kids is None:
+                parent.kids = []
+            parent.kids.append(el)
+            if kind != _PROPS:
+                el.parts = []
+                el.kept = 0
+                el.dropped = 0
+                el.check = self.cap
+                self.capture = el
+                self.parser.CharacterDataHandler = self.chars
+            stack.append(el)
+            return
+        stack.append(_El(local, attrs, parent, kind))
+
+    def end(self, name: str) -> None:
+        el = self.stack.pop()
+        kind = el.kind
+        if kind == _CASE:
+            self.testcase(el, el.parent)
+        elif kind == _SUITE:
+            self.testsuite(el, el.parent)
+        elif self.capture is el:
+            self._stop_capture()
+
+    def chars(self, data: str) -> None:
+        el = self.capture
+        if el is None:
+            return
+        if el.kept < el.check:
+            el.parts.append(data)  # type: ignore[union-attr]
+            el.kept += len(data)
+        elif el.check < 0:  # settled: count what is not kept
+            el.dropped += utf8_size(data)
+        else:
+            self._settle(el, data)
+
+    def _settle(self, el: _El, data: str) -> None:
+        """Past the cap: stop keeping once the kept prefix decides everything (see ``_settled``)."""
+        joined = "".join(el.parts)  # type: ignore[arg-type]
+        el.parts = [joined]
+        if _settled(joined) or el.kept >= 16 * self.cap:
+            el.check = -1
+            el.dropped += utf8_size(data)
+        else:  # e.g. a megabyte of blank lines first: keep going, look again at twice the size
+            el.parts.append(data)
+            el.kept += len(data)
+            el.check = 2 * el.kept
+
+    def _stop_capture(self) -> None:
+        el = self.capture
+        assert el is not None and el.parts is not None
+        text = el.parts[0] if len(el.parts) == 1 else "".join(el.parts)
+        el.text = CappedText(text, el.dropped) if el.dropped else text
+        el.parts = None
+        self.capture = None
+        self.parser.CharacterDataHandler = None
 
     def file_duration(self) -> float:
         if self.root_time is not None:
@@ -179,94 +333,130 @@ class _JUnitRun:
             return self.top_time
         return self.case_time
 
+    # -- captured texts --------------------------------------------------------------------------
+    def _join(self, a: str | None, b: str | None, sep: str = "\n") -> str | None:
+        """``a + sep + b`` for captured texts, keeping it a capped prefix (see :class:`CappedText`)."""
+        if not b:
+            return a
+        if not a:
+            return b
+        dropped = getattr(a, "dropped_bytes", 0)
+        if dropped:  # ``a`` already holds more than the cap: all of the rest is beyond it
+            return CappedText(a, dropped + len(sep) + utf8_size(b) + getattr(b, "dropped_bytes", 0))
+        joined = a + sep + b
+        dropped = getattr(b, "dropped_bytes", 0)
+        if len(joined) > self.cap:
+            head = joined[: self.cap]
+            if _settled(head):
+                return CappedText(head, dropped + utf8_size(joined[self.cap:]))
+        return CappedText(joined, dropped) if dropped else joined
+
     # -- suites ----------------------------------------------------------------------------------
-    def _suite_of(self, parent: Any) -> None:
+    def _suite_name(self, attrs: Any) -> str:
+        """Playwright writes one <testsuite> per project and file and names the project only in
+        ``hostname``; the suite is ``[project] file`` then, as in the Playwright JSON reporter, so the
+        same test in two projects is two tests, not one test retried."""
+        name = attrs.get("name") or ""
+        host = attrs.get("hostname") if self.project_hosts else None
+        return f"[{host}] {name}" if host else name
+
+    def _suite_of(self, parent: _El | None) -> None:
         self.suite_el = parent
-        if parent is None or _local(parent.tag) != "testsuite":
+        if parent is None or parent.local != "testsuite":
             self.suite_name = ""
             self.suite_json = '""'
             self.suite_file = None
-            if parent is not None and self.root_time is None and parent.getparent() is None:
+            if parent is not None and self.root_time is None and parent.parent is None:
                 self.root_time = seconds(parent.get("time"))
             return
-        self.suite_name = parent.get("name") or ""
+        self.suite_name = self._suite_name(parent.attrs)
         self.suite_json = _js(self.suite_name)
         self.suite_file = parent.get("file") or parent.get("filepath")
 
-    def testsuite(self, el: Any, parent: Any) -> None:
+    def testsuite(self, el: _El, parent: _El | None) -> None:
         self.writer.add_suite()
-        a = el.attrib
-        if parent is None or _local(parent.tag) != "testsuite":
+        a = el.attrs
+        if parent is None or parent.local != "testsuite":
             t = seconds(a.get("time"))
             if t is not None:
                 self.top_time += t
                 self.top_time_seen = True
-            if parent is not None and self.root_time is None and parent.getparent() is None:
+            if parent is not None and self.root_time is None and parent.parent is None:
                 self.root_time = seconds(parent.get("time"))
         out = err = None
-        for c in el:
-            name = _local(c.tag)
-            if name == "system-out":
-                out = _join(out, c.text)
-            elif name == "system-err":
-                err = _join(err, c.text)
+        for c in el.kids or ():
+            if c.local == "system-out":
+                out = self._join(out, c.text)
+            else:
+                err = self._join(err, c.text)
         if out or err:
-            self.writer.add_suite_output(suite=a.get("name") or "", file=a.get("file"), stdout=out, stderr=err)
+            self.writer.add_suite_output(suite=self._suite_name(a), file=a.get("file"), stdout=out, stderr=err)
         if el is self.suite_el:
             self.suite_el = None
 
     # -- test cases ------------------------------------------------------------------------------
-    def testcase(self, el: Any, parent: Any) -> None:
+    def testcase(self, el: _El, parent: _El | None) -> None:
         if parent is not self.suite_el or self.suite_el is None:
             self._suite_of(parent)
-        a = el.attrib
-        duration = seconds(a.get("time"))
-        if duration is not None:
-            self.case_time += duration
+        a = el.attrs
+        # ``key in a`` before reading: cheaper than dict.get for the usually absent attributes
+        t = a["time"] if "time" in a else None
+        duration = None
+        if t is not None:
+            try:
+                duration = float(t)
+                if not 0 <= duration < _INF:
+                    duration = seconds(t)
+            except ValueError:
+                duration = seconds(t)
+            if duration is not None:
+                self.case_time += duration
         classname = a.get("classname") or a.get("class") or ""
         name = a.get("name") or ""
         test: dict[str, Any] = {
             "suite": self.suite_name, "classname": classname, "name": name, "status": "passed",
             "duration": duration,
         }
-        f = a.get("file")
+        f = a["file"] if "file" in a else None
         if f:
             test["file"] = f
-        line = a.get("line")
-        if line is not None:
-            n = integer(line)
+        if "line" in a:
+            n = integer(a["line"])
             if n is not None:
                 test["line"] = n
-        if len(el) == 0:
-            status_attr = a.get("status") or a.get("result")
+        if el.nkids == 0:
+            status_attr = (a["status"] if "status" in a else None) or (a["result"] if "result" in a else None)
             if status_attr is not None:
                 st = _STATUS_ATTR.get(status_attr.strip().lower())
                 if st in ("skipped", "failed", "error"):
                     test["status"] = st
                     if st != "skipped":
-                        self.add_test(test, self._failure(test, None, None, None))
+                        self.add(test, self._failure(test, None, None, None))
                         return
-                    self.add_test(test)
+                    self.add(test)
                     return
-            # hot path: most test cases pass with no children; encode with a template
-            enc = ('{"suite":' + self.suite_json + ',"classname":' + _js(classname) + ',"name":' + _js(name)
-                   + ',"status":"passed","duration":' + ("null" if duration is None else repr(duration)))
+            # hot path: most test cases pass with no children; encode with a template, in batches
+            enc = (f'{{"suite":{self.suite_json},"classname":{_js(classname)},"name":{_js(name)},'
+                   f'"status":"passed","duration":{"null" if duration is None else repr(duration)}')
             if f:
                 enc += ',"file":' + _js(f)
             if "line" in test:
                 enc += ',"line":' + str(test["line"])
-            self.add_test(test, None, enc + "}")
+            batch = self.batch
+            batch.append((test, enc + "}"))
+            if len(batch) >= 512:
+                self.flush()
             return
         self._complex(el, a, test)
 
-    def _complex(self, el: Any, a: Any, test: dict[str, Any]) -> None:
+    def _complex(self, el: _El, a: dict[str, str], test: dict[str, Any]) -> None:
         failure_el = error_el = skipped_el = None
-        extra_failures: list[Any] = []
+        extra_failures: list[_El] = []
         retries: list[dict[str, Any]] = []
         out = err = None
         props: dict[str, str] | None = None
-        for c in el:
-            name = _local(c.tag)
+        for c in el.kids or ():
+            name = c.local
             if name == "failure":
                 if failure_el is None:
                     failure_el = c
@@ -280,9 +470,9 @@ class _JUnitRun:
             elif name == "skipped":
                 skipped_el = c
             elif name == "system-out":
-                out = _join(out, c.text)
+                out = self._join(out, c.text)
             elif name == "system-err":
-                err = _join(err, c.text)
+                err = self._join(err, c.text)
             elif name in _RETRY_TAGS:
                 st = _RETRY_TAGS[name]
                 attempt: dict[str, Any] = {"status": st}
@@ -296,11 +486,17 @@ class _JUnitRun:
                     attempt["type"] = c.get("type")
                 retries.append(attempt)
             elif name == "properties":
-                for p in c:
-                    if _local(p.tag) == "property" and p.get("name") is not None:
+                for p in c.kids or ():
+                    if p.get("name") is not None:
                         if props is None:
                             props = {}
-                        props[p.get("name")] = p.get("value") if p.get("value") is not None else (p.text or "")
+                        value = p.get("value")
+                        if value is None:
+                            value = p.text or ""
+                            if getattr(value, "dropped_bytes", 0):
+                                raise ReportError(f"test case property {p.get('name')!r}: text over "
+                                                  f"{self.cap} characters")
+                        props[p.get("name")] = value  # type: ignore[index]
         decisive = error_el if error_el is not None else failure_el
         failure = None
         if decisive is not None:
@@ -309,10 +505,9 @@ class _JUnitRun:
             message = decisive.get("message")
             body = decisive.text
             if extra_failures or (error_el is not None and failure_el is not None):
-                parts = [body or decisive.get("message") or ""]
+                body = body or decisive.get("message") or ""
                 for other in ([failure_el] if error_el is not None and failure_el is not None else []) + extra_failures:
-                    parts.append(other.text or other.get("message") or "")
-                body = "\n\n".join(p for p in parts if p)
+                    body = self._join(body, other.text or other.get("message") or "", "\n\n")  # type: ignore[union-attr]
             if message is None:
                 message = first_line(body)
             test["message"] = message[:MESSAGE_CHARS] if message is not None else None
@@ -343,7 +538,7 @@ class _JUnitRun:
                 test["stderr"] = t
         if props:
             test["properties"] = props
-        self.add_test(test, failure)
+        self.add(test, failure)
 
     def _failure(self, test: dict[str, Any], message: str | None, type_: str | None,
                  body: str | None) -> dict[str, Any]:
@@ -365,14 +560,17 @@ class _JUnitRun:
         return failure
 
 
-def _retry_trace(el: Any) -> str | None:
-    for c in el:
-        if _local(c.tag) == "stackTrace":
+def _settled(prefix: str) -> bool:
+    """True when a kept prefix gives the same :func:`first_line` as any text it starts: its first
+    non-blank line is complete, or already longer than the message cap."""
+    for line in prefix.splitlines(True):
+        if line.strip():
+            return line.splitlines()[0] != line or len(line.strip()) >= MESSAGE_CHARS
+    return False
+
+
+def _retry_trace(el: _El) -> str | None:
+    for c in el.kids or ():
+        if c.local == "stackTrace":
             return c.text
     return el.text
-
-
-def _join(a: str | None, b: str | None) -> str | None:
-    if not b:
-        return a
-    return b if not a else a + "\n" + b

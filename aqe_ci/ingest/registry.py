@@ -30,6 +30,7 @@ PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.security.pip_audit:PipAuditParser",
     "aqe_ci.ingest.security.grype:GrypeParser",
     "aqe_ci.ingest.security.semgrep:SemgrepParser",
+    "aqe_ci.ingest.playwright:PlaywrightJsonParser",
 )
 
 #: the DocumentWriter for each document type

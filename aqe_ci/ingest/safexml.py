@@ -1,10 +1,14 @@
 """Hardened streaming XML: no DTDs, no entities, no network, no file reads, bounded elements.
 
-Every XML parser uses :func:`iterparse`. A document type declaration anywhere in the prolog is
-rejected before lxml sees the file, so XXE, external entities and entity bombs ("billion laughs")
-never expand; lxml is additionally configured with ``resolve_entities=False``, ``no_network=True``,
-``load_dtd=False`` and ``huge_tree=False`` as a second line of defence. Coverage formats may opt in
-to tolerate exactly one DOCTYPE that only names an external DTD by PUBLIC/SYSTEM id (JaCoCo and
+Two hardened parsers, and no other XML parsing anywhere: the tree-based formats (NUnit, xUnit.net,
+TRX, Cobertura, JaCoCo) use :func:`iterparse` (lxml) here; JUnit uses
+:mod:`aqe_ci.ingest.safeexpat` (the standard library's expat with callbacks, no tree — the fast
+path). Both start with :func:`check_prolog`: a document type declaration in the prolog is rejected
+before any parser sees the file, so XXE, external entities and entity bombs ("billion laughs")
+never expand. Second line of defence: lxml runs with ``resolve_entities=False``,
+``no_network=True``, ``load_dtd=False`` and ``huge_tree=False``; the expat parser refuses every DTD
+construct in its handlers and never parses parameter entities. Coverage formats may opt in to
+tolerate exactly one DOCTYPE that only names an external DTD by PUBLIC/SYSTEM id (JaCoCo and
 Cobertura producers write one); that DTD is never loaded (see :func:`check_prolog`).
 """
 
@@ -117,6 +121,46 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
             line = exc.position[0] if getattr(exc, "position", None) else None
             msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
             raise ReportError(f"malformed XML: {msg}", line=line) from None
+
+
+class WellFormed:
+    """A callback-free libxml2 push parser: well-formedness only, hardened like :func:`iterparse`.
+
+    ``feed`` chunks, then ``close``; a syntax error raises ``ReportError("malformed XML: …", line=N)``.
+    The prolog is checked by :func:`check_prolog` on construction. With no parser-target callbacks
+    libxml2 builds nothing, so this costs a fraction of an iterparse pass; callers extract data
+    from the same bytes themselves (``aqe_ci.ingest.coverage.cobertura_fast``).
+    """
+
+    def __init__(self, path: Path, *, allow_external_doctype: bool = False) -> None:
+        from lxml import etree
+
+        check_prolog(path, allow_external_doctype=allow_external_doctype)
+
+        class _Nothing:
+            def close(self) -> None:
+                return None
+
+        self._etree = etree
+        self._parser = etree.XMLParser(target=_Nothing(), resolve_entities=False, no_network=True, load_dtd=False,
+                                       dtd_validation=False, huge_tree=False, recover=False)
+
+    def _fail(self, exc: Any) -> ReportError:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+        return ReportError(f"malformed XML: {msg}", line=line)
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed(data)
+        except self._etree.XMLSyntaxError as exc:
+            raise self._fail(exc) from None
+
+    def close(self) -> None:
+        try:
+            self._parser.close()
+        except self._etree.XMLSyntaxError as exc:
+            raise self._fail(exc) from None
 
 
 def local_name(tag: Any) -> str:

@@ -13,7 +13,7 @@ Layout while writing (all under a private temp directory in ``workdir``):
   ``limits.inline_text_bytes``, capped at ``limits.max_blob_bytes``; the document keeps a preview.
 
 Every item is validated against ``$defs/test`` / ``$defs/failure`` / ``$defs/suite_output`` with a
-compiled fastjsonschema validator; the envelope (counters, sources, timestamp) against the whole
+compiled validator (:mod:`aqe_ci.ingest.itemschema`); the envelope (counters, sources, timestamp) against the whole
 schema with empty arrays. Together that is the full document's validation, in constant memory.
 
 Repeated identities ``(suite, classname, name, file)`` within one source are merged at
@@ -28,7 +28,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,36 +39,41 @@ PREVIEW_CHARS = 1024
 PACK_NAME = "texts.txt"
 STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
-_BUFFER = 1 << 20
+_BUFFER = 1 << 18
+
+
+class CappedText(str):
+    """A captured text cut by a streaming parser: the string is a prefix of the real text (long
+    enough for everything :meth:`TestResultsWriter.text` keeps), ``dropped_bytes`` the UTF-8 size
+    of the rest, so sizes and the ``truncated`` flag are those of the whole text."""
+
+    dropped_bytes: int
+
+    def __new__(cls, value: str, dropped_bytes: int) -> CappedText:
+        self = super().__new__(cls, value)
+        self.dropped_bytes = dropped_bytes
+        return self
+
+
+def utf8_size(value: str) -> int:
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
                            allow_nan=False).encode
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    from aqe_ci.validate import schema
-
-    s = dict(schema(DOC_TYPE))
-    s.pop("$schema", None)  # Draft 2020-12 header; the keywords used are all Draft 7 compatible
-    s.pop("$id", None)
-    return s
-
-
-@cache
 def item_validator(name: str) -> Callable[[Any], Any]:
-    """A compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
-    import fastjsonschema
+    """The compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
+    from aqe_ci.ingest.itemschema import validator
 
-    s = _schema()
-    sub = s if name == "document" else {"$defs": s["$defs"], "$ref": f"#/$defs/{name}"}
-    return fastjsonschema.compile(sub, use_default=False)
+    return validator(DOC_TYPE, name)
 
 
 def _schema_error(what: str, exc: Exception) -> ReportError:
-    msg = getattr(exc, "message", str(exc))
-    path = getattr(exc, "name", "")
-    return ReportError(f"{what} does not match the schema: {path}: {msg}")
+    from aqe_ci.ingest.itemschema import error_text
+
+    return ReportError(f"{what} does not match the schema: {error_text(exc)}")
 
 
 class TestResultsWriter(DocumentWriter):
@@ -203,6 +207,36 @@ class TestResultsWriter(DocumentWriter):
             self._fail.write(("," if self.n_failures else "") + _encode(failure) + "\n")
             self.n_failures += 1
 
+    def add_tests(self, items: list[tuple[dict[str, Any], str]]) -> None:
+        """Several tests without failure entries, each with its JSON (``encoded`` of :meth:`add_test`):
+        the parsers' hot path. Every test is validated, counted and checked for repeats like one
+        added by :meth:`add_test`; the lines are written in one go."""
+        validate = self._v_test
+        ids = self._ids
+        counts = self.counts
+        passed = 0
+        for test, _ in items:
+            try:
+                validate(test)
+            except Exception as exc:
+                raise _schema_error(f"test {test.get('name')!r}", exc) from None
+            name = test["name"]
+            if name:
+                key = hash((test["suite"], test["classname"], name, test.get("file")))
+                if key in ids:
+                    self._dups.add(key)
+                else:
+                    ids.add(key)
+            status = test["status"]
+            if status == "passed":
+                passed += 1
+            else:
+                counts[_COUNTER_OF[status]] += 1
+        counts["passed"] += passed
+        if items:
+            self._doc.write(("," if self.n_tests else "") + "\n,".join(enc for _, enc in items) + "\n")
+            self.n_tests += len(items)
+
     def add_suite(self, *, count: int = 1, duration: float | None = None) -> None:
         """Count test suites; ``duration`` adds to the document's duration (seconds)."""
         self.suites += count
@@ -238,12 +272,14 @@ class TestResultsWriter(DocumentWriter):
 
         Big texts of one document share one blob (``texts.txt``) at ``offset``/``length``: one
         file and one stored object instead of thousands (a surefire run has an output per class).
-        ``kind`` is kept for callers; it does not change where the text goes.
+        ``kind`` is kept for callers; it does not change where the text goes. ``value`` may be a
+        :class:`CappedText` (only a prefix was kept while parsing).
         """
         if not value or value.isspace():
             return None
         ascii_only = value.isascii()
         size = len(value) if ascii_only else len(value.encode("utf-8", "surrogatepass"))
+        size += getattr(value, "dropped_bytes", 0)  # CappedText: a streaming parser kept a prefix
         if size <= self.limits.inline_text_bytes:
             return {"text": value}
         cap = self.limits.max_blob_bytes
@@ -391,7 +427,9 @@ class TestResultsWriter(DocumentWriter):
         try:
             item_validator("document")(envelope)
         except Exception as exc:
-            raise InvalidInputError(f"test_results document: {getattr(exc, 'message', exc)}") from None
+            from aqe_ci.ingest.itemschema import error_text
+
+            raise InvalidInputError(f"test_results document: {error_text(exc)}") from None
         doc = self._doc
         doc.write('],"failures":[\n')
         self._fail.flush()

@@ -23,6 +23,7 @@ CLAIMS: dict[str, set[str]] = {
     "nunit": {"nunit2-xml", "nunit3-xml", "nunit-xml(fragment)", "mstest-xml(legacy)"},
     "xunit": {"xunit.net-xml"},
     "trx": {"trx"},
+    "playwright-json": {"playwright-json"},
     # coverage (wt-ingest-cov)
     "cobertura": {"cobertura-xml"},
     "lcov": {"lcov"},

@@ -82,6 +82,19 @@ class CoberturaParser(ReportParser):
                 or b"<packages" in head)
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
+
+        try:
+            FastCobertura(writer).run(path)
+            return
+        except Decline:
+            # the fast reader met a shape it cannot vouch for: start over with the reference parser
+            writer.rollback_source()
+            writer.begin_source(source)
+        self.parse_lxml(path, writer)
+
+    def parse_lxml(self, path: Path, writer: Any) -> None:
+        """The reference reader: lxml iterparse per ``<class>`` (used when the fast reader declines)."""
         x = _xpaths()
         saw_root = False
         branch_mode = False
@@ -123,14 +136,6 @@ class CoberturaParser(ReportParser):
         if not saw_root:
             raise ReportError("not a Cobertura report: the root element is not <coverage>")
 
-    @staticmethod
-    def _branch(branches: dict[int, tuple[int, int]], ln: int, c: int, v: int, filename: str, el: Any) -> None:
-        if c > v:
-            raise ReportError(f"{filename}: condition-coverage of line {ln} covers {c} of {v} branches",
-                              line=el.sourceline)
-        old = branches.get(ln)
-        branches[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
-
     def _class(self, el: Any, writer: Any, x: dict[str, Any], branch_mode: bool) -> None:
         filename = el.get("filename")
         if not filename:
@@ -152,37 +157,64 @@ class CoberturaParser(ReportParser):
             for line_el in x["lines"](el):
                 lines.append(_int(line_el.get("number"), "number", line_el.sourceline))
                 hits.append(_int(line_el.get("hits"), "hits", line_el.sourceline))
-        if lines and min(lines) < 0:
-            raise ReportError(f"{filename}: negative line number", line=el.sourceline)
-        if hits and (min(hits) < 0 or max(hits) > MAX_HITS):
-            hits = [0 if h < 0 else min(h, MAX_HITS) for h in hits]
-        branches: dict[int, tuple[int, int]] | None = {} if branch_mode else None
         cc = x["cc"](el)
-        if cc:
-            cc_numbers = x["cc_number"](el)
-            if len(cc_numbers) != len(cc):
-                raise ReportError(f"{filename}: a <line> with condition-coverage has no number", line=el.sourceline)
-            if branches is None:
-                branches = {}
-            # fast path: every value has its "(c/v)", found by one regex pass over them all
-            pairs = _CONDITION_ALL.findall("\x00".join(cc))
-            if len(pairs) == len(cc) and all(map(str.isdigit, cc_numbers)):
-                for num, (c_text, v_text) in zip(cc_numbers, pairs, strict=True):
-                    self._branch(branches, int(num), int(c_text), int(v_text), filename, el)
-            else:
-                for num, text in zip(cc_numbers, cc, strict=True):
-                    m = _CONDITION.search(text)
-                    if m is None:
-                        continue  # no "(covered/valid)": no usable branch figure
-                    self._branch(branches, _int(num, "number", el.sourceline), int(m.group(1)), int(m.group(2)),
-                                 filename, el)
+        cc_numbers = x["cc_number"](el) if cc else []
+        if len(cc_numbers) != len(cc):
+            raise ReportError(f"{filename}: a <line> with condition-coverage has no number", line=el.sourceline)
         functions = None
         methods = x["methods"](el)
         if methods:
-            covered = 0
-            for m_el in methods:
-                if _is_positive(m_el.get("hits")) or any(map(_is_positive, x["method_hits"](m_el))) \
-                        or _is_positive(m_el.get("line-rate")):
-                    covered += 1
+            covered = sum(1 for m_el in methods
+                          if method_covered(m_el.get("hits"), m_el.get("line-rate"), x["method_hits"](m_el)))
             functions = (len(methods), covered)
-        writer.add_file(filename, lines, hits, branches=branches, functions=functions, split=True, exact_ints=True)
+        emit_class(writer, filename, lines, hits, cc_numbers, cc, functions, branch_mode, el.sourceline)
+
+
+def method_covered(hits: str | None, line_rate: str | None, line_hits: list[str]) -> bool:
+    """A ``<method>`` counts as covered when its hits, any of its lines' hits or its line-rate is > 0."""
+    return _is_positive(hits) or any(map(_is_positive, line_hits)) or _is_positive(line_rate)
+
+
+def _branch(branches: dict[int, tuple[int, int]], ln: int, c: int, v: int, filename: str, line: int | None) -> None:
+    if c > v:
+        raise ReportError(f"{filename}: condition-coverage of line {ln} covers {c} of {v} branches", line=line)
+    old = branches.get(ln)
+    branches[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+
+
+def emit_class(writer: Any, filename: str, lines: list[int], hits: list[int], cc_numbers: list[str], cc: list[str],
+               functions: tuple[int, int] | None, branch_mode: bool, line: int | None) -> None:
+    """One ``<class>``'s extracted values → ``writer.add_file`` (shared by the lxml and the fast parser).
+
+    ``lines``/``hits``: ``lines/line/@number``/``@hits`` as ints; ``cc``: the
+    ``lines/line/@condition-coverage`` values and ``cc_numbers`` the numbers of those lines (strings,
+    as XML gives them); ``functions``: ``(methods, covered methods)`` or None; ``line``: the class's
+    source line for error messages.
+    """
+    if lines and min(lines) < 0:
+        raise ReportError(f"{filename}: negative line number", line=line)
+    if hits and (min(hits) < 0 or max(hits) > MAX_HITS):
+        hits = [0 if h < 0 else min(h, MAX_HITS) for h in hits]
+    branches = class_branches(filename, cc_numbers, cc, branch_mode, line)
+    writer.add_file(filename, lines, hits, branches=branches, functions=functions, split=True, exact_ints=True)
+
+
+def class_branches(filename: str, cc_numbers: list[str], cc: list[str], branch_mode: bool,
+                   line: int | None) -> dict[int, tuple[int, int]] | None:
+    """``{line: (covered, valid)}`` from the condition-coverage values (None: no branch data)."""
+    branches: dict[int, tuple[int, int]] | None = {} if branch_mode else None
+    if cc:
+        if branches is None:
+            branches = {}
+        # fast path: every value has its "(c/v)", found by one regex pass over them all
+        pairs = _CONDITION_ALL.findall("\x00".join(cc))
+        if len(pairs) == len(cc) and all(map(str.isdigit, cc_numbers)):
+            for num, (c_text, v_text) in zip(cc_numbers, pairs, strict=True):
+                _branch(branches, int(num), int(c_text), int(v_text), filename, line)
+        else:
+            for num, text in zip(cc_numbers, cc, strict=True):
+                m = _CONDITION.search(text)
+                if m is None:
+                    continue  # no "(covered/valid)": no usable branch figure
+                _branch(branches, _int(num, "number", line), int(m.group(1)), int(m.group(2)), filename, line)
+    return branches

@@ -1,0 +1,131 @@
+"""``aqe artifacts compare``: compare a run with another run or with its baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aqe_ci.cli.options import format_option
+from aqe_ci.storage.layout import DOC_TYPES
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe artifacts compare build-abc123 build-def456            # baseline A, head B
+  aqe artifacts compare build-def456 --baseline main          # merge-base run of main
+  aqe artifacts compare build-def456 --diff-only --type coverage --format table
+  aqe artifacts compare build-def456 --format markdown --output comment.md
+  aqe artifacts compare build-def456 --fail-on "coverage_drop>0.5,new_failures>0,new_security>=high"
+
+\b
+Baseline (with one KEY): the run of the merge-base of the head commit and the base branch
+(git merge-base when a checkout is present, GitLab's MR diff base sha otherwise), else its
+nearest stored first-parent ancestor (up to 50 commits), else the newest run on the base branch
+older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/compare.md.""")
+@click.argument("key_a")
+@click.argument("key_b", required=False)
+@click.option("--baseline", "baseline_branch", metavar="BRANCH",
+              help="Base branch to find the baseline on (default: the head run's PR/MR base branch).")
+@click.option("--base-sha", metavar="SHA", help="The PR/MR base commit (default: the head run's, from CI).")
+@click.option("--git-dir", metavar="PATH", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="A git checkout to compute merge-bases in (ignored when it is not one).")
+@click.option("--type", "types", multiple=True, type=click.Choice(DOC_TYPES),
+              help="Only this document type (repeatable; default: all).")
+@click.option("--diff-only", is_flag=True, help="Only what changed: drop unchanged types and unchanged lists.")
+@click.option("--fail-on", metavar="GATES",
+              help='Quality gates, e.g. "coverage_drop>0.5,new_failures>0,new_security>=high" (exit 6).')
+@click.option("--require-baseline", is_flag=True, help="Fail (exit 6) when no baseline run is found.")
+@click.option("--max-chars", type=click.IntRange(min=2000), default=65_536, show_default=True,
+              help="Markdown size limit (GitHub 65536, GitLab 1000000).")
+@click.option("--max-rows", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Markdown: rows per detail table before the size budget applies (0: no cap).")
+@click.option("--comment-id", default="default", show_default=True, metavar="ID",
+              help="Id in the markdown's hidden marker (one sticky comment per id).")
+@click.option("--title", default="aqe-artifacts: quality report", show_default=True, help="Markdown heading.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the report to this file.")
+@format_option("json", "table", "markdown", default="json")
+@click.pass_obj
+def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
+            git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
+            max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
+    """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
+    from aqe_ci import secrets
+    from aqe_ci.compare.engine import compare_runs
+    from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
+    from aqe_ci.compare.git import Git
+    from aqe_ci.errors import GateFailed, UsageError
+    from aqe_ci.render.markdown import marker
+    from aqe_ci.storage import layout
+
+    gates = parse_gates(fail_on)  # a malformed expression fails before any read
+    marker(comment_id)
+    layout.check_key(key_a)
+    if key_b is not None:
+        layout.check_key(key_b)
+        if baseline_branch:
+            raise UsageError("--baseline cannot be combined with two keys",
+                             hint="give KEY_A KEY_B, or one KEY with --baseline BRANCH")
+    ctx = runtime.ci_context()
+    head_key, base_key = (key_b, key_a) if key_b is not None else (key_a, None)
+    git = Git(Path(git_dir)) if key_b is None else None
+    result = compare_runs(runtime.store, head_key, base_key=base_key, types=list(types) or None,
+                          base_branch=baseline_branch or None, base_sha=base_sha or None,
+                          git=git, diff_only=diff_only, env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
+    gate_results = check_gates(result, gates) if gates else []
+    if gate_results:
+        result["gates"] = gate_results
+    if format == "json":  # big comparisons: written in chunks of whole lines, never one huge string
+        from aqe_ci.render.json import iter_json
+
+        chunks: Any = lambda: iter_json(result)  # noqa: E731
+    else:
+        text = render(result, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id,
+                      title=title)
+        chunks = lambda: iter((text,))  # noqa: E731
+    if output:
+        write_chunks(Path(output), chunks())
+    for chunk in chunks():
+        click.echo(secrets.redact(chunk), nl=False)
+    click.echo("")
+    no_baseline = result["comparison"]["baseline"]["key"] is None
+    if require_baseline and no_baseline:
+        raise GateFailed(f"no baseline: {result['comparison']['baseline']['reason']}",
+                         hint="store a run for the base branch first, or drop --require-baseline")
+    raise_if_failed(gate_results)
+
+
+def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,
+           comment_id: str = "default", title: str = "aqe-artifacts: quality report") -> str:
+    if fmt == "markdown":
+        from aqe_ci.render.markdown import render_markdown
+
+        return render_markdown(result, max_chars=max_chars, max_rows=max_rows, comment_id=comment_id, title=title)
+    if fmt == "table":
+        from aqe_ci.render.table import render_table
+
+        return render_table(result)
+    from aqe_ci.render.json import render_json
+
+    return render_json(result)
+
+
+def write_chunks(path: Path, chunks: Any) -> None:
+    """Write ``chunks`` to ``path`` atomically (temp file in the same directory, then rename)."""
+    import os
+    import tempfile
+
+    from aqe_ci import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(secrets.redact(chunk))
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

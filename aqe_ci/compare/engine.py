@@ -1,0 +1,135 @@
+"""Compare two stored runs: load (and merge) each type's documents, run the per-type comparisons.
+
+The result is the JSON documented in docs/compare.md::
+
+    {"comparison": {"head": {...}, "baseline": {...},
+                    "coverage": {...}, "tests": {...}, "security": {...}}}
+
+Only one document pair is held in memory at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline
+from aqe_ci.compare.coverage import compare_coverage
+from aqe_ci.compare.git import Git
+from aqe_ci.compare.security import compare_security
+from aqe_ci.compare.testindex import TestIndex
+from aqe_ci.compare.tests import compare_tests
+from aqe_ci.documents.merge import merge_documents
+from aqe_ci.errors import NotFoundError
+from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.storage.store import Store
+
+#: comparison section name for each document type (the guide's names: "tests", "coverage")
+SECTION = {"test_results": "tests", "coverage": "coverage", "security": "security"}
+SAME_COMMIT_RUNS = 5  # other runs of the head commit read for cross-run flaky detection
+
+
+def run_info(store: Store, key: str) -> RunInfo:
+    """What a run key holds, from its manifests (one listing + one small read per document)."""
+    manifests = store.manifests(key)
+    if not manifests:
+        raise NotFoundError(f"no documents stored under run key {key} in {store.location}",
+                            hint="check the key with `aqe artifacts list`")
+    first = min(manifests, key=lambda m: m.created_ms)
+    d = first.data
+    return RunInfo(key=key, created_ms=first.created_ms, created_at=d["created_at"], commit=d.get("commit"),
+                   branch=d.get("branch"), pr=d.get("pr"), base_branch=d.get("base_branch"),
+                   base_sha=d.get("base_sha"), platform=d.get("platform"),
+                   types=tuple(t for t in DOC_TYPES if any(m.type == t for m in manifests)))
+
+
+def load_data(store: Store, key: str, doc_type: str) -> dict[str, Any] | None:
+    """The ``data`` of a run's document of ``doc_type``, its parts merged; None when absent."""
+    manifests = store.manifests(key, doc_type)
+    if not manifests:
+        return None
+    docs = [store.load(m) for m in manifests]
+    return merge_documents(doc_type, docs)["data"]
+
+
+def load_tests(store: Store, key: str) -> TestIndex | None:
+    """A run's test results as a streamed :class:`TestIndex` (parts concatenated); None when absent."""
+    manifests = store.manifests(key, "test_results")
+    return TestIndex.from_store(store, manifests) if manifests else None
+
+
+def load_section(store: Store, key: str, doc_type: str) -> Any:
+    return load_tests(store, key) if doc_type == "test_results" else load_data(store, key, doc_type)
+
+
+def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, types: Sequence[str] | None = None,
+                 base_branch: str | None = None, base_sha: str | None = None, git: Git | None = None,
+                 diff_only: bool = False, same_commit_flaky: bool = True, env_base_branch: str | None = None,
+                 env_base_sha: str | None = None) -> dict[str, Any]:
+    """Compare ``head_key`` against ``base_key`` (explicit) or the baseline the rules choose.
+
+    Base branch / sha: the explicit arguments first, then what the head run's manifest recorded,
+    then the CI environment of this process (``env_*``).
+    """
+    head = run_info(store, head_key)
+    wanted = [t for t in DOC_TYPES if (types is None or t in types)]
+    if base_key is not None:
+        base_run = run_info(store, base_key)
+        baseline = Baseline(method="explicit", run=base_run, reason="given on the command line")
+    else:
+        baseline = resolve_baseline(store, head, types=[t for t in wanted if t in head.types] or wanted,
+                                    base_branch=base_branch or head.base_branch or env_base_branch,
+                                    base_sha=base_sha or head.base_sha or env_base_sha, git=git)
+    result: dict[str, Any] = {"head": head.as_json(), "baseline": baseline.as_json(head)}
+    for doc_type in wanted:
+        after = load_section(store, head_key, doc_type) if doc_type in head.types else None
+        before = (load_section(store, baseline.run.key, doc_type)
+                  if baseline.run is not None and doc_type in baseline.run.types else None)
+        if after is None and before is None:
+            continue
+        if doc_type == "test_results":
+            others = _same_commit_runs(store, head, exclude={head_key}) if same_commit_flaky and after else []
+            section = compare_tests(before, after, same_commit_runs=others, head_commit=head.commit,
+                                    diff_only=diff_only)
+        elif doc_type == "coverage":
+            section = compare_coverage(before, after, diff_only=diff_only)
+        else:
+            section = compare_security(before, after, diff_only=diff_only)
+        del before, after
+        if diff_only and not has_changes(SECTION[doc_type], section):
+            continue
+        result[SECTION[doc_type]] = section
+    return {"comparison": result}
+
+
+def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list[tuple[str, TestIndex]]:
+    if not head.commit:
+        return []
+    keys: list[str] = []
+    for e in store.by_commit(head.commit, "test_results"):
+        if e.key not in exclude and e.key not in keys and e.commit == head.commit:
+            keys.append(e.key)
+        if len(keys) >= SAME_COMMIT_RUNS:
+            break
+    out = []
+    for k in keys:
+        data = load_tests(store, k)
+        if data is not None:
+            out.append((k, data))
+    return out
+
+
+def has_changes(section_name: str, s: dict[str, Any]) -> bool:
+    """True when a comparison section reports any change (for ``--diff-only``)."""
+    if s.get("note"):
+        return True
+    if section_name == "tests":
+        return bool(s.get("change") or any((s.get(n) or {}).get("change") for n in ("passed", "failed", "errors",
+                                                                                    "skipped", "flaky"))
+                    or s.get("new_failures") or s.get("fixed") or s.get("added") or s.get("removed")
+                    or s.get("newly_skipped") or s.get("flaky_tests"))
+    if section_name == "coverage":
+        files = s.get("files") or {}
+        return bool(s.get("change") or (s.get("branch_rate") or {}).get("change") or files.get("changed")
+                    or files.get("added") or files.get("removed"))
+    return bool(s.get("change") or s.get("new") or s.get("fixed") or s.get("severity_changed"))

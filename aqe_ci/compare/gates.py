@@ -1,0 +1,195 @@
+"""Quality gates over a comparison: ``--fail-on "coverage_drop>0.5,new_failures>0,new_security>=high"``.
+
+Grammar (whitespace is ignored)::
+
+    gates  := gate ("," gate)*
+    gate   := METRIC OP VALUE
+    OP     := ">=" | "<=" | "==" | "!=" | ">" | "<"
+    VALUE  := a number | a severity (critical, high, medium, low, info)
+
+A gate **fails when its condition holds** (``new_failures>0`` fails when there are new failures).
+Delta metrics need a baseline; without one they are reported as skipped, never failed. See
+:data:`METRICS` (and docs/compare.md) for every metric.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aqe_ci.documents.merge import SEVERITIES, SEVERITY_RANK
+from aqe_ci.errors import GateFailed, UsageError
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+}
+_GATE_RE = re.compile(r"^([a-z_]+)(>=|<=|==|!=|>|<)([A-Za-z]+|-?\d+(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class Metric:
+    section: str  # coverage | tests | security
+    delta: bool  # needs a baseline
+    unit: str
+    help: str
+    severity: bool = False  # accepts a severity value
+
+
+METRICS: dict[str, Metric] = {
+    "coverage": Metric("coverage", False, "%", "head line coverage"),
+    "branch_coverage": Metric("coverage", False, "%", "head branch coverage"),
+    "coverage_drop": Metric("coverage", True, "pp", "line coverage drop vs the baseline (percentage points)"),
+    "branch_coverage_drop": Metric("coverage", True, "pp", "branch coverage drop vs the baseline"),
+    "file_coverage_drop": Metric("coverage", True, "pp", "largest line-coverage drop of any changed file"),
+    "newly_uncovered": Metric("coverage", True, "lines", "lines covered in the baseline, uncovered now"),
+    "new_failures": Metric("tests", True, "tests", "tests failing now that did not fail in the baseline"),
+    "still_failing": Metric("tests", True, "tests", "tests failing in both runs"),
+    "failed": Metric("tests", False, "tests", "failed + errored tests in the head run"),
+    "flaky": Metric("tests", False, "tests", "flaky tests in the head run"),
+    "removed_tests": Metric("tests", True, "tests", "tests present in the baseline, gone now"),
+    "newly_skipped": Metric("tests", True, "tests", "tests skipped now, not skipped in the baseline"),
+    "duration_increase": Metric("tests", True, "s", "total test duration increase (seconds)"),
+    "new_security": Metric("security", True, "findings",
+                           "new findings: a severity compares the highest new severity, a number their count",
+                           severity=True),
+    "security": Metric("security", False, "findings",
+                       "head findings: a severity compares the highest severity, a number the total",
+                       severity=True),
+    **{f"security_{s}": Metric("security", False, "findings", f"{s} findings in the head run") for s in SEVERITIES},
+}
+
+
+@dataclass(frozen=True)
+class Gate:
+    metric: str
+    op: str
+    value: float
+    text: str
+    severity: str | None = None
+
+    def holds(self, actual: float) -> bool:
+        return _OPS[self.op](actual, self.value)
+
+
+def parse_gates(expr: str | None) -> list[Gate]:
+    """Parse a gate expression; a malformed one is a UsageError naming the bad token."""
+    if not expr or not expr.strip():
+        return []
+    gates: list[Gate] = []
+    for raw in expr.split(","):
+        token = "".join(raw.split())
+        if not token:
+            raise UsageError(f"--fail-on {expr!r}: empty gate between commas",
+                             hint="write gates as METRIC OP VALUE separated by commas, e.g. new_failures>0")
+        m = _GATE_RE.match(token)
+        if not m:
+            raise UsageError(f"--fail-on: cannot parse gate {token!r}",
+                             hint="write METRIC OP VALUE, e.g. coverage_drop>0.5 or new_security>=high")
+        name, op, value = m.groups()
+        metric = METRICS.get(name)
+        if metric is None:
+            raise UsageError(f"--fail-on: unknown metric {name!r} in {token!r}",
+                             hint=f"use one of {', '.join(METRICS)}")
+        if value[0].isalpha():
+            sev = value.lower()
+            if not metric.severity or sev not in SEVERITY_RANK:
+                raise UsageError(f"--fail-on: {value!r} in {token!r} is not a valid value",
+                                 hint="use a number" + (f" or one of {', '.join(SEVERITIES)}" if metric.severity
+                                                        else ""))
+            gates.append(Gate(name, op, float(SEVERITY_RANK[sev]), token, severity=sev))
+        else:
+            gates.append(Gate(name, op, float(value), token))
+    return gates
+
+
+def _max_rank(counts: Mapping[str, Any]) -> int:
+    ranks = [SEVERITY_RANK[s] for s in SEVERITIES if counts.get(s)]
+    return max(ranks) if ranks else -1
+
+
+def _actual(gate: Gate, c: Mapping[str, Any]) -> tuple[float | None, str]:
+    """The metric's value in comparison ``c`` (None = cannot evaluate) and a short description."""
+    name = gate.metric
+    cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
+    if name == "coverage":
+        v = cov and cov["line_rate"]["after"]
+        return v, f"line coverage {v}%"
+    if name == "branch_coverage":
+        v = cov and cov["branch_rate"]["after"]
+        return v, f"branch coverage {v}%"
+    if name in ("coverage_drop", "branch_coverage_drop"):
+        m = cov and cov["line_rate" if name == "coverage_drop" else "branch_rate"]
+        if not m or m["change"] is None:
+            return None, ""
+        return round(-m["change"], 4), f"{'line' if name == 'coverage_drop' else 'branch'} coverage changed by " \
+                                       f"{m['change']:+.2f} pp"
+    if name == "file_coverage_drop":
+        files = cov and cov.get("files")
+        if not files:
+            return None, ""
+        drops = [-(r["line_rate"]["change"] or 0) for r in files["changed"]]
+        worst = max(drops, default=0.0)
+        return round(worst, 4), f"largest file coverage drop {worst:.2f} pp"
+    if name == "newly_uncovered":
+        v = cov and cov.get("newly_uncovered_lines")
+        return v, f"{v} lines newly uncovered"
+    if tests is not None and name in ("new_failures", "still_failing", "removed_tests", "newly_skipped", "flaky"):
+        key = {"removed_tests": "removed", "flaky": "flaky_tests"}.get(name, name)
+        v = tests.get(key)
+        if v is None or (name != "flaky" and (c.get("baseline") or {}).get("key") is None):
+            return None, ""
+        n = v if isinstance(v, int) else len(v)
+        return n, f"{n} {name.replace('_', ' ')}"
+    if name == "failed" and tests:
+        n = (tests["failed"]["after"] or 0) + (tests["errors"]["after"] or 0)
+        return n, f"{n} failed or errored tests"
+    if name == "duration_increase" and tests:
+        ch = tests["duration"]["change"]
+        return ch, f"duration changed by {ch:+.1f} s" if ch is not None else ""
+    if name == "new_security" and sec is not None and "new_by_severity" in sec:
+        if (c.get("baseline") or {}).get("key") is None:
+            return None, ""
+        counts = sec["new_by_severity"]
+        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
+        if gate.severity:
+            return _max_rank(counts), f"new findings: {desc}"
+        return sum(counts.values()), f"new findings: {desc}"
+    if name == "security" and sec is not None and sec.get("after") is not None:
+        counts = {s: sec["by_severity"][s]["after"] for s in SEVERITIES}
+        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
+        return (_max_rank(counts) if gate.severity else sec["after"]), f"findings: {desc}"
+    if name.startswith("security_") and sec is not None and sec.get("after") is not None:
+        sev = name.removeprefix("security_")
+        v = sec["by_severity"][sev]["after"]
+        return v, f"{v} {sev} findings"
+    return None, ""
+
+
+def check_gates(comparison: Mapping[str, Any], gates: list[Gate]) -> list[dict[str, Any]]:
+    """Evaluate every gate: [{"gate", "status": passed|failed|skipped, "actual", "message"}]."""
+    c = comparison.get("comparison", comparison)
+    out: list[dict[str, Any]] = []
+    for g in gates:
+        actual, desc = _actual(g, c)
+        if actual is None:
+            metric = METRICS[g.metric]
+            why = ("no baseline to compare against" if metric.delta and (c.get("baseline") or {}).get("key") is None
+                   else f"no {metric.section} in the comparison")
+            out.append({"gate": g.text, "status": "skipped", "actual": None, "message": f"not evaluated: {why}"})
+            continue
+        failed = g.holds(float(actual))
+        shown: Any = actual
+        if g.severity:
+            shown = next((s for s in SEVERITIES if SEVERITY_RANK[s] == actual), None)
+        out.append({"gate": g.text, "status": "failed" if failed else "passed", "actual": shown, "message": desc})
+    return out
+
+
+def raise_if_failed(results: list[dict[str, Any]]) -> None:
+    failed = [r for r in results if r["status"] == "failed"]
+    if failed:
+        names = "; ".join(f"{r['gate']} ({r['message']})" for r in failed)
+        raise GateFailed(f"{len(failed)} quality gate{'s' if len(failed) != 1 else ''} failed: {names}")

@@ -1,0 +1,102 @@
+"""The compact per-line strings of coverage documents.
+
+``line_hits``: ``START[-END]:HITS`` entries, comma separated, ascending, one entry per run of
+consecutive lines with equal hits. ``branch_hits``: ``LINE:COVERED/VALID`` entries.
+
+Decoding expands runs into two parallel ``array('I')`` (line numbers, hits): compact and fast.
+The comparison itself mostly avoids decoding (see :mod:`aqe_ci.compare.coverage`).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+
+_MAX_U32 = 0xFFFFFFFF
+
+
+def _hits(text: str) -> int:
+    v = int(text)
+    return v if v <= _MAX_U32 else _MAX_U32
+
+
+def decode_line_hits(text: str | None) -> dict[int, int]:
+    """``"1-3:0,5:2"`` → ``{1: 0, 2: 0, 3: 0, 5: 2}``."""
+    out: dict[int, int] = {}
+    if not text:
+        return out
+    for entry in text.split(","):
+        span, _, hits = entry.partition(":")
+        h = _hits(hits)
+        start, dash, end = span.partition("-")
+        if dash:
+            for ln in range(int(start), int(end) + 1):
+                out[ln] = h
+        else:
+            out[int(start)] = h
+    return out
+
+
+def decode_line_arrays(text: str | None) -> tuple[array, array]:
+    """``line_hits`` → (lines, hits) as two ``array('I')`` in ascending line order."""
+    lines: array = array("I")
+    hits: array = array("I")
+    if not text:
+        return lines, hits
+    for entry in text.split(","):
+        span, _, h = entry.partition(":")
+        hv = _hits(h)
+        start, dash, end = span.partition("-")
+        if dash:
+            a, b = int(start), int(end)
+            lines.extend(range(a, b + 1))
+            hits.extend([hv] * (b - a + 1))
+        else:
+            lines.append(int(start))
+            hits.append(hv)
+    return lines, hits
+
+
+def entry_lines(entry: str) -> range:
+    """The lines one ``START[-END]:HITS`` entry covers."""
+    span = entry.partition(":")[0]
+    start, dash, end = span.partition("-")
+    a = int(start)
+    return range(a, (int(end) if dash else a) + 1)
+
+
+def entry_hits(entry: str) -> int:
+    return _hits(entry.rpartition(":")[2])
+
+
+def encode_line_hits(pairs: Iterable[tuple[int, int]]) -> str:
+    """(line, hits) pairs in ascending line order → the compact string (runs merged)."""
+    out: list[str] = []
+    run_start = run_end = run_hits = -1
+    for ln, h in pairs:
+        if ln == run_end + 1 and h == run_hits:
+            run_end = ln
+            continue
+        if run_start >= 0:
+            out.append(f"{run_start}:{run_hits}" if run_start == run_end else f"{run_start}-{run_end}:{run_hits}")
+        run_start = run_end = ln
+        run_hits = h
+    if run_start >= 0:
+        out.append(f"{run_start}:{run_hits}" if run_start == run_end else f"{run_start}-{run_end}:{run_hits}")
+    return ",".join(out)
+
+
+def decode_branch_hits(text: str | None) -> dict[int, tuple[int, int]]:
+    """``"3:1/2,9:2/2"`` → ``{3: (1, 2), 9: (2, 2)}`` (covered, valid)."""
+    out: dict[int, tuple[int, int]] = {}
+    if not text:
+        return out
+    for entry in text.split(","):
+        ln, _, frac = entry.partition(":")
+        cov, _, valid = frac.partition("/")
+        out[int(ln)] = (int(cov), int(valid))
+    return out
+
+
+def encode_branch_hits(items: Iterable[tuple[int, tuple[int, int]]]) -> str:
+    return ",".join(f"{ln}:{c}/{v}" for ln, (c, v) in items)

@@ -1,0 +1,1 @@
+"""Renderings of a comparison: JSON, a plain-text table for logs, markdown for PR/MR comments."""

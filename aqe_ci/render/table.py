@@ -1,0 +1,98 @@
+"""The plain-text rendering for CI logs and terminals: numbers, baseline, then the changes as tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aqe_ci.cli.output import table
+from aqe_ci.documents.merge import SEVERITIES
+from aqe_ci.render.common import age, num, pct, pp, signed, test_label
+
+ROWS = 20
+
+
+def _clip(text: Any, n: int = 100) -> str:
+    s = " ".join(str(text or "").split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _block(title: str, headers: Sequence[str], rows: list[list[Any]], limit: int = ROWS) -> list[str]:
+    if not rows:
+        return []
+    out = ["", f"{title} ({len(rows)})", table(headers, rows[:limit])]
+    if len(rows) > limit:
+        out.append(f"… {len(rows) - limit} more (use --format json for all)")
+    return out
+
+
+def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] | None = None) -> str:
+    c = result.get("comparison", result)
+    gates = gates if gates is not None else result.get("gates")
+    h, b = c["head"], c["baseline"]
+    lines = [f"head:     {h['key']}  commit {(h.get('commit') or '—')[:12]}  branch {h.get('branch') or '—'}"]
+    if b.get("key"):
+        lines.append(f"baseline: {b['key']}  commit {(b.get('commit') or '—')[:12]}  branch {b.get('branch') or '—'}"
+                     f"  ({age(b.get('age_seconds'))})")
+        lines.append(f"          {b['method']}: {b['reason']}")
+        if b.get("base_tip"):
+            t = b["base_tip"]
+            lines.append(f"          note: {t['note']}; newest run there: {t['key']} ({(t.get('commit') or '')[:12]})")
+    else:
+        lines.append(f"baseline: none — {b.get('reason')}")
+    rows: list[list[Any]] = []
+    cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
+    if cov:
+        for label, key in (("line coverage", "line_rate"), ("branch coverage", "branch_rate")):
+            m = cov[key]
+            if m["before"] is not None or m["after"] is not None:
+                rows.append([label, pct(m["before"]), pct(m["after"]), pp(m["change"])])
+    if tests:
+        rows.append(["tests", num(tests["before"]), num(tests["after"]), signed(tests["change"])])
+        for k in ("passed", "failed", "errors", "skipped", "flaky"):
+            m = tests[k]
+            rows.append([f"  {k}", num(m["before"]), num(m["after"]), signed(m["change"])])
+        d = tests["duration"]
+        rows.append(["  duration (s)", num(d["before"]), num(d["after"]), signed(d["change"])])
+    if sec:
+        rows.append(["security findings", num(sec["before"]), num(sec["after"]), signed(sec["change"])])
+        for s in SEVERITIES:
+            m = sec["by_severity"][s]
+            rows.append([f"  {s}", num(m["before"]), num(m["after"]), signed(m["change"])])
+    if rows:
+        lines += ["", table(["METRIC", "BASELINE", "HEAD", "CHANGE"], rows)]
+    for name in ("coverage", "tests", "security"):
+        note = (c.get(name) or {}).get("note")
+        if note:
+            lines.append(f"note: {note}")
+    if tests:
+        lines += _block("new failures", ["TEST", "STATUS", "MESSAGE"],
+                        [[_clip(test_label(t), 80), t["status"], _clip(t.get("message"))]
+                         for t in tests.get("new_failures") or []])
+        lines += _block("flaky", ["TEST", "WHY"], [[_clip(test_label(t), 80), _clip(t.get("reason"))]
+                                                   for t in tests.get("flaky_tests") or []])
+        lines += _block("fixed", ["TEST"], [[_clip(test_label(t), 100)] for t in tests.get("fixed") or []])
+        lines += _block("newly skipped", ["TEST"], [[_clip(test_label(t), 100)]
+                                                    for t in tests.get("newly_skipped") or []])
+        lines += _block("added tests", ["TEST", "STATUS"], [[_clip(test_label(t), 100), t["status"]]
+                                                            for t in tests.get("added") or []])
+        lines += _block("removed tests", ["TEST", "STATUS"], [[_clip(test_label(t), 100), t["status"]]
+                                                              for t in tests.get("removed") or []])
+    if cov and cov.get("files"):
+        f = cov["files"]
+        lines += _block("coverage by file", ["FILE", "BASELINE", "HEAD", "CHANGE", "NEWLY UNCOVERED"],
+                        [[_clip(r["file"], 80), pct(r["line_rate"]["before"]), pct(r["line_rate"]["after"]),
+                          pp(r["line_rate"]["change"]), r.get("newly_uncovered_count", "")] for r in f["changed"]])
+        lines += _block("files added", ["FILE", "COVERAGE"], [[_clip(r["file"], 80), pct(r["line_rate"]["after"])]
+                                                              for r in f["added"]])
+        lines += _block("files removed", ["FILE"], [[_clip(r["file"], 80)] for r in f["removed"]])
+    if sec:
+        for label, key in (("new findings", "new"), ("fixed findings", "fixed")):
+            items = sec.get(key)
+            if isinstance(items, list):
+                lines += _block(label, ["SEVERITY", "RULE", "TITLE", "LOCATION"],
+                                [[i["severity"], _clip(i.get("rule_id"), 40), _clip(i.get("title"), 60),
+                                  _clip(i.get("path") or i.get("package"), 60)] for i in items])
+    if gates:
+        lines += ["", table(["GATE", "RESULT", "DETAIL"], [[g["gate"], g["status"], g["message"]] for g in gates])]
+    return "\n".join(lines)
