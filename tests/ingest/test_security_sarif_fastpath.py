@@ -45,6 +45,24 @@ def _document(path: Path, workdir: Path, *, fast: bool) -> bytes | str:
         doc.cleanup()
 
 
+@pytest.fixture(params=["jsonschema-rs", "fastjsonschema"])
+def schema_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Both validation backends: jsonschema-rs per finding, fastjsonschema per batch."""
+    from aqe_ci.ingest import itemschema, security_writer
+
+    def clear() -> None:
+        for fn in (itemschema.backend, itemschema.validator, security_writer.finding_validator,
+                   security_writer.envelope_validator):
+            fn.cache_clear()
+
+    monkeypatch.setenv(itemschema.BACKEND_ENV, request.param)
+    clear()
+    assert itemschema.backend() == request.param
+    yield request.param
+    monkeypatch.delenv(itemschema.BACKEND_ENV)
+    clear()
+
+
 @pytest.fixture
 def fast_hits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the results the fast path turned into findings."""
@@ -75,7 +93,7 @@ def test_corpus_sarif_documents_are_identical_with_and_without_the_fast_path(
 
 
 def test_generated_codeql_like_log_is_identical_and_fully_on_the_fast_path(
-        tmp_path: Path, fast_hits: list[int]) -> None:
+        tmp_path: Path, fast_hits: list[int], schema_backend: str) -> None:
     path = tmp_path / "gen.sarif"
     subprocess.run([sys.executable, str(GEN_SARIF), str(path), "--results", "2500"], check=True,
                    stdout=subprocess.DEVNULL)
@@ -171,7 +189,8 @@ def test_edge_results_are_identical_with_and_without_the_fast_path(tmp_path: Pat
     assert fast_hits[0] == (14 if tool_first else 2)
 
 
-def test_a_batch_with_an_invalid_finding_names_it_and_adds_nothing(tmp_path: Path) -> None:
+def test_a_batch_with_an_invalid_finding_names_it_and_adds_nothing(tmp_path: Path,
+                                                                    schema_backend: str) -> None:
     writer = SecurityWriter(workdir=tmp_path, limits=Limits())
     writer.begin_source(SourceInfo(file="x.sarif", format="sarif", bytes=1))
     good = {"fingerprint": "a", "tool": "t", "rule_id": "r1", "severity": "low", "title": "x"}
