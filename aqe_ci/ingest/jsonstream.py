@@ -24,6 +24,10 @@ from aqe_ci.ingest.base import ReportError
 CHUNK_BYTES = 1 << 20
 MAX_VALUE_CHARS = 32 << 20
 MAX_DEPTH = 200
+#: decode only with at least this much text ahead of the position (or the end of the file): an
+#: element cut by the window's end makes the C decoder raise JSONDecodeError, whose constructor
+#: counts the newlines of the whole window — milliseconds per chunk boundary
+LOOKAHEAD = 256 << 10
 
 _WS = re.compile(r"[ \t\n\r]*")
 _WS_COMMA = re.compile(r"[ \t\n\r]*(,)?[ \t\n\r]*")
@@ -129,6 +133,8 @@ class JsonStream:
         first = self.peek()
         if not first:
             raise self.error("invalid JSON: a value is missing, the file ends (truncated?)")
+        if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
+            self._fill()
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
@@ -159,6 +165,8 @@ class JsonStream:
         """Discard the next value; big containers are walked so memory stays bounded."""
         ch = self.peek()
         if ch in "{[":
+            if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
+                self._fill()
             try:  # fast path: the whole value is already in the window (memory bounded by it)
                 _obj, end = _DECODER.raw_decode(self.buf, self.pos)
             except (ValueError, RecursionError):
@@ -227,19 +235,26 @@ class JsonStream:
         if self.peek() == "]":
             self.pos += 1
             return
-        decode = _DECODER.raw_decode
+        scan = _DECODER.scan_once  # the C scanner raw_decode wraps (one Python frame less)
+        sep = _WS_COMMA.match
         while True:
+            if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
+                self._fill()
             # fast path: the element is complete in the window and is not a number at its end
             try:
-                obj, end = decode(self.buf, self.pos)
-            except (ValueError, RecursionError):
-                obj = self.value()
+                obj, end = scan(self.buf, self.pos)
+            except (StopIteration, ValueError, RecursionError):
+                obj = self.value()  # decodes again and reports the error with its line
             else:
                 if end >= len(self.buf) and not self.eof:
                     obj = self.value()
                 else:
                     self.pos = end
             yield obj
+            m = sep(self.buf, self.pos)  # the common case inline: ',' with blanks, more text after
+            if m.group(1) and m.end() < len(self.buf):
+                self.pos = m.end()
+                continue
             if not self._separator("]"):
                 return
             if self.pos >= len(self.buf) or self.buf[self.pos] in " \t\r\n":

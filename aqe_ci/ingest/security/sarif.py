@@ -10,13 +10,13 @@ file is needed.
 
 from __future__ import annotations
 
-import pickle
+import gc
 import re
 import tempfile
 from hashlib import sha256 as _sha256
+from json.encoder import encode_basestring_ascii as _jstr  # the writer's string encoder (C)
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.jsonstream import JsonStream
@@ -49,6 +49,16 @@ _TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s
 _MSG_ARG = re.compile(r"\{(\d+)\}")
 MAX_FILE_FOR_HASH = 16 << 20
 DEFER_IN_MEMORY = 1000
+BATCH = 1000  # findings handed to the writer per call
+#: result keys the fast path accepts (any other key, e.g. kind, baselineState, suppressions, sends
+#: the result through the general path)
+_FAST_KEYS = frozenset((
+    "ruleId", "ruleIndex", "rule", "level", "message", "locations", "partialFingerprints",
+    "fingerprints", "properties", "relatedLocations", "codeFlows", "guid", "correlationGuid",
+    "occurrenceCount", "rank", "hostedViewerUri", "provenance", "fixes", "stacks", "graphs",
+    "graphTraversals", "attachments", "workItemUris", "webRequest", "webResponse", "taxa",
+    "analysisTarget",
+))
 
 
 class SarifParser(ReportParser):
@@ -60,6 +70,8 @@ class SarifParser(ReportParser):
         #: opt-in: compute CodeQL's primaryLocationLineHash from the sources under this directory
         #: for results that carry no fingerprints (never reads outside it; off by default)
         self.source_root = source_root.resolve() if source_root else None
+        #: results of the common shape skip the general extract/emit path (same findings)
+        self.fast_path = True
         self._hash_cache: dict[str, dict[int, str] | None] = {}
 
     @classmethod
@@ -71,6 +83,18 @@ class SarifParser(ReportParser):
 
     # ------------------------------------------------------------------------------------------
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+        # Decoded JSON holds no reference cycles and nothing here creates any, yet each result
+        # allocates dozens of containers, which keeps triggering the cyclic collector for nothing
+        # (~10% of the ingest time); it is paused while the file is read.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._parse(path, writer)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _parse(self, path: Path, writer: Any) -> None:
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
             m = _TOP_VERSION.match(head_text(head))  # refuse other versions before reading the runs
@@ -162,6 +186,9 @@ class _Run:
         self.spilled = 0
         self.rule_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.tag_cache: dict[tuple[str, ...], tuple[Any, list[str], list[str]]] = {}
+        self.fast_cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.batch: list[dict[str, Any]] = []  # findings not yet handed to the writer
+        self.batch_lines: list[str | None] = []  # their serialisation when the fast path made it
 
     def read(self) -> None:
         js = self.js
@@ -178,9 +205,14 @@ class _Run:
                     continue
                 if ch != "[":
                     raise js.error(f"{where}.results must be an array")
+                # the fast path needs the tool and no waiting result (file order)
+                fast = (self._fast_finding if self.parser.fast_path and self.tool_seen
+                        and not self.deferred and not self.spilled else None)
                 for j, result in enumerate(js.iter_values()):
                     if type(result) is not dict:
                         raise js.error(f"{where}.results[{j}] must be an object")
+                    if fast is not None and fast(result):
+                        continue  # added to the batch
                     rec = _extract(result, where)
                     if rec is None:
                         continue
@@ -188,6 +220,7 @@ class _Run:
                         self._emit(rec)  # once one result waits, the rest wait too: file order kept
                     else:
                         self._defer(rec)
+                        fast = None
             elif key == "originalUriBaseIds":
                 self._bases(js.value())
             elif key == "artifacts":
@@ -196,10 +229,19 @@ class _Run:
                 js.skip()
         self.tool_seen = self.bases_seen = self.artifacts_seen = True
         self._flush_deferred()
+        self._flush_batch()
+
+    def _flush_batch(self) -> None:
+        """Hand the pending findings (file order) to the writer: one validation call, one write."""
+        if self.batch:
+            self.writer.add_findings(self.batch, self.batch_lines)
+            self.batch.clear()
+            self.batch_lines.clear()
 
     # -- metadata ------------------------------------------------------------------------------
     def _tool(self, tool: Any) -> None:
         self.tool_seen = True
+        self.fast_cache.clear()  # its fingerprint prefixes carry the tool name
         if not isinstance(tool, dict):
             return
         driver = tool.get("driver")
@@ -262,6 +304,8 @@ class _Run:
     def _defer(self, rec: dict[str, Any]) -> None:
         self.deferred.append(rec)
         if len(self.deferred) >= DEFER_IN_MEMORY:
+            import pickle  # only when results wait (start-up cost otherwise)
+
             if self.spill is None:
                 self.spill = tempfile.TemporaryFile()
             for r in self.deferred:
@@ -271,6 +315,8 @@ class _Run:
 
     def _flush_deferred(self) -> None:
         if self.spill is not None:
+            import pickle
+
             self.spill.seek(0)
             try:
                 for _ in range(self.spilled):
@@ -406,7 +452,167 @@ class _Run:
         }
         if rec["suppressed"]:
             finding["suppressed"] = True
-        self.writer.add_finding(finding)
+        self.batch.append(finding)
+        self.batch_lines.append(None)  # the writer encodes it
+        if len(self.batch) >= BATCH:
+            self._flush_batch()
+
+    def _fast_finding(self, r: dict[str, Any]) -> bool:
+        """Add the finding of a result of the common shape and its JSON line to the batch (True),
+        or do nothing (False: the general path runs).
+
+        The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
+        relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
+        ``kind`` / ``baselineState`` / ``suppressions`` / ``security-severity`` on the result. For
+        it this builds exactly what ``_extract`` + ``_emit`` build (tests/ingest/
+        test_security_sarif_fastpath.py compares both on every corpus SARIF file), with the
+        per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
+        """
+        if not _FAST_KEYS.issuperset(r):
+            return False
+        get = r.get
+        rule_id = get("ruleId")
+        if type(rule_id) is not str:
+            return False
+        pf = get("partialFingerprints")
+        if type(pf) is not dict:
+            return False
+        line_hash = pf.get(PREFERRED_PARTIAL)
+        if type(line_hash) is not str or not line_hash:
+            return False
+        msg = get("message")
+        if type(msg) is not dict or "arguments" in msg:
+            return False
+        text = msg.get("text")
+        if type(text) is not str:
+            return False
+        locs = get("locations")
+        if type(locs) is not list or not locs:
+            return False
+        phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
+        if type(phys) is not dict:
+            return False
+        art = phys.get("artifactLocation")
+        region = phys.get("region")
+        if type(art) is not dict or type(region) is not dict:
+            return False
+        uri = art.get("uri")
+        if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
+                or uri[:5].lower() == "file:":
+            return False
+        props = get("properties")
+        tags: tuple[Any, ...] = ()
+        if type(props) is dict:
+            if "security-severity" in props:
+                return False
+            raw_tags = props.get("tags")
+            if type(raw_tags) is list and raw_tags:
+                tags = tuple(raw_tags)  # non-strings are filtered in _fast_static
+        rule_index = get("ruleIndex")
+        if type(rule_index) is not int or rule_index < 0:
+            rule_index = None
+        rule_ref = get("rule")
+        if type(rule_ref) is dict:
+            if "toolComponent" in rule_ref:
+                return False
+            if rule_index is None:
+                rule_index = rule_ref.get("index")
+                if type(rule_index) is not int or rule_index < 0:
+                    rule_index = None
+        level = get("level")
+        if type(level) is not str:
+            level = None
+        key = (rule_index, rule_id, tags, level)
+        try:
+            static = self.fast_cache.get(key)
+        except TypeError:  # a tag that is an object or an array: not hashable
+            return False
+        if static is None:
+            static = self._fast_static(rule_index, rule_id, tags, level)
+        (fp_prefix, rid, title, severity, tool_severity, ids, cwes, url,
+         j_head, j_tail, j_title, j_end) = static
+        if title is None:
+            title = safe_text(first_line(text) or rid or "SARIF result", 500)
+            j_title = _jstr(title)
+        start_line = region.get("startLine")
+        if type(start_line) is not int or start_line < 0:
+            start_line = None
+        end_line = region.get("endLine")
+        if type(end_line) is not int or end_line < 0:
+            end_line = start_line
+        start_col = region.get("startColumn")
+        if type(start_col) is not int or start_col < 0:
+            start_col = None
+        end_col = region.get("endColumn")
+        if type(end_col) is not int or end_col < 0:
+            end_col = None
+        if len(text) > 4000 or ("@" in text and "://" in text):
+            text = safe_text(text)
+        fp = _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS]
+        # the JSON line, as the writer's encoder (compact, ASCII) writes this dict: the per-rule
+        # parts were encoded once in _fast_static
+        line = (f'{{"fingerprint":"{fp}"{j_head}{j_title},"message":{_jstr(text)}{j_tail}'
+                f'{_jstr(uri)},"start_line":{"null" if start_line is None else start_line}'
+                f',"end_line":{"null" if end_line is None else end_line}'
+                f',"start_column":{"null" if start_col is None else start_col}'
+                f',"end_column":{"null" if end_col is None else end_col}{j_end}\n')
+        batch = self.batch
+        batch.append({
+            "fingerprint": fp,
+            "fingerprint_source": "sarif-partial",
+            "tool": self.tool_name,
+            "category": "code",
+            "rule_id": rid,
+            "title": title,
+            "message": text,
+            "severity": severity,
+            "tool_severity": tool_severity,
+            "location": {
+                "path": uri,
+                "start_line": start_line,
+                "end_line": end_line,
+                "start_column": start_col,
+                "end_column": end_col,
+            },
+            "ids": ids,
+            "cwe": cwes,
+            "url": url,
+        })
+        self.batch_lines.append(line)
+        if len(batch) >= BATCH:
+            self._flush_batch()
+        return True
+
+    def _fast_static(self, rule_index: int | None, rule_id: str, raw_tags: tuple[Any, ...],
+                     level: str | None) -> tuple[Any, ...]:
+        """What ``_emit`` derives from the rule, the tags and the level (no per-result data)."""
+        rec = {"component_index": None, "component_name": None, "rule_index": rule_index,
+               "rule_id": rule_id}
+        info = self._rule_info(rec)
+        rid = info["rule_id"]
+        tags = [t for t in raw_tags if type(t) is str]  # as _extract keeps them
+        tag_sev, tag_cwes, tag_ids = self._tag_info(tags) if tags else (None, (), ())
+        sev = info["sec"] or tag_sev or info["tag_sev"]
+        if sev is None:
+            if level in LEVEL_SEVERITY:
+                sev = (LEVEL_SEVERITY[level], level)
+            else:
+                sev = info["level_sev"] or ("medium", None)  # kind is "fail" on the fast path
+        cwes = dedupe([*tag_cwes, *info["cwe"]]) if tag_cwes else list(info["cwe"])
+        ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
+        title = safe_text(info["title"], 500) if info["title"] else None
+        prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0{PREFERRED_PARTIAL}="
+        url = info["url"]
+        j_head = (f',"fingerprint_source":"sarif-partial","tool":{_jstr(self.tool_name)}'
+                  f',"category":"code","rule_id":{_jstr(rid)},"title":')
+        j_tail = (f',"severity":{_jstr(sev[0])},"tool_severity":{_jnull(sev[1])}'
+                  ',"location":{"path":')
+        j_end = (f'}},"ids":[{",".join(map(_jstr, ids))}],"cwe":[{",".join(map(_jstr, cwes))}]'
+                 f',"url":{_jnull(url)}}}')
+        static = (prefix, rid, title, sev[0], sev[1], ids, cwes, url, j_head, j_tail,
+                  None if title is None else _jstr(title), j_end)
+        self.fast_cache[(rule_index, rule_id, raw_tags, level)] = static
+        return static
 
     def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
                      message: str | None) -> tuple[str, str]:
@@ -547,6 +753,10 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
     }
 
 
+def _jnull(value: str | None) -> str:
+    return "null" if value is None else _jstr(value)
+
+
 def _str_map(value: Any) -> dict[str, str]:
     if type(value) is not dict or not value:
         return {}
@@ -632,6 +842,8 @@ def _is_absolute(uri: str) -> bool:
 
 def _normalise_uri(uri: str, base: str | None, bases: dict[str, str]) -> str:
     """A repo-relative path when we can tell, else the URI's path without the file scheme."""
+    from urllib.parse import unquote  # only for URIs that need it (start-up cost)
+
     path = unquote(uri)
     if path.lower().startswith("file:"):
         path = _strip_file_scheme(path)
