@@ -78,7 +78,6 @@ def test_canary_never_printed(secret_env: dict[str, str], tmp_path: Path) -> Non
     bad["AQE_CONFIG"] = str(cfg)
     outputs.append(run(["--verbose", "artifacts", "list"], bad, tmp_path))
     joined = "\n".join(outputs)
-    assert "config show" or joined  # the loop above really ran commands
     assert len(outputs) > 20
     assert CANARY not in joined
     assert CANARY_TOKEN not in joined
