@@ -47,7 +47,7 @@ test: $(TSTAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(TSTAMP)
-	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
+	$(VENV)/bin/ruff check aqe_ci tests bench
 
 bench: $(BSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
