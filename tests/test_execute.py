@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 SAMPLE = '''
+def add(a, b):
+    return a + b
+
 def test_adds():
-    assert 1 + 1 == 2
+    assert add(2, 3) == 5
 
 def test_fails():
-    assert 1 + 1 == 3, "math is broken"
+    assert add(2, 2) == 5, "math is broken"
 '''
 
 
