@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.config import Config, load_config
-from aqe_ci.context.model import CiContext
 from aqe_ci.storage.store import Store
+
+if TYPE_CHECKING:
+    from aqe_ci.context.model import CiContext
 
 
 class Runtime:

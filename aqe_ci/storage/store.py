@@ -22,16 +22,13 @@ import io
 import json
 import os
 import re
-import secrets
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci import __version__
-from aqe_ci.context.model import CiContext
 from aqe_ci.errors import (
     ConflictError,
     IntegrityError,
@@ -44,6 +41,9 @@ from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
 from aqe_ci.storage.layout import Entry
+
+if TYPE_CHECKING:  # the context package (subprocess, platform readers) loads only when writing
+    from aqe_ci.context.model import CiContext
 from aqe_ci.storage.summary import CARD_FIELDS, SUMMARY_FIELDS, card_summary, summarize  # noqa: F401 (re-exported)
 
 SCHEMA_VERSION = 1
@@ -151,7 +151,11 @@ class Store:
         layout.check_type(doc_type)
         layout.check_key(key)
         layout.check_part(part)
-        ctx = context or CiContext()
+        if context is None:
+            from aqe_ci.context.model import CiContext
+
+            context = CiContext()
+        ctx = context
         for name in blobs or {}:
             if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
                 raise UsageError(f"invalid blob name {name!r}")
@@ -162,6 +166,8 @@ class Store:
                 old = self.manifest(key, doc_type, part)
         elif self.backend.exists(mname):
             raise self._conflict(key, doc_type, part)
+
+        import secrets
 
         upload_id = secrets.token_hex(8)
         uploaded: list[str] = []
@@ -228,6 +234,8 @@ class Store:
     def put_document(self, document: Mapping[str, Any], **kwargs: Any) -> Manifest:
         """Serialize and store an in-memory, already validated document."""
         doc_type = document["type"]
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix="aqe-doc-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
