@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aqe_ci.compare.linehits import decode_branch_hits, decode_line_hits, encode_branch_hits, encode_line_hits
+from aqe_ci.documents.linehits import (
+    decode_branch_hits,
+    decode_line_hits,
+    encode_branch_hits,
+    encode_line_hits,
+)
 from aqe_ci.errors import UsageError
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")

@@ -34,67 +34,14 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from aqe_ci.documents.linehits import decode_branch_hits, encode_branch_hits, encode_line_runs, iter_line_hits
 from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
 
 MAX_HITS = (1 << 64) - 1
 MAX_LINE = (1 << 31) - 1
 
 
-# --------------------------------------------------------------------------- compact encodings
-
-
-def encode_line_hits(lines: Sequence[int], hits: Sequence[int]) -> str:
-    """Sorted unique ``lines`` with their ``hits`` → ``START[-END]:HITS,...`` (one entry per run)."""
-    out: list[str] = []
-    ap = out.append
-    it = zip(lines, hits, strict=True)
-    first = next(it, None)
-    if first is None:
-        return ""
-    start = prev = first[0]
-    h = first[1]
-    for ln, x in it:
-        if x == h and ln == prev + 1:
-            prev = ln
-            continue
-        ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
-        start = prev = ln
-        h = x
-    ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
-    return ",".join(out)
-
-
-def iter_line_hits(text: str) -> Iterable[tuple[int, int]]:
-    """Inverse of :func:`encode_line_hits`: ``(line, hits)`` in ascending line order."""
-    if not text:
-        return
-    for entry in text.split(","):
-        span, _, hits = entry.partition(":")
-        h = int(hits)
-        a, _, b = span.partition("-")
-        first = int(a)
-        last = int(b) if b else first
-        for ln in range(first, last + 1):
-            yield ln, h
-
-
-def decode_line_hits(text: str) -> dict[int, int]:
-    return dict(iter_line_hits(text))
-
-
-def encode_branch_hits(branches: Mapping[int, tuple[int, int]]) -> str:
-    return ",".join(f"{ln}:{c}/{v}" for ln, (c, v) in sorted(branches.items()))
-
-
-def decode_branch_hits(text: str) -> dict[int, tuple[int, int]]:
-    out: dict[int, tuple[int, int]] = {}
-    if not text:
-        return out
-    for entry in text.split(","):
-        ln, _, cv = entry.partition(":")
-        c, _, v = cv.partition("/")
-        out[int(ln)] = (int(c), int(v))
-    return out
+# compact encodings: aqe_ci.documents.linehits owns the format
 
 
 def rate(covered: int, valid: int) -> float:
@@ -296,14 +243,14 @@ class CoverageWriter(DocumentWriter):
         covered = n - _count_zero(hits)
         branch_counts, branch_text = _branch_parts(path, branches)
         self._append(path, lines_valid=n, lines_covered=covered, branches=branch_counts,
-                     functions=functions, line_hits=encode_line_hits(lines, hits), branch_hits=branch_text,
+                     functions=functions, line_hits=encode_line_runs(lines, hits), branch_hits=branch_text,
                      split=split)
 
     def add_file_encoded(self, path: str, line_hits: str, *, lines_valid: int, lines_covered: int,
                          branches: Mapping[int, tuple[int, int]] | None = None,
                          functions: tuple[int, int] | None = None, split: bool = False) -> None:
         """:meth:`add_file` for a parser that built ``line_hits`` itself, exactly as
-        :func:`encode_line_hits` would from strictly ascending lines (canonical decimal numbers,
+        :func:`~aqe_ci.documents.linehits.encode_line_runs` would from strictly ascending lines (canonical decimal numbers,
         lines within 0..MAX_LINE, hits within 0..MAX_HITS, runs merged): the Cobertura fast reader
         makes it from the report's bytes without an int per line. The caller vouches for that
         (tests compare it with :meth:`add_file`); branches are checked as in :meth:`add_file`.
@@ -447,8 +394,8 @@ class CoverageWriter(DocumentWriter):
             branches = None
             if br is not None:
                 branches = (sum(v for _, v in br.values()), sum(c for c, _ in br.values()))
-            entry = _entry_dict(len(lines), covered, branches, functions, encode_line_hits(lines, hits),
-                                encode_branch_hits(br) if br is not None else None)
+            entry = _entry_dict(len(lines), covered, branches, functions, encode_line_runs(lines, hits),
+                                encode_branch_hits(sorted(br.items())) if br is not None else None)
             has_lines = True
         self._validate(entry)
         frag = _fragment(path, entry)
@@ -482,7 +429,7 @@ def _branch_parts(path: str, branches: Mapping[int, tuple[int, int]] | None
             raise ReportError(f"{path}: branch counts {c!r}/{v!r} are impossible")
         bc += c
         bv += v
-    return (bv, bc), encode_branch_hits(branches)
+    return (bv, bc), encode_branch_hits(sorted(branches.items()))
 
 
 def _count_zero(hits: Sequence[int]) -> int:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.compare.linehits import encode_line_hits
 from aqe_ci.context.model import CiContext
+from aqe_ci.documents.linehits import encode_line_hits
 from aqe_ci.storage.store import Store
 from aqe_ci.validate import validate_document
 

@@ -5,7 +5,7 @@ import random
 from compare_builders import cov_doc, cov_file, finding, results_doc, sec_doc
 
 from aqe_ci.compare.coverage import newly_uncovered
-from aqe_ci.compare.linehits import (
+from aqe_ci.documents.linehits import (
     decode_branch_hits,
     decode_line_arrays,
     decode_line_hits,

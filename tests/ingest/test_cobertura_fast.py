@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from aqe_ci.documents.linehits import encode_line_runs as encode_line_hits
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
 from aqe_ci.ingest.coverage import cobertura_fast
 from aqe_ci.ingest.coverage.cobertura import CoberturaParser
 from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
-from aqe_ci.ingest.coverage_writer import CoverageWriter, encode_line_hits
+from aqe_ci.ingest.coverage_writer import CoverageWriter
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 INVENTORY = json.loads((CORPUS / "INVENTORY.json").read_text())

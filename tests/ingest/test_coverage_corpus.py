@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from aqe_ci.documents.linehits import decode_branch_hits, decode_line_hits
 from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo, read_head
-from aqe_ci.ingest.coverage_writer import CoverageWriter, decode_branch_hits, decode_line_hits
+from aqe_ci.ingest.coverage_writer import CoverageWriter
 from aqe_ci.validate import validate_document
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"

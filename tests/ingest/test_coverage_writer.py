@@ -9,16 +9,11 @@ from typing import Any
 
 import pytest
 
+from aqe_ci.documents.linehits import decode_branch_hits, decode_line_hits, encode_branch_hits
+from aqe_ci.documents.linehits import encode_line_runs as encode_line_hits
 from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
-from aqe_ci.ingest.coverage_writer import (
-    CoverageWriter,
-    decode_branch_hits,
-    decode_line_hits,
-    encode_branch_hits,
-    encode_line_hits,
-    normalise_path,
-)
+from aqe_ci.ingest.coverage_writer import CoverageWriter, normalise_path
 from aqe_ci.validate import schema, validate_document
 
 LINE_HITS = re.compile(schema("coverage")["$defs"]["file"]["properties"]["line_hits"]["pattern"])
@@ -56,7 +51,7 @@ def test_line_hits_are_run_length_encoded_and_round_trip() -> None:
 
 
 def test_branch_hits_encoding() -> None:
-    text = encode_branch_hits({12: (1, 2), 3: (0, 4)})
+    text = encode_branch_hits(sorted({12: (1, 2), 3: (0, 4)}.items()))
     assert text == "3:0/4,12:1/2" and BRANCH_HITS.fullmatch(text)
     assert decode_branch_hits(text) == {3: (0, 4), 12: (1, 2)}
 

@@ -317,7 +317,7 @@ class FastCobertura:
 
         Only for a span of canonical self-closing ``<line number="N" hits="H" .../>`` (every '<'
         starts one, every '>' ends one), numbers without leading zeros, strictly ascending lines
-        within range, hits below 10**19: then the text equals ``encode_line_hits(lines, hits)``.
+        within range, hits below 10**19: then the text equals ``encode_line_runs(lines, hits)``.
         Returns False (nothing written) for anything else.
         """
         found = _LINE_RAW.findall(span)

@@ -1,4 +1,4 @@
-"""The compact per-line strings of coverage documents.
+"""The compact per-line strings of coverage documents: the one encoder and decoder of the format.
 
 ``line_hits``: ``START[-END]:HITS`` entries, comma separated, ascending, one entry per run of
 consecutive lines with equal hits. ``branch_hits``: ``LINE:COVERED/VALID`` entries.
@@ -10,7 +10,7 @@ The comparison itself mostly avoids decoding (see :mod:`aqe_ci.compare.coverage`
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 _MAX_U32 = 0xFFFFFFFF
 
@@ -20,21 +20,22 @@ def _hits(text: str) -> int:
     return v if v <= _MAX_U32 else _MAX_U32
 
 
-def decode_line_hits(text: str | None) -> dict[int, int]:
-    """``"1-3:0,5:2"`` → ``{1: 0, 2: 0, 3: 0, 5: 2}``."""
-    out: dict[int, int] = {}
+def iter_line_hits(text: str | None) -> Iterator[tuple[int, int]]:
+    """``(line, hits)`` in ascending line order, hits exact (no clamping)."""
     if not text:
-        return out
+        return
     for entry in text.split(","):
         span, _, hits = entry.partition(":")
-        h = _hits(hits)
+        h = int(hits)
         start, dash, end = span.partition("-")
-        if dash:
-            for ln in range(int(start), int(end) + 1):
-                out[ln] = h
-        else:
-            out[int(start)] = h
-    return out
+        first = int(start)
+        for ln in range(first, (int(end) if dash else first) + 1):
+            yield ln, h
+
+
+def decode_line_hits(text: str | None) -> dict[int, int]:
+    """``"1-3:0,5:2"`` → ``{1: 0, 2: 0, 3: 0, 5: 2}``."""
+    return dict(iter_line_hits(text))
 
 
 def decode_line_arrays(text: str | None) -> tuple[array, array]:
@@ -72,18 +73,27 @@ def entry_hits(entry: str) -> int:
 def encode_line_hits(pairs: Iterable[tuple[int, int]]) -> str:
     """(line, hits) pairs in ascending line order → the compact string (runs merged)."""
     out: list[str] = []
-    run_start = run_end = run_hits = -1
-    for ln, h in pairs:
-        if ln == run_end + 1 and h == run_hits:
-            run_end = ln
+    ap = out.append
+    it = iter(pairs)
+    first = next(it, None)
+    if first is None:
+        return ""
+    start = prev = first[0]
+    h = first[1]
+    for ln, x in it:
+        if x == h and ln == prev + 1:
+            prev = ln
             continue
-        if run_start >= 0:
-            out.append(f"{run_start}:{run_hits}" if run_start == run_end else f"{run_start}-{run_end}:{run_hits}")
-        run_start = run_end = ln
-        run_hits = h
-    if run_start >= 0:
-        out.append(f"{run_start}:{run_hits}" if run_start == run_end else f"{run_start}-{run_end}:{run_hits}")
+        ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
+        start = prev = ln
+        h = x
+    ap(f"{start}:{h}" if start == prev else f"{start}-{prev}:{h}")
     return ",".join(out)
+
+
+def encode_line_runs(lines: Sequence[int], hits: Sequence[int]) -> str:
+    """Sorted unique ``lines`` with their ``hits`` (parallel sequences) → the compact string."""
+    return encode_line_hits(zip(lines, hits, strict=True))
 
 
 def decode_branch_hits(text: str | None) -> dict[int, tuple[int, int]]:
@@ -99,4 +109,5 @@ def decode_branch_hits(text: str | None) -> dict[int, tuple[int, int]]:
 
 
 def encode_branch_hits(items: Iterable[tuple[int, tuple[int, int]]]) -> str:
+    """(line, (covered, valid)) in ascending line order → ``LINE:COVERED/VALID,...``."""
     return ",".join(f"{ln}:{c}/{v}" for ln, (c, v) in items)
