@@ -20,7 +20,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(STAMP): $(PY) pyproject.toml
+ACCEL_SRC := setup.py aqe_ci/accel.py $(shell find aqe_ci -name '*.c' -o -name '*.h' 2>/dev/null)
+
+$(STAMP): $(PY) pyproject.toml $(ACCEL_SRC)
 	$(PIP) install --quiet -e .
 	@touch $@
 
