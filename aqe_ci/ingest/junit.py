@@ -15,12 +15,15 @@ from json.encoder import encode_basestring as _js  # type: ignore[attr-defined] 
 from pathlib import Path
 from typing import Any
 
+from aqe_ci import accel
 from aqe_ci.ingest import safeexpat, safexml
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, read_head
 from aqe_ci.ingest.tests_writer import PREVIEW_CHARS, CappedText, utf8_size
 from aqe_ci.ingest.xmlhead import root_start
 
 ROOTS = ("testsuites", "testsuite")
+#: the C twin of the streaming pass (``accel.load`` gives None when not built or disabled)
+ACCEL = "aqe_ci.ingest._junit_c"
 MESSAGE_CHARS = 2000
 
 # (pattern over the first 64 KiB, dialect, producer); first match wins.
@@ -201,12 +204,27 @@ class _JUnitRun:
         self.batch: list[tuple[dict[str, Any], str]] = []
 
     def run(self, path: Path) -> None:
-        self.parser = p = safeexpat.create_parser(namespaces=True)
+        fast = accel.load(ACCEL) if hasattr(self.writer, "add_encoded_tests") else None
+        if fast is None:
+            self.parser = p = safeexpat.create_parser(namespaces=True)
+        else:  # the same events, but plain passing test cases never reach Python (see _junit_c.c)
+            ids, dups = self.writer.repeat_sets()
+            self.parser = p = safeexpat.create_fast_parser(fast, self, ids, dups, project_hosts=self.project_hosts)
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
-        safeexpat.parse_file(p, path)
+        try:
+            safeexpat.parse_file(p, path)
+            if fast is not None:
+                p.finish()
+        finally:
+            self.parser = None  # the C parser refers to this run: no cycle left behind
         self.flush()
         self.writer.add_duration(self.file_duration())
+
+    def add_encoded(self, text: str, n: int) -> None:
+        """The accelerator's plain passing tests (encoded, checked, identities recorded), in order."""
+        self.flush()
+        self.writer.add_encoded_tests(text, n)
 
     def flush(self) -> None:
         """Hand the batch of plain passing test cases to the writer (order is kept: every other
