@@ -909,8 +909,14 @@ static PyObject *Scanner_Parse(Scanner *s, PyObject *args)
             PyErr_SetString(PyExc_RuntimeError, "handler failed");
         return NULL;
     }
-    if (rv != XML_STATUS_OK)
+    if (PyErr_Occurred()) { /* e.g. LookupError from the unknown-encoding handler, as pyexpat */
+        fail(s);
+        return NULL;
+    }
+    if (rv != XML_STATUS_OK) {
+        fail(s);
         return expat_error(s);
+    }
     if (flush_text(s) < 0) {
         fail(s);
         return NULL;

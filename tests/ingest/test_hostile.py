@@ -21,9 +21,13 @@ from typing import Any
 
 import pytest
 from ingest_helpers import CORPUS, TIMESTAMP  # type: ignore[import-not-found]
+from junit_paths import both_paths  # type: ignore[import-not-found]  # noqa: F401
 
 from aqe_ci.ingest import ingest_files
 from aqe_ci.ingest.base import Limits
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("both_paths")
 
 NUNIT = CORPUS / "publish-unit-test-result-action/python/test/files/nunit/nunit3/jenkins"
 ALLURE = CORPUS / "allure2/plugins/junit-xml-plugin/src/test/resources/junitdata"

@@ -1,4 +1,5 @@
-"""The hardened expat path (aqe_ci.ingest.safeexpat) on its own and through the JUnit parser.
+"""The hardened expat path (aqe_ci.ingest.safeexpat) on its own and through the JUnit parser, on both
+paths: the C accelerator's parser (create_fast_parser) and pyexpat (create_parser), the reference.
 
 The byte-level prolog check (safexml.check_prolog) is the first layer; these tests also feed the
 hostile samples straight to the expat parser, bypassing it, to prove the handler-level refusal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import CORPUS, TIMESTAMP, load_doc  # type: ignore[import-not-found]
+from junit_paths import both_paths, parser  # type: ignore[import-not-found]  # noqa: F401
 from test_hostile import (  # type: ignore[import-not-found]
     BAITS,
     NUNIT,
@@ -29,7 +31,7 @@ from aqe_ci.ingest.base import Limits, ReportError
 
 def _feed(data: bytes) -> None:
     """Parse ``data`` with the hardened parser and no prolog check; handlers record nothing."""
-    p = safeexpat.create_parser()
+    p = parser()
     p.StartElementHandler = lambda name, attrs: None
     p.CharacterDataHandler = lambda text: None
     try:
@@ -51,6 +53,7 @@ def _hostile(url: str, bait: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("kind", ["external-dtd", "external-entity", "parameter-entity", "billion-laughs",
                                   "public-dtd"])
 def test_handlers_refuse_every_dtd_without_the_prolog_check(kind: str, tmp_path: Path) -> None:
@@ -68,6 +71,7 @@ def test_handlers_refuse_every_dtd_without_the_prolog_check(kind: str, tmp_path:
     assert str(info.value) == safeexpat.DTD_REFUSED and info.value.line == 2
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name", ["NUnit-sec1752-file.xml", "NUnit-sec1752-https.xml"])
 def test_corpus_xxe_samples_refused_by_the_handlers_alone(name: str) -> None:
     with witnessed(BAITS) as w, pytest.raises(ReportError) as info:
@@ -94,6 +98,7 @@ def test_doctype_hidden_after_a_megabyte_of_comments(tmp_path: Path) -> None:
     assert _one_problem(result, path).reason.startswith("not JUnit XML")
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_xinclude_is_an_ordinary_element(tmp_path: Path) -> None:
     bait = tmp_path / "bait.txt"
     bait.write_text("secret")
@@ -108,6 +113,7 @@ def test_xinclude_is_an_ordinary_element(tmp_path: Path) -> None:
     assert "secret" not in json.dumps(doc)
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize(("data", "line"), [
     (b'<testsuite name="s"><testcase name="a">', 1),  # truncated
     (b'<testsuite name="s">\n<testcase name="a"></testsuite>', 2),  # mismatched tag
@@ -119,12 +125,13 @@ def test_xinclude_is_an_ordinary_element(tmp_path: Path) -> None:
 def test_malformed_input_is_a_report_error_with_the_line(data: bytes, line: int, tmp_path: Path) -> None:
     path = tmp_path / "bad.xml"
     path.write_bytes(data)
-    p = safeexpat.create_parser()
+    p = parser()
     with pytest.raises(ReportError) as info:
         safeexpat.parse_file(p, path)
     assert str(info.value).startswith("malformed XML: ") and info.value.line == line
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_huge_captured_text_is_counted_not_kept(tmp_path: Path) -> None:
     # 24 MB of output in one <system-out>: only the cap is kept in memory, sizes stay exact
     chunk = "0123456789abcdef é\n" * 1000
@@ -153,6 +160,7 @@ def test_huge_captured_text_is_counted_not_kept(tmp_path: Path) -> None:
     assert failure["message"] == "m" and failure["details"]["bytes"] == 50_000 + len("first real line\n")
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_capped_texts_join_with_exact_sizes(tmp_path: Path) -> None:
     # several <system-out> pieces and failures, each over the cap: sizes are those of the joined text
     piece = "x" * 30_000
@@ -169,6 +177,7 @@ def test_capped_texts_join_with_exact_sizes(tmp_path: Path) -> None:
     assert details["bytes"] == 40_000 + len("late message\n") + len(piece) + 2 + len(piece)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_namespaced_and_prefixed_test_elements(tmp_path: Path) -> None:
     # a default namespace on the root: test elements in any namespace count (like lxml's {*});
     # without one, only un-namespaced test elements do
@@ -183,6 +192,7 @@ def test_namespaced_and_prefixed_test_elements(tmp_path: Path) -> None:
     assert [(t["suite"], t["name"]) for t in tests] == [("s", "a"), ("s", "b"), ("s", "a")]
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_corpus_junit_file_same_through_both_schema_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from aqe_ci.ingest import itemschema
 

@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 from ingest_helpers import CORPUS, TIMESTAMP, inventory, load_doc  # type: ignore[import-not-found]
+from junit_paths import both_paths  # type: ignore[import-not-found]  # noqa: F401
 
 from aqe_ci.ingest import ingest_files, registry
 from aqe_ci.validate import validate_document
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("both_paths")
 
 TEST_FORMATS = {"junit-xml", "junit-xml(invalid)", "nunit2-xml", "nunit3-xml", "nunit-xml(fragment)",
                 "xunit.net-xml", "trx", "mstest-xml(legacy)"}
