@@ -14,7 +14,7 @@
  *   a <testcase> (no namespace) directly inside a <testsuite> (no namespace) that ends without a
  *   child element, has no status/result attribute, and whose time/line attributes are plain ASCII
  *   numbers, is never shown to Python. Its test item is encoded here (the same JSON as junit.py's
- *   template), its identity hash is added to the writer's repeat sets, its duration is added to the
+ *   template), its identity hash is kept for the writer's repeat detection, its duration is added to the
  *   running case time, and the encoded lines are handed to run.add_encoded(text, n) in batches.
  *
  * Every other element -- and a held test case that turns out to have children or odd attributes --
@@ -124,6 +124,73 @@ static int buf_put_json(Buf *b, const char *s, size_t n)
     return buf_put(b, "\"", 1);
 }
 
+/* -- identity hashes of the test cases written here ----------------------------------------------- */
+
+/* An open-addressing set of Py_hash_t (0 marks a free slot; a zero hash is a flag). The writer's
+ * repeat bookkeeping keeps hash((suite, classname, name, file)) of every named test in a Python set;
+ * for the tens of thousands written here that set is this compact table instead (8 bytes a test, no
+ * int objects), and Scanner.finish() adds to the writer's repeat set every hash both have seen. */
+typedef struct {
+    Py_hash_t *slots;
+    size_t cap, n; /* cap: a power of two, or 0 */
+    int has_zero;
+} HashSet;
+
+/* 1 = already there, 0 = added, -1 = error */
+static int hs_add(HashSet *h, Py_hash_t v)
+{
+    if (v == 0) {
+        int had = h->has_zero;
+        h->has_zero = 1;
+        return had;
+    }
+    if (2 * (h->n + 1) > h->cap) { /* keep the load under 1/2 */
+        size_t cap = h->cap ? h->cap * 2 : 1024;
+        if (cap > ((size_t)-1) / sizeof(Py_hash_t) / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        Py_hash_t *slots = PyMem_Calloc(cap, sizeof(Py_hash_t));
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t i = 0; i < h->cap; i++) {
+            Py_hash_t x = h->slots[i];
+            if (x == 0)
+                continue;
+            size_t j = (size_t)x & (cap - 1);
+            while (slots[j] != 0)
+                j = (j + 1) & (cap - 1);
+            slots[j] = x;
+        }
+        PyMem_Free(h->slots);
+        h->slots = slots;
+        h->cap = cap;
+    }
+    size_t j = (size_t)v & (h->cap - 1);
+    while (h->slots[j] != 0) {
+        if (h->slots[j] == v)
+            return 1;
+        j = (j + 1) & (h->cap - 1);
+    }
+    h->slots[j] = v;
+    h->n++;
+    return 0;
+}
+
+static int hs_has(const HashSet *h, Py_hash_t v)
+{
+    if (v == 0)
+        return h->has_zero;
+    if (h->cap == 0)
+        return 0;
+    for (size_t j = (size_t)v & (h->cap - 1); h->slots[j] != 0; j = (j + 1) & (h->cap - 1))
+        if (h->slots[j] == v)
+            return 1;
+    return 0;
+}
+
 /* -- the element stack ------------------------------------------------------------------------- */
 
 enum {
@@ -166,6 +233,7 @@ typedef struct {
     Buf out;
     Py_ssize_t out_n;
     double case_time;
+    HashSet seen; /* identity hashes of the tests written here */
 } Scanner;
 
 static void fail(Scanner *s) { s->failed = 1; }
@@ -366,23 +434,68 @@ static const char *held_get(Scanner *s, const char *key)
     return NULL;
 }
 
-/* A plain decimal (digits with at most one '.', 1..40 characters): float() parses it the same way.
- * Anything else (signs, exponents, spaces, "inf", commas, underscores) goes to Python. */
-static int plain_decimal(const char *v, double *out)
+/* A plain decimal: digits with at most one '.', 1..40 characters. float() parses it the same way;
+ * anything else (signs, exponents, spaces, "inf", commas, underscores) goes to Python.
+ * Sets *out and, when it can, the repr() of the value in repr[] (else repr[0] = 0). */
+static int plain_decimal(const char *v, double *out, char repr[48])
 {
-    size_t n = strlen(v), digits = 0, dots = 0;
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+                                   1e14, 1e15};
+    size_t n = strlen(v), digits = 0, dots = 0, dot = n;
     if (n == 0 || n > 40)
         return 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i] >= '0' && v[i] <= '9')
             digits++;
-        else if (v[i] == '.')
+        else if (v[i] == '.') {
             dots++;
+            dot = i;
+        }
         else
             return 0;
     }
     if (digits == 0 || dots > 1)
         return 0;
+    repr[0] = 0;
+    /* Exact fast path: with int part I (leading zeros dropped) and fraction F (trailing zeros
+     * dropped) of 15 digits or fewer in all, M = int(I + F) < 10^15 and M / 10^len(F) is one
+     * correctly rounded division of exact doubles, i.e. float(v); and repr() of it, the shortest
+     * string that reads back the same, is "I.F" (I "0" when empty, F "0" when empty) whenever
+     * the value is 0 or the point sits where repr writes no exponent (fewer than 4 zeros after it). */
+    size_t i0 = 0, f0 = dot + 1, f1 = n;
+    while (i0 < dot && v[i0] == '0')
+        i0++;
+    if (f0 > n)
+        f0 = n;
+    while (f1 > f0 && v[f1 - 1] == '0')
+        f1--;
+    size_t ni = dot - i0, nf = f1 - f0;
+    if (ni + nf <= 15) {
+        long long m = 0;
+        for (size_t i = i0; i < dot; i++)
+            m = m * 10 + (v[i] - '0');
+        size_t lead = 0; /* zeros right after the point, when the int part is 0 */
+        for (size_t i = f0; i < f1; i++) {
+            if (m == 0 && v[i] == '0')
+                lead++;
+            m = m * 10 + (v[i] - '0');
+        }
+        if (m == 0 || ni > 0 || lead < 4) {
+            *out = (double)m / pow10[nf];
+            size_t k = 0;
+            if (ni == 0)
+                repr[k++] = '0';
+            memcpy(repr + k, v + i0, ni);
+            k += ni;
+            repr[k++] = '.';
+            if (nf == 0)
+                repr[k++] = '0';
+            memcpy(repr + k, v + f0, nf);
+            k += nf;
+            repr[k] = 0;
+            return 1;
+        }
+    }
     char *end = NULL;
     double d = PyOS_string_to_double(v, &end, NULL);
     if (d == -1.0 && PyErr_Occurred()) {
@@ -449,11 +562,13 @@ static int note_identity(Scanner *s, Frame *suite, const char *classname, const 
     Py_DECREF(t);
     if (h == -1 && PyErr_Occurred())
         return -1;
-    PyObject *key = PyLong_FromSsize_t(h);
+    int seen = hs_add(&s->seen, h);
+    if (seen <= 0)
+        return seen;
+    PyObject *key = PyLong_FromSsize_t(h); /* seen twice here: a repeat (rare) */
     if (key == NULL)
         return -1;
-    int seen = PySet_Contains(s->ids, key);
-    int rc = seen < 0 ? -1 : PySet_Add(seen ? s->dups : s->ids, key);
+    int rc = PySet_Add(s->dups, key);
     Py_DECREF(key);
     return rc;
 }
@@ -467,7 +582,8 @@ static int plain_case(Scanner *s, Frame *suite)
     const char *t = held_get(s, "time"), *l = held_get(s, "line");
     double duration = 0.0;
     long long line = 0;
-    if (t != NULL && !plain_decimal(t, &duration))
+    char repr[48];
+    if (t != NULL && !plain_decimal(t, &duration, repr))
         return 0;
     if (l != NULL && !plain_line(l, &line))
         return 0;
@@ -503,6 +619,10 @@ static int plain_case(Scanner *s, Frame *suite)
         return -1;
     if (t == NULL) {
         if (buf_put(o, "null", 4) < 0)
+            return -1;
+    }
+    else if (repr[0]) {
+        if (buf_put(o, repr, strlen(repr)) < 0)
             return -1;
     }
     else {
@@ -834,6 +954,7 @@ static void Scanner_dealloc(Scanner *s)
     PyMem_Free(s->held_off);
     buf_free(&s->held);
     buf_free(&s->out);
+    PyMem_Free(s->seen.slots);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -936,6 +1057,29 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *Py_UNUSED(ignored))
         fail(s);
         return NULL;
     }
+    /* the Python path's own last batch, so that every identity it wrote is in the set */
+    PyObject *r = PyObject_CallMethod(s->run, "flush", NULL);
+    if (r == NULL) {
+        fail(s);
+        return NULL;
+    }
+    Py_DECREF(r);
+    /* identities seen both here and by the Python path (in either order) are repeats too */
+    PyObject *it = PyObject_GetIter(s->ids), *key;
+    if (it == NULL)
+        return NULL;
+    while ((key = PyIter_Next(it)) != NULL) {
+        Py_hash_t h = PyLong_AsSsize_t(key);
+        int rc = (h == -1 && PyErr_Occurred()) ? -1 : hs_has(&s->seen, h) ? PySet_Add(s->dups, key) : 0;
+        Py_DECREF(key);
+        if (rc < 0) {
+            Py_DECREF(it);
+            return NULL;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -943,7 +1087,8 @@ static PyMethodDef Scanner_methods[] = {
     {"Parse", (PyCFunction)Scanner_Parse, METH_VARARGS,
      "Parse(data, isfinal=False): feed bytes to expat, like pyexpat's Parse."},
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS,
-     "Hand over the last encoded test items and set run.case_time (after the final Parse)."},
+     "After the final Parse: hand over the last encoded test items (run.add_encoded, run.flush), set "
+     "run.case_time, and add to the repeat set the identities both paths wrote."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -34,6 +34,9 @@ class NullRun:
     def add_encoded(self, text: str, n: int) -> None:
         self.encoded.append((text, n))
 
+    def flush(self) -> None:
+        pass
+
 
 def parser(run: Any = None) -> Any:
     """safeexpat.create_parser() on the pure path, the C parser (create_fast_parser) otherwise."""

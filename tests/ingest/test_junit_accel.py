@@ -198,7 +198,7 @@ def _document(rng: random.Random) -> bytes:
     return data
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(20))
 def test_generated_variants_are_the_same_on_both_paths(seed: int, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
@@ -395,3 +395,22 @@ def test_encode_json_leaves_everything_else_to_the_json_module(value: Any) -> No
             encode(value)
     else:
         assert encode(value) == expected
+
+
+def test_durations_are_read_and_written_as_float_and_repr_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the C path reads and prints plain decimals itself (exactly, below 16 digits); any difference
+    # from float()/repr() shows in the document and in the summed duration
+    rng = random.Random(3)
+    times = []
+    for _ in range(4000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 20)))
+        dot = rng.randint(0, len(digits))
+        t = digits[:dot] + "." + digits[dot:] if rng.random() < 0.8 else digits
+        times.append(rng.choice(["", "0", "00"]) + t + rng.choice(["", "0", "000"]))
+    times += ["0.0001", "0.00001", "0.00010", "999999999999999.9", "1000000000000000", "0.1", "0.30000000000000004"]
+    path = tmp_path / "times.xml"
+    path.write_text('<testsuite name="S">' + "".join(f'<testcase name="t{i}" time="{t}"/>' for i, t in enumerate(times))
+                    + "</testsuite>")
+    out = _same_on_both_paths([path], tmp_path, monkeypatch)
+    doc = json.loads(out["test_results"][0])
+    assert [t["duration"] for t in doc["data"]["tests"]] == [float(t) for t in times]
