@@ -451,7 +451,7 @@ class TestResultsWriter(DocumentWriter):
         }
 
     def finish(self, *, timestamp: str) -> WrittenDocument:
-        from aqe_ci.storage.store import summarize
+        from aqe_ci.storage.summary import summarize
 
         numbers = self.data_summary()
         envelope = {"type": DOC_TYPE, "timestamp": timestamp,
