@@ -12,8 +12,9 @@
  * CurrentLineNumber, ExpatError on malformed input -- and one thing more, the hot path:
  *
  *   a <testcase> (no namespace) directly inside a <testsuite> (no namespace) that ends without a
- *   child element, has no status/result attribute, and whose time/line attributes are plain ASCII
- *   numbers, is never shown to Python. Its test item is encoded here (the same JSON as junit.py's
+ *   child element -- or with one <system-out> whose text fits inline, or one <skipped message="..">,
+ *   itself without children -- has no status/result attribute, and whose time/line attributes are
+ *   plain ASCII numbers, is never shown to Python. Its test item is encoded here (the same JSON as junit.py's
  *   template), its identity hash is kept for the writer's repeat detection, its duration is added to the
  *   running case time, and the encoded lines are handed to run.add_encoded(text, n) in batches.
  *
@@ -198,7 +199,9 @@ enum {
     F_CASE = 2,    /* local name "testcase" (any namespace): Python may add to the case time */
     F_HELD = 4,    /* a <testcase> held here, not (yet) shown to Python */
     F_UNSEEN = 16, /* inside a woken quiet subtree, below its outermost element: Python never saw it */
-    F_QUIET = 8,   /* an element Python would only record as _SKIP (nothing read from it or below):
+    F_QUIET = 8,
+    F_KID = 32,    /* the held <testcase>'s held child */
+    F_HAD_KID = 64, /* a held <testcase> whose child was held (a second child: Python's) */   /* an element Python would only record as _SKIP (nothing read from it or below):
                       not shown to Python unless a test element turns up inside it */
 };
 
@@ -209,6 +212,15 @@ typedef struct {
     Buf suite_json;    /* ... JSON-encoded, made on first use */
     char *quiet_name;  /* F_QUIET below a suite (the outermost of a quiet subtree): its name */
 } Frame;
+
+/* attributes kept past expat's callback: name\0value\0... and their offsets */
+typedef struct {
+    Buf data;
+    size_t *off;
+    Py_ssize_t n, cap;
+} Attrs;
+
+enum { KID_OUT = 1, KID_SKIPPED = 2 };
 
 typedef struct {
     PyObject_HEAD
@@ -225,10 +237,13 @@ typedef struct {
     /* the stack */
     Frame *frames;
     Py_ssize_t depth, frames_cap;
-    /* the held <testcase>: its attributes (name\0value\0...) and their offsets */
-    Buf held;
-    size_t *held_off;
-    Py_ssize_t held_n, held_cap;
+    /* the held <testcase>, and its one held child (<system-out> or <skipped>) if any */
+    Attrs held, kid;
+    int kid_kind;  /* 0 none, KID_OUT, KID_SKIPPED */
+    int kid_open;  /* the child has not ended yet: its text goes to kid_text */
+    Buf kid_text;
+    Py_ssize_t inline_bytes; /* the writer's limits.inline_text_bytes */
+    Py_ssize_t out_skipped;  /* skipped tests among the encoded ones */
     /* encoded hot-path items not yet handed over, and the running case time */
     Buf out;
     Py_ssize_t out_n;
@@ -276,10 +291,11 @@ static int flush_out(Scanner *s)
     PyObject *text = PyUnicode_DecodeUTF8(s->out.data, (Py_ssize_t)s->out.len, "strict");
     if (text == NULL)
         return -1;
-    PyObject *r = PyObject_CallMethod(s->run, "add_encoded", "On", text, s->out_n);
+    PyObject *r = PyObject_CallMethod(s->run, "add_encoded", "Onn", text, s->out_n, s->out_skipped);
     Py_DECREF(text);
     s->out.len = 0;
     s->out_n = 0;
+    s->out_skipped = 0;
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -376,62 +392,96 @@ static int call_end(Scanner *s, const char *name, int flags)
 
 /* -- the held <testcase> ------------------------------------------------------------------------- */
 
-static int hold_attrs(Scanner *s, const XML_Char **atts)
+static int keep_attrs(Attrs *k, const XML_Char **atts)
 {
-    s->held.len = 0;
-    s->held_n = 0;
+    k->data.len = 0;
+    k->n = 0;
     for (; atts[0] != NULL; atts += 2) {
-        if (s->held_n + 2 > s->held_cap) {
-            Py_ssize_t cap = s->held_cap ? s->held_cap * 2 : 16;
-            size_t *p = PyMem_Resize(s->held_off, size_t, (size_t)cap);
+        if (k->n + 2 > k->cap) {
+            Py_ssize_t cap = k->cap ? k->cap * 2 : 16;
+            size_t *p = PyMem_Resize(k->off, size_t, (size_t)cap);
             if (p == NULL) {
                 PyErr_NoMemory();
                 return -1;
             }
-            s->held_off = p;
-            s->held_cap = cap;
+            k->off = p;
+            k->cap = cap;
         }
         for (int i = 0; i < 2; i++) {
-            s->held_off[s->held_n++] = s->held.len;
-            if (buf_put(&s->held, atts[i], strlen(atts[i]) + 1) < 0)
+            k->off[k->n++] = k->data.len;
+            if (buf_put(&k->data, atts[i], strlen(atts[i]) + 1) < 0)
                 return -1;
         }
     }
     return 0;
 }
 
-/* the held attributes as expat's NULL-terminated name/value array (pointers into s->held) */
-static const XML_Char **held_atts(Scanner *s)
+static void attrs_free(Attrs *k)
 {
-    const XML_Char **a = PyMem_New(const XML_Char *, (size_t)s->held_n + 2);
-    if (a == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < s->held_n; i++)
-        a[i] = s->held.data + s->held_off[i];
-    a[s->held_n] = a[s->held_n + 1] = NULL;
-    return a;
+    buf_free(&k->data);
+    PyMem_Free(k->off);
+    k->off = NULL;
+    k->n = k->cap = 0;
 }
 
-/* show the held <testcase> start to Python, as pyexpat would have */
-static int replay_held(Scanner *s, Frame *f)
+/* kept attributes to Python's start handler, as expat's NULL-terminated name/value array */
+static int start_kept(Scanner *s, const char *name, const Attrs *k)
 {
-    f->flags &= ~F_HELD;
-    const XML_Char **a = held_atts(s);
-    if (a == NULL)
+    const XML_Char **a = PyMem_New(const XML_Char *, (size_t)k->n + 2);
+    if (a == NULL) {
+        PyErr_NoMemory();
         return -1;
-    int rc = call_start(s, "testcase", a);
+    }
+    for (Py_ssize_t i = 0; i < k->n; i++)
+        a[i] = k->data.data + k->off[i];
+    a[k->n] = a[k->n + 1] = NULL;
+    int rc = call_start(s, name, a);
     PyMem_Free((void *)a);
     return rc;
 }
 
-static const char *held_get(Scanner *s, const char *key)
+static const char *kept_get(const Attrs *k, const char *key)
 {
-    for (Py_ssize_t i = 0; i < s->held_n; i += 2)
-        if (strcmp(s->held.data + s->held_off[i], key) == 0)
-            return s->held.data + s->held_off[i + 1];
+    for (Py_ssize_t i = 0; i < k->n; i += 2)
+        if (strcmp(k->data.data + k->off[i], key) == 0)
+            return k->data.data + k->off[i + 1];
     return NULL;
+}
+
+static const char *held_get(Scanner *s, const char *key) { return kept_get(&s->held, key); }
+
+static const char *kid_name(int kind) { return kind == KID_OUT ? "system-out" : "skipped"; }
+
+/* stop capturing the held child's text in C (Python's own capture, if any, is unaffected) */
+static void kid_capture_off(Scanner *s)
+{
+    s->kid_open = 0;
+    if (s->chars_h == NULL)
+        capi->SetCharacterDataHandler(s->parser, NULL);
+}
+
+/* Show the held <testcase> to Python after all, as pyexpat would have: its start, then its held
+ * child's start, text (one piece: it is under the inline size, so under junit.py's capture cap,
+ * where pieces only add up) and, when that child has ended, its end. The frames become ordinary. */
+static int replay_held(Scanner *s, Frame *f)
+{
+    f->flags &= ~F_HELD;
+    if (start_kept(s, "testcase", &s->held) < 0)
+        return -1;
+    int kind = s->kid_kind;
+    s->kid_kind = 0;
+    if (kind == 0)
+        return 0;
+    int open = s->kid_open;
+    if (open) {
+        kid_capture_off(s);
+        f[1].flags &= ~F_KID; /* the child's frame, right above: Python sees its end */
+    }
+    if (start_kept(s, kid_name(kind), &s->kid) < 0)
+        return -1;
+    if (s->kid_text.len && call_chars(s, s->kid_text.data, (Py_ssize_t)s->kid_text.len) < 0)
+        return -1;
+    return open ? 0 : call_end(s, kid_name(kind), 0);
 }
 
 /* A plain decimal: digits with at most one '.', 1..40 characters. float() parses it the same way;
@@ -573,11 +623,51 @@ static int note_identity(Scanner *s, Frame *suite, const char *classname, const 
     return rc;
 }
 
-/* The hot path for a held <testcase> that ended without children: 1 = written, 0 = not plain
- * (Python takes it), -1 = error. The JSON is junit.py's template, byte for byte. */
+/* What junit.py writes for a held child: 1 = known, 0 = not plain (Python takes the test case).
+ * <system-out>: its text as {"text": ...} when it is not blank (str.isspace()) and fits inline;
+ * <skipped message="m">: status "skipped", message m cut at MESSAGE_CHARS (2000) characters. */
+static int kid_plain(Scanner *s, const char **skip_msg, size_t *skip_len, int *has_out)
+{
+    if (s->kid_kind == KID_SKIPPED) {
+        const char *m = kept_get(&s->kid, "message");
+        if (m == NULL || !*m)
+            return 0; /* the message would come from the text's first line */
+        size_t chars = 0, i = 0;
+        for (; m[i] && chars <= 2000; i++)
+            if (((unsigned char)m[i] & 0xC0) != 0x80 && ++chars > 2000)
+                break;
+        *skip_msg = m;
+        *skip_len = i;
+        return 1;
+    }
+    if (s->kid_kind == KID_OUT) {
+        const Buf *t = &s->kid_text;
+        if ((Py_ssize_t)t->len > s->inline_bytes)
+            return 0;
+        int graphic = 0;
+        for (size_t i = 0; i < t->len; i++) {
+            unsigned char c = (unsigned char)t->data[i];
+            if (c > 0x20 && c < 0x80)
+                graphic = 1;
+            else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                return graphic; /* non-ASCII: blank or not is str.isspace()'s call, unless already known */
+        }
+        *has_out = graphic; /* blank (or empty): no stdout */
+        return 1;
+    }
+    return 1;
+}
+
+/* The hot path for a held <testcase> that ended with no child or one plain held child: 1 = written,
+ * 0 = not plain (Python takes it), -1 = error. The JSON is junit.py's, byte for byte. */
 static int plain_case(Scanner *s, Frame *suite)
 {
     if (held_get(s, "status") != NULL || held_get(s, "result") != NULL)
+        return 0;
+    const char *skip_msg = NULL;
+    size_t skip_len = 0;
+    int has_out = 0;
+    if (s->kid_kind && !kid_plain(s, &skip_msg, &skip_len, &has_out))
         return 0;
     const char *t = held_get(s, "time"), *l = held_get(s, "line");
     double duration = 0.0;
@@ -615,7 +705,8 @@ static int plain_case(Scanner *s, Frame *suite)
         || buf_put_json(o, classname, strlen(classname)) < 0
         || buf_put(o, ",\"name\":", 8) < 0
         || buf_put_json(o, name, strlen(name)) < 0
-        || buf_put(o, ",\"status\":\"passed\",\"duration\":", 30) < 0)
+        || (skip_msg ? buf_put(o, ",\"status\":\"skipped\",\"duration\":", 31)
+                     : buf_put(o, ",\"status\":\"passed\",\"duration\":", 30)) < 0)
         return -1;
     if (t == NULL) {
         if (buf_put(o, "null", 4) < 0)
@@ -642,6 +733,12 @@ static int plain_case(Scanner *s, Frame *suite)
         if (k < 0 || (size_t)k >= sizeof num || buf_put(o, num, (size_t)k) < 0)
             return -1;
     }
+    if (skip_msg != NULL && (buf_put(o, ",\"message\":", 11) < 0 || buf_put_json(o, skip_msg, skip_len) < 0))
+        return -1;
+    if (has_out
+        && (buf_put(o, ",\"stdout\":{\"text\":", 18) < 0 || buf_put_json(o, s->kid_text.data, s->kid_text.len) < 0
+            || buf_put(o, "}", 1) < 0))
+        return -1;
     if (buf_put(o, "}\n", 2) < 0)
         return -1;
     if (*name && note_identity(s, suite, classname, name, file) < 0) {
@@ -649,6 +746,9 @@ static int plain_case(Scanner *s, Frame *suite)
         return -1;
     }
     s->out_n++;
+    if (skip_msg != NULL)
+        s->out_skipped++;
+    s->kid_kind = 0;
     if (t != NULL)
         s->case_time += duration;
     if (o->len >= (1 << 18))
@@ -746,6 +846,8 @@ static int wake_quiet(Scanner *s)
     return 0;
 }
 
+static void on_chars(void *ud, const XML_Char *data, int len);
+
 static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     Scanner *s = ud;
@@ -754,8 +856,26 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (flush_text(s) < 0)
         goto error;
     Frame *parent = s->depth ? &s->frames[s->depth - 1] : NULL;
-    if (parent != NULL && (parent->flags & F_HELD) && replay_held(s, parent) < 0)
-        goto error;
+    if (parent != NULL && (parent->flags & F_HELD)) {
+        /* the first child of a held test case: a <system-out> or <skipped> is held too */
+        int kind = strcmp(name, "system-out") == 0 ? KID_OUT : strcmp(name, "skipped") == 0 ? KID_SKIPPED : 0;
+        if (kind && s->kid_kind == 0 && !(parent->flags & F_HAD_KID) && s->chars_h == NULL) {
+            parent->flags |= F_HAD_KID;
+            if (push(s, F_KID) == NULL || keep_attrs(&s->kid, atts) < 0)
+                goto error;
+            s->kid_kind = kind;
+            s->kid_open = 1;
+            s->kid_text.len = 0;
+            capi->SetCharacterDataHandler(s->parser, on_chars);
+            return;
+        }
+        if (replay_held(s, parent) < 0)
+            goto error;
+    }
+    else if (parent != NULL && (parent->flags & F_KID)) { /* the held child has a child: Python's */
+        if (replay_held(s, parent - 1) < 0)
+            goto error;
+    }
     const char *local = local_name(name);
     if (parent != NULL && quiet_child(s, parent, local)) {
         Frame *f = push(s, F_QUIET);
@@ -774,7 +894,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (parent != NULL && (parent->flags & F_QUIET) && wake_quiet(s) < 0)
         goto error;
     if (strcmp(name, "testcase") == 0 && parent != NULL && (parent->flags & F_SUITE) && s->chars_h == NULL) {
-        if (push(s, F_CASE | F_HELD) == NULL || hold_attrs(s, atts) < 0)
+        if (push(s, F_CASE | F_HELD) == NULL || keep_attrs(&s->held, atts) < 0)
             goto error;
         return;
     }
@@ -805,6 +925,12 @@ static void on_end(void *ud, const XML_Char *name)
         s->depth--;
         return;
     }
+    if (flags & F_KID) { /* the held child ended: the test case decides at its end */
+        kid_capture_off(s);
+        frame_clear(f);
+        s->depth--;
+        return;
+    }
     if (flags & F_HELD) {
         int done = plain_case(s, &s->frames[s->depth - 2]);
         if (done < 0 || (done == 0 && replay_held(s, f) < 0))
@@ -828,7 +954,18 @@ error:
 static void on_chars(void *ud, const XML_Char *data, int len)
 {
     Scanner *s = ud;
-    if (s->failed || s->chars_h == NULL || len <= 0)
+    if (s->failed || len <= 0)
+        return;
+    if (s->kid_open) { /* the held child's text, up to the inline size; beyond it Python takes over */
+        if ((Py_ssize_t)s->kid_text.len + len <= s->inline_bytes) {
+            if (buf_put(&s->kid_text, data, (size_t)len) < 0)
+                goto error;
+            return;
+        }
+        if (replay_held(s, &s->frames[s->depth - 2]) < 0)
+            goto error;
+    }
+    if (s->chars_h == NULL)
         return;
     if (s->text_used + len > s->text_size) {
         if (flush_text(s) < 0)
@@ -873,13 +1010,18 @@ error:
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"run", "ids", "dups", "project_hosts", "text_buffer", NULL};
+    static char *kwlist[] = {"run", "ids", "dups", "project_hosts", "text_buffer", "inline_bytes", NULL};
     PyObject *run, *ids, *dups;
     int project_hosts = 0;
-    Py_ssize_t text_buffer = 1 << 16;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!O!|pn", kwlist, &run, &PySet_Type, &ids, &PySet_Type,
-                                     &dups, &project_hosts, &text_buffer))
+    Py_ssize_t text_buffer = 1 << 16, inline_bytes = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!O!|pnn", kwlist, &run, &PySet_Type, &ids, &PySet_Type,
+                                     &dups, &project_hosts, &text_buffer, &inline_bytes))
         return -1;
+    if (inline_bytes < 0 || inline_bytes > (1 << 30)) {
+        PyErr_SetString(PyExc_ValueError, "inline_bytes out of range");
+        return -1;
+    }
+    s->inline_bytes = inline_bytes;
     if (s->parser != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
         return -1;
@@ -951,8 +1093,9 @@ static void Scanner_dealloc(Scanner *s)
         frame_clear(&s->frames[i]);
     PyMem_Free(s->frames);
     PyMem_Free(s->text);
-    PyMem_Free(s->held_off);
-    buf_free(&s->held);
+    attrs_free(&s->held);
+    attrs_free(&s->kid);
+    buf_free(&s->kid_text);
     buf_free(&s->out);
     PyMem_Free(s->seen.slots);
     Py_TYPE(s)->tp_free((PyObject *)s);

@@ -209,7 +209,8 @@ class _JUnitRun:
             self.parser = p = safeexpat.create_parser(namespaces=True)
         else:  # the same events, but plain passing test cases never reach Python (see _junit_c.c)
             ids, dups = self.writer.repeat_sets()
-            self.parser = p = safeexpat.create_fast_parser(fast, self, ids, dups, project_hosts=self.project_hosts)
+            self.parser = p = safeexpat.create_fast_parser(fast, self, ids, dups, project_hosts=self.project_hosts,
+                                                           inline_bytes=self.writer.limits.inline_text_bytes)
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
         try:
@@ -221,10 +222,10 @@ class _JUnitRun:
         self.flush()
         self.writer.add_duration(self.file_duration())
 
-    def add_encoded(self, text: str, n: int) -> None:
-        """The accelerator's plain passing tests (encoded, checked, identities recorded), in order."""
+    def add_encoded(self, text: str, n: int, skipped: int = 0) -> None:
+        """The accelerator's plain test cases (encoded, checked, identities recorded), in order."""
         self.flush()
-        self.writer.add_encoded_tests(text, n)
+        self.writer.add_encoded_tests(text, n, skipped)
 
     def flush(self) -> None:
         """Hand the batch of plain passing test cases to the writer (order is kept: every other

@@ -59,7 +59,7 @@ def create_parser(*, namespaces: bool = True, text_buffer: int = 1 << 16) -> Any
 
 
 def create_fast_parser(module: Any, run: Any, ids: set[int], dups: set[int], *, project_hosts: bool = False,
-                       text_buffer: int = 1 << 16) -> Any:
+                       text_buffer: int = 1 << 16, inline_bytes: int = 0) -> Any:
     """The JUnit accelerator's parser (``aqe_ci.ingest._junit_c.Scanner``): a namespace-aware stand-in for
     :func:`create_parser`'s (same expat, same handler and text-buffer behaviour) that writes plain
     passing test cases itself (see the C module's comment).
@@ -72,7 +72,7 @@ def create_fast_parser(module: Any, run: Any, ids: set[int], dups: set[int], *, 
     entities are never parsed) and expat's own amplification limit bounds any expansion. The
     byte-level :func:`~aqe_ci.ingest.safexml.check_prolog` before it is unchanged.
     """
-    p = module.Scanner(run, ids, dups, project_hosts, text_buffer)
+    p = module.Scanner(run, ids, dups, project_hosts, text_buffer, inline_bytes)
 
     def refuse(*_: Any) -> Any:
         raise ReportError(DTD_REFUSED, line=p.CurrentLineNumber)

@@ -262,14 +262,16 @@ class TestResultsWriter(DocumentWriter):
         of each named test to them itself, as :meth:`add_tests` does."""
         return self._ids, self._dups
 
-    def add_encoded_tests(self, text: str, n: int) -> None:
-        """``n`` passed tests, already encoded: ``text`` is their JSON lines joined as :meth:`add_tests`
-        writes them (``"a\\n,b\\n"``). Only the JUnit accelerator calls this; it checks every item
-        against ``$defs/test`` by construction and records identities through :meth:`repeat_sets`."""
+    def add_encoded_tests(self, text: str, n: int, skipped: int = 0) -> None:
+        """``n`` tests without failure entries, ``skipped`` of them skipped and the rest passed, already
+        encoded: ``text`` is their JSON lines joined as :meth:`add_tests` writes them (``"a\\n,b\\n"``).
+        Only the JUnit accelerator calls this; it checks every item against ``$defs/test`` by
+        construction and records identities through :meth:`repeat_sets`."""
         if n:
             self._doc.write(("," if self.n_tests else "") + text)
             self.n_tests += n
-            self.counts["passed"] += n
+            self.counts["passed"] += n - skipped
+            self.counts["skipped"] += skipped
 
     def add_suite(self, *, count: int = 1, duration: float | None = None) -> None:
         """Count test suites; ``duration`` adds to the document's duration (seconds)."""

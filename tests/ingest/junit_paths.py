@@ -31,7 +31,7 @@ class NullRun:
     def __init__(self) -> None:
         self.encoded: list[tuple[str, int]] = []
 
-    def add_encoded(self, text: str, n: int) -> None:
+    def add_encoded(self, text: str, n: int, skipped: int = 0) -> None:
         self.encoded.append((text, n))
 
     def flush(self) -> None:

@@ -83,7 +83,8 @@ ODD_LINES = ["12", "0", "007", "-1", "+3", " 4", "", "x", "99999999999999999999"
 STATUSES = ["passed", "failed", "skipped", "error", "run", "notrun", " FAIL ", "flaky", ""]
 NAMES = ["t", "test_a", "testé", "中文", "emoji \U0001F600", "a\"b", "a&b<c>", "tab&#9;in", "nl&#10;cr&#13;",
          "'q'", "", "x" * 3000, "test[1] input='user'"]
-TEXTS = ["", "   \n  ", "plain output", "line1\nline2\n", "Traceback:\n  boom\nError: bad", "é" * 60,
+TEXTS = ["", "   \n  ", "\u00a0\u2003 ", "\u00a0x", "é", "plain output", "o" * 39, "o" * 40, "é" * 20, "o" * 41,
+         "p" * 4095, "p" * 4096, "q" * 4097, "r" * 70_000 + "\n", "line1\nline2\n", "Traceback:\n  boom\nError: bad", "é" * 60,
          "<![CDATA[raw <xml> & stuff]]>", "a &amp; b &lt; c", "\n" * 5 + "late first line\n" + "y" * 300,
          "z" * 500 + "\n" + "w" * 500, "&#x41;&#66;"]
 
@@ -127,8 +128,18 @@ def _case(rng: random.Random, depth: int, ns: str) -> str:
         pairs.append(("x:extra" if ns else "extra", "1"))
     name = "testcase" if not ns or rng.random() < 0.7 else "y:testcase"
     r = rng.random()
-    if r < 0.65:
+    if r < 0.5:
         return f"<{name}{_attrs(rng, pairs)}/>"
+    if r < 0.7:  # one <system-out> or <skipped>, the accelerator's other plain shapes
+        sep = rng.choice(["", "\n  "])
+        if rng.random() < 0.5:
+            kid = f"<system-out>{_text(rng)}</system-out>"
+        else:
+            msg = _attrs(rng, [("message", rng.choice(NAMES + ["é" * 2100, "m" * 1999 + "é€"]))]) if rng.random() < 0.8 else ""
+            kid = rng.choice([f"<skipped{msg}/>", f"<skipped{msg}>{_text(rng)}</skipped>"])
+        if rng.random() < 0.1:
+            kid = kid.replace("</", "<inner/></", 1) if "</" in kid else kid
+        return f"<{name}{_attrs(rng, pairs)}>{sep}{kid}{sep}</{name}>"
     kids = []
     for _ in range(rng.randint(0, 3)):
         kind = rng.choice(["failure", "error", "skipped", "system-out", "system-err", "properties",
