@@ -307,8 +307,10 @@ class _JUnitRun:
         kind = el.kind
         if kind == _CASE:
             self.testcase(el, el.parent)
+            el.kids = None  # kept children point back at it: free them now, not at the next collection
         elif kind == _SUITE:
             self.testsuite(el, el.parent)
+            el.kids = None
         elif self.capture is el:
             self._stop_capture()
 
