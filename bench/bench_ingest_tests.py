@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: JUnit ingest (50,000 test cases) side by side with junitparser and a bare iterparse.
 
+Ours runs twice: with the C accelerator (``aqe_ci.ingest._junit_c``, the default when built) and on
+the pure-Python reference path (``AQE_PURE_PYTHON=1``); the targets are checked on the first.
+
 Each contender runs in a fresh subprocess, best wall time of N runs, peak RSS of the child
 (``ru_maxrss`` via ``resource.getrusage(RUSAGE_CHILDREN)`` measured per child with ``os.wait4``).
 Runs are interleaved (one of each contender per round) so a change in machine load hits all of
@@ -28,8 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / ".bench"
 GEN = ROOT / ".." / "shared" / "bench" / "gen_junit.py"
 
-CONTENDERS: dict[str, str] = {
-    "aqe ingest_files (validated document written)": """
+OURS = """
 import sys, tempfile
 from pathlib import Path
 from aqe_ci.ingest import ingest_files
@@ -38,8 +40,11 @@ with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
     assert not r.problems, r.problems
     from aqe_ci.ingest.itemschema import backend
     print(r.documents["test_results"].summary["tests_run"], "validated with", backend())
-""",
-    "junitparser JUnitXml.fromfile + iterate cases": """
+"""
+#: contender -> (code, extra environment)
+CONTENDERS: dict[str, tuple[str, dict[str, str]]] = {
+    "aqe ingest_files (validated document written)": (OURS, {"AQE_PURE_PYTHON": "0"}),
+    "junitparser JUnitXml.fromfile + iterate cases": ("""
 import sys
 from junitparser import JUnitXml
 n = 0
@@ -47,8 +52,8 @@ for suite in JUnitXml.fromfile(sys.argv[1]):
     for case in suite:
         case.name; case.result; n += 1
 print(n)
-""",
-    "xml.etree.ElementTree.iterparse (clear)": """
+""", {}),
+    "xml.etree.ElementTree.iterparse (clear)": ("""
 import sys
 import xml.etree.ElementTree as ET
 n = 0
@@ -57,15 +62,16 @@ for _, el in ET.iterparse(sys.argv[1]):
         n += 1
     el.clear()
 print(n)
-""",
+""", {}),
+    "aqe ingest_files, pure-Python path (AQE_PURE_PYTHON=1)": (OURS, {"AQE_PURE_PYTHON": "1"}),
 }
 
 
-def run_child(code: str, path: Path) -> tuple[float, float, int, str]:
+def run_child(code: str, path: Path, env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
     """(wall s, CPU s user+sys, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(BENCH_DIR)], stdout=subprocess.PIPE,
-                            cwd=ROOT)
+                            cwd=ROOT, env={**os.environ, **(env or {})})
     out = proc.stdout.read().decode() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -94,15 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(str(ROOT / "aqe_ci"), quiet=1)
     best: dict[str, list[Any]] = {name: [float("inf"), float("inf"), 0, ""] for name in CONTENDERS}
     for _ in range(args.runs):
-        for name, code in CONTENDERS.items():
-            wall, cpu, rss, out = run_child(code, path)
+        for name, (code, env) in CONTENDERS.items():
+            wall, cpu, rss, out = run_child(code, path, env)
             b = best[name]
             b[:] = [min(b[0], wall), min(b[1], cpu), max(b[2], rss), out]
     rows = [(name, *b) for name, b in best.items()]
     ours, jp, et = rows[0][1], rows[1][1], rows[2][1]
     cpu_ours, cpu_jp, cpu_et = rows[0][2], rows[1][2], rows[2][2]
     load = os.getloadavg()[0]
-    print(f"JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][4]}); "
+    from aqe_ci import accel
+
+    built = "built" if accel.status().get("aqe_ci.ingest._junit_c") else "NOT built"
+    print(f"JUnit accelerator {built}. JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][4]}); "
           f"best of {args.runs}, fresh subprocess each; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {load:.1f}\n")
     print("| contender | wall (s) | CPU user+sys (s) | peak RSS (MB) |")
