@@ -179,7 +179,9 @@ def _suite(rng: random.Random, depth: int, ns: str, hosts: bool) -> str:
             body.append(_suite(rng, depth + 1, ns, hosts))
         else:
             tag = rng.choice(["system-out", "system-err"])
-            body.append(f"<{tag}>{_text(rng)}</{tag}>")
+            inner = rng.choice(["", "", "", "<inner/>", "<x>in</x>tail"])
+            body.append(f"<{tag}{_attrs(rng, [('a', '1')]) if rng.random() < 0.2 else ''}>{_text(rng)}{inner}"
+                        f"{_text(rng) if inner else ''}</{tag}>")
     sep = rng.choice(["", "\n", "\n    "])
     name = "testsuite" if not ns or rng.random() < 0.8 else "y:testsuite"
     return f"<{name}{_attrs(rng, pairs)}>{sep}{sep.join(body)}{sep}</{name}>"
