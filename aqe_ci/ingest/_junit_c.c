@@ -895,10 +895,11 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     }
     const char *local = local_name(name);
     if (parent != NULL && quiet_child(s, parent, local)) {
-        Frame *f = push(s, F_QUIET);
+        int outermost = !(parent->flags & F_QUIET);
+        Frame *f = push(s, F_QUIET); /* may move the stack: parent is not used after this */
         if (f == NULL)
             goto error;
-        if (!(parent->flags & F_QUIET)) {
+        if (outermost) {
             size_t n = strlen(name) + 1;
             if ((f->quiet_name = PyMem_Malloc(n)) == NULL) {
                 PyErr_NoMemory();

@@ -427,3 +427,16 @@ def test_durations_are_read_and_written_as_float_and_repr_do(tmp_path: Path, mon
     out = _same_on_both_paths([path], tmp_path, monkeypatch)
     doc = json.loads(out["test_results"][0])
     assert [t["duration"] for t in doc["data"]["tests"]] == [float(t) for t in times]
+
+
+def test_deep_nesting_is_the_same_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # hundreds of open elements (the C parser's stack grows several times) in every kind of frame:
+    # nested suites, a quiet subtree under <properties> woken by a test case, a held test case's child
+    deep = 300
+    path = tmp_path / "deep.xml"
+    path.write_text('<testsuites>' + '<testsuite name="s">' * deep + '<testcase name="a" time="1"/>'
+                    + '<properties>' + '<p>' * deep + '<testcase name="hidden"/>' + '</p>' * deep + '</properties>'
+                    + '<testcase name="b"><system-out>' + '<x>' * deep + 'text' + '</x>' * deep
+                    + '</system-out></testcase>' + '</testsuite>' * deep + '</testsuites>')
+    out = _same_on_both_paths([path], tmp_path, monkeypatch)
+    assert json.loads(out["test_results"][0])["data"]["tests_run"] == 3
