@@ -30,7 +30,7 @@ from aqe_ci.validate import validate_document
 
 FAST = accel.load(junit.ACCEL)
 pytestmark = pytest.mark.skipif(FAST is None and not accel.disabled(),
-                                reason="never: test_accel fails when the accelerator is not built")
+                                reason="the JUnit accelerator is not built here (tests/test_accel.py fails for that)")
 SMALL = Limits(inline_text_bytes=40, max_blob_bytes=150)
 
 
