@@ -60,6 +60,14 @@ static inline int is_hex(Py_UCS4 c)
 
 static inline void ws(Scan *s)
 {
+    if (s->kind == PyUnicode_1BYTE_KIND) { /* the common case, without the per-character switch */
+        const Py_UCS1 *d = (const Py_UCS1 *)s->data;
+        Py_ssize_t i = s->pos;
+        while (i < s->len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
+            i++;
+        s->pos = i;
+        return;
+    }
     while (s->pos < s->len) {
         Py_UCS4 c = at(s, s->pos);
         if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
@@ -75,6 +83,11 @@ static int scan_string(Scan *s, Py_ssize_t *start, Py_ssize_t *end, int *esc)
     Py_ssize_t i = s->pos + 1;
     int e = 0;
     for (;;) {
+        if (s->kind == PyUnicode_1BYTE_KIND) { /* skip plain characters without the switch */
+            const Py_UCS1 *d = (const Py_UCS1 *)s->data;
+            while (i < s->len && d[i] >= 0x20 && d[i] != '"' && d[i] != '\\')
+                i++;
+        }
         if (i >= s->len)
             return NO;
         Py_UCS4 c = at(s, i);
@@ -112,8 +125,9 @@ static int scan_string(Scan *s, Py_ssize_t *start, Py_ssize_t *end, int *esc)
 }
 
 /* A number at s->pos, with json's grammar (_json.c _match_number_unicode). *value is set for an
- * integer (no fraction, no exponent) and *is_int tells which; long integers are declined. */
-static int scan_number(Scan *s, int *is_int, long long *value)
+ * integer (no fraction, no exponent) and *is_int tells which; when want_value, integers of more
+ * than MAX_INT_DIGITS digits are declined. */
+static int scan_number(Scan *s, int want_value, int *is_int, long long *value)
 {
     Py_ssize_t i = s->pos;
     int neg = 0, isint = 1, digits = 0;
@@ -155,8 +169,10 @@ static int scan_number(Scan *s, int *is_int, long long *value)
             i = j;
         }
     }
-    if (i - s->pos > MAX_NUMBER || (isint && digits > MAX_INT_DIGITS))
+    if (i - s->pos > MAX_NUMBER || (want_value && isint && digits > MAX_INT_DIGITS && !neg))
         return NO;
+    if (isint && digits > MAX_INT_DIGITS)
+        v = 1; /* only its sign matters: a negative value reads as None */
     *is_int = isint;
     *value = neg ? -v : v;
     s->pos = i;
@@ -271,7 +287,7 @@ static int skip_value(Scan *s, int depth)
         return literal(s, "null");
     default:
         if (c == '-' || is_digit(c))
-            return scan_number(s, &isint, &v);
+            return scan_number(s, 0, &isint, &v);
         return NO;
     }
 }
@@ -325,7 +341,7 @@ static int int_value(Scan *s, long long *out, int depth)
     *out = -1;
     if (c != '-' && !is_digit(c))
         return skip_value(s, depth);
-    if (scan_number(s, &isint, &v) != OK)
+    if (scan_number(s, 1, &isint, &v) != OK)
         return NO;
     if (isint && v >= 0)
         *out = v;
