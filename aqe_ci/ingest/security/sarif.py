@@ -756,9 +756,9 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
             return None
         raw_tags = props.get("tags")
         if type(raw_tags) is list and raw_tags:
-            if any(type(t) is dict or type(t) is list for t in raw_tags):
+            tags = tuple([t for t in raw_tags if type(t) is str])
+            if len(tags) != len(raw_tags) and any(type(t) is dict or type(t) is list for t in raw_tags):
                 return None  # not hashable: the general path
-            tags = tuple(t for t in raw_tags if type(t) is str)
     rule_index = get("ruleIndex")
     if type(rule_index) is not int or rule_index < 0:
         rule_index = None
