@@ -348,3 +348,14 @@ def test_security_tests_pass_on_the_pure_python_path() -> None:
                            *(str(HERE / f) for f in files)], env=env, cwd=HERE.parents[1],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_scanner_accepts_exactly_the_result_keys_of_the_python_twin(scan: Any) -> None:
+    from aqe_ci.ingest.security.sarif import _FAST_KEYS
+
+    read = {"ruleId", "ruleIndex", "rule", "level", "message", "locations", "partialFingerprints",
+            "properties"}
+    for key in sorted(_FAST_KEYS - read) + ["kind", "suppressions", "baselineState", "ruleid", "x"]:
+        text = PLAIN[:-1] + f',"{key}":[1,{{"a":null}}]}}'
+        assert same(scan(text, 0), reference(text, 0)), key
+        assert (scan(text, 0) is not None) == (key in _FAST_KEYS), key
