@@ -16,7 +16,9 @@ import os
 from types import ModuleType
 
 #: module name -> C source, relative to the repository root (read by setup.py; no imports there)
-EXTENSIONS: dict[str, str] = {}
+EXTENSIONS: dict[str, str] = {
+    "aqe_ci.ingest.coverage._cobertura_c": "aqe_ci/ingest/coverage/_cobertura_c.c",
+}
 
 DISABLE_ENV = "AQE_PURE_PYTHON"
 

@@ -33,11 +33,13 @@ from operator import and_, contains, eq, sub
 from pathlib import Path
 from typing import Any
 
+from aqe_ci import accel
 from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.coverage_writer import MAX_LINE, percent_or_none
 
 CHUNK = 1 << 20
+ACCEL = "aqe_ci.ingest.coverage._cobertura_c"
 
 
 class Decline(Exception):
@@ -134,6 +136,8 @@ class FastCobertura:
         self.branch_mode = False
         self.cls: dict[str, Any] | None = None
         self.cls_depth = -1
+        #: the C twin of the per-<line> loop (None: pure Python, e.g. AQE_PURE_PYTHON=1)
+        self._accel = accel.load(ACCEL)
 
     # -- the chunk loop -----------------------------------------------------------------------
     def run(self, path: Path) -> None:
@@ -300,6 +304,13 @@ class FastCobertura:
         try:
             if len(cls["spans"]) == 1:
                 a, b = cls["spans"][0]
+                if self._accel is not None:
+                    found = self._accel.lines_span(buf, a, b, self.branch_mode)
+                    if found is not None:
+                        text, n, covered, branches = found
+                        self.writer.add_file_encoded(filename, text, lines_valid=n, lines_covered=covered,
+                                                     encoded_branches=branches, functions=functions, split=True)
+                        return
                 if self._encoded(filename, buf[a:b], functions):
                     return
             lines: list[int] = []
