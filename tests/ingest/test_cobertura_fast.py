@@ -22,6 +22,10 @@ from aqe_ci.ingest.coverage import cobertura_fast
 from aqe_ci.ingest.coverage.cobertura import CoberturaParser
 from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
 from aqe_ci.ingest.coverage_writer import CoverageWriter
+from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("cobertura_path")
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 INVENTORY = json.loads((CORPUS / "INVENTORY.json").read_text())
