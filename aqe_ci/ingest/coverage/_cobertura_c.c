@@ -244,7 +244,7 @@ static int skip_line_content(const char **pp, const char *end) {
 }
 
 /*
- * A condition-coverage value [p, q) (raw attribute bytes).  Returns 1 with *c/*v set when it
+ * A condition-coverage value [p, q) (raw attribute bytes).  Returns 1 with *c and *v set when it
  * holds "(c/v)", 0 when it has no '(' (no usable branch figure: the line is skipped), -1 to
  * decline (characters that need XML normalisation or decoding, non-ASCII, several '(', numbers
  * too large).  One '(' not followed by the pattern is "no figure" (0), as in the Python path.
