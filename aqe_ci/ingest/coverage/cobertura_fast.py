@@ -15,6 +15,12 @@ path never builds elements. One chunk loop (1 MiB chunks) does two things with e
    ``</class>``). Attribute values are decoded as XML does (the five predefined entities, character
    references, whitespace normalisation); other entities cannot occur without a DTD.
 
+When the C accelerator ``aqe_ci.ingest.coverage._cobertura_c`` is built (see :mod:`aqe_ci.accel`),
+a class's single ``<lines>`` span goes to its ``lines_span`` first: one pass over the bytes that
+returns the finished ``line_hits``/``branch_hits`` strings and counts, or None for any shape it
+does not vouch for (then the Python code below reads the span). This Python code is the reference;
+the tests run every Cobertura test on both paths and compare generated variants byte for byte.
+
 The common shape (``<line number=".." hits=".." ...>`` in double quotes) is read in bulk by one
 regex per ``<lines>``; any other shape (attribute order, single quotes, nested elements) is read
 by a careful per-tag path with the same result. Whatever the tokenizer cannot vouch for —
