@@ -14,6 +14,7 @@ valgrind for the memory side; see docs/benchmarks/ingest-coverage.md).
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,32 @@ def test_generated_reports_identical_on_both_paths(tmp_path: Path, monkeypatch: 
     # the generator reaches every outcome, and the C function really answers (not only declines)
     assert verdicts.count("ok") > 100 and verdicts.count("error") > 10, verdicts
     assert counter.answered > 200 and counter.declined > 20, (counter.answered, counter.declined)
+
+
+#: elements inserted at random tag boundaries: the lxml reader acts on class/coverage/package
+#: wherever they are (a package's end drops its earlier siblings), so the fast reader must see them
+INSERTS = ('<package name="q"/>', '<package><classes><class filename="z.py"><lines><line number="4" hits="4"/>'
+           "</lines></class></classes></package>", '<class filename="y.py"/>',
+           '<class filename="y.py"><lines><line number="3" hits="1"/></lines></class>', "<coverage/>", "<lines/>",
+           '<lines><line number="8" hits="8"/></lines>', '<line number="5" hits="5"/>', "<methods/>", "<foo/>",
+           '<foo><line number="6" hits="6"/></foo>', "<conditions/>",
+           '<method name="m"><lines><line number="2" hits="2"/></lines></method>', "<packages/>", "<classes/>")
+
+
+def test_structural_insertions_identical_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       c_module: Any) -> None:
+    counter = _Counting(c_module)
+    rnd = random.Random(31)
+    for i in range(150):
+        text = _report(rnd)
+        for _ in range(rnd.randint(1, 2)):
+            points = [m.end() for m in re.finditer(">", text)]
+            at = rnd.choice(points)
+            text = text[:at] + rnd.choice(INSERTS) + text[at:]
+        path = tmp_path / f"i{i}.xml"
+        path.write_text(text, encoding="utf-8")
+        _compare(path, tmp_path / f"i{i}", monkeypatch, counter)
+    assert counter.answered > 100, counter.answered
 
 
 def test_generated_reports_at_small_chunk_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -15,7 +15,8 @@
  * for and returns None for anything else (the Python path then reads the span, and declines to
  * the lxml reader where it must), so a result from here always equals the Python result:
  *   - content: XML whitespace and <line .../> or <line ...>...</line> elements only; inside a
- *     <line>, any elements except another <line> (Java's <conditions>), text ignored;
+ *     <line>, any elements except <line>, <class>, <coverage>, <package> (Java's <conditions>),
+ *     text ignored;
  *   - number: ASCII digits, <= 2^31-1; hits: ASCII digits, <= 2^64-1; both present once;
  *   - line numbers strictly ascending (no merge of repeated lines needed);
  *   - condition-coverage: ASCII without '&', tab, CR or LF; at most one '('; "(c/v)" with
@@ -200,9 +201,17 @@ static int scan_attrs(const char **pp, const char *end, LineAttrs *la) {
     }
 }
 
+/* Element names that decline inside a <line>: another <line> (not a lines/line element) and
+ * the elements the lxml reader acts on (its iterparse tag filter: class, coverage, package). */
+static int is_reserved(const char *name, size_t len) {
+    return (len == 4 && memcmp(name, "line", 4) == 0) || (len == 5 && memcmp(name, "class", 5) == 0)
+        || (len == 8 && memcmp(name, "coverage", 8) == 0) || (len == 7 && memcmp(name, "package", 7) == 0);
+}
+
 /*
  * Skip the content of an open <line> up to and including its </line>.  Nested elements other
- * than <line> are allowed (Java's <conditions><condition .../></conditions>); text is ignored.
+ * than the reserved ones are allowed (Java's <conditions><condition .../></conditions>); text
+ * is ignored.
  * Returns 0 with *pp advanced, -1 to decline.
  */
 static int skip_line_content(const char **pp, const char *end) {
@@ -233,8 +242,8 @@ static int skip_line_content(const char **pp, const char *end) {
         }
         const char *name = p;
         p = name_end(p, end);
-        if (p == name || (p - name == 4 && memcmp(name, "line", 4) == 0))
-            return -1; /* a <line> inside a <line>: not a lines/line element */
+        if (p == name || is_reserved(name, (size_t)(p - name)))
+            return -1;
         int kind = scan_attrs(&p, end, NULL);
         if (kind == TAG_DECLINE)
             return -1;

@@ -74,6 +74,8 @@ _LINE_RAW = re.compile(rb"<line number=\"((?:0|[1-9]\d*)\" hits=\"(?:0|[1-9]\d*)
 _RAW_SEP = b'" hits="'
 _LINE_CC = re.compile(rb"<line\s+number=\"(\d+)\"\s+hits=\"\d+\"(?:\s+branch=\"[^\"]*\")?\s+condition-coverage=\"([^\"]*)\"")
 _LINEISH = re.compile(rb"<(?:line|conditions?)[\s/>]")
+#: elements the lxml reader acts on (its iterparse tag filter) where a <lines> span may hide them
+_FOREIGN = re.compile(rb"<(?:class|coverage|package)[\s/>]")
 _SPECIAL = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE[^\[>]*>", re.DOTALL)
 _SPECIAL_START = re.compile(rb"<[!?]")
 _BAD_ENTITY = re.compile(rb"&(?!amp;|lt;|gt;|quot;|apos;|#[0-9]+;|#x[0-9A-Fa-f]+;)")
@@ -113,7 +115,14 @@ def attrs_of(text: bytes) -> dict[str, str]:
 
 
 def _careful_lines(span: bytes) -> tuple[list[dict[str, str]], int]:
-    """Attributes of the depth-0 ``<line>`` elements in a ``<lines>`` content span, and the count."""
+    """Attributes of the depth-0 ``<line>`` elements in a ``<lines>`` content span, and the count.
+
+    The skeleton walk skips ``<lines>`` spans, so a ``<class>``/``<coverage>``/``<package>`` inside
+    one is only seen here (the bulk readers accept no such element): the lxml reader acts on
+    those (a nested class of its own, "not the root", a package's end dropping earlier siblings).
+    """
+    if _FOREIGN.search(span):
+        raise Decline("<class>, <coverage> or <package> inside <lines>")
     out: list[dict[str, str]] = []
     depth = 0
     for close, name, attrs, empty in _TAG.findall(span):
@@ -221,6 +230,8 @@ class FastCobertura:
                 self._root(attrs_of(attrs))
             elif not self.saw_root:
                 raise Decline("root is not <coverage>")
+            elif name == b"package" and self.cls is not None:
+                raise Decline("<package> inside <class>")  # its end drops earlier siblings in lxml
             elif name == b"class":
                 if self.cls is not None:
                     raise Decline("nested <class>")
