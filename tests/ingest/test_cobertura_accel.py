@@ -240,7 +240,7 @@ def test_generated_reports_identical_on_both_paths(tmp_path: Path, monkeypatch: 
     counter = _Counting(c_module)
     rnd = random.Random(20261124)
     verdicts = []
-    for i in range(250):
+    for i in range(200):
         path = tmp_path / f"r{i}.xml"
         path.write_text(_report(rnd), encoding="utf-8")
         verdicts.append(_compare(path, tmp_path / str(i), monkeypatch, counter))
@@ -418,3 +418,24 @@ def test_mutated_spans_never_crash(c_module: Any) -> None:
             text, valid, covered, br = got
             assert isinstance(text, str) and 0 <= covered <= valid
             assert br is None or (isinstance(br, tuple) and br[1] <= br[0])
+
+
+def test_writer_takes_encoded_branches_as_it_takes_the_map(tmp_path: Path) -> None:
+    """``add_file_encoded(encoded_branches=...)`` (the C route) == ``add_file_encoded(branches=...)``."""
+    docs = []
+    for i, kwargs in enumerate(({"branches": {3: (1, 2), 9: (2, 2)}}, {"encoded_branches": (4, 3, "3:1/2,9:2/2")})):
+        writer = CoverageWriter(workdir=tmp_path / str(i), limits=Limits())
+        writer.begin_source(SourceInfo(file="c.xml", format="cobertura", bytes=1))
+        writer.add_file_encoded("a.py", "1-3:1,9:0", lines_valid=4, lines_covered=3, split=True, **kwargs)
+        writer.commit_source()
+        doc = writer.finish(timestamp=TS)
+        docs.append(doc.path.read_bytes())
+    assert docs[0] == docs[1]
+    writer = CoverageWriter(workdir=tmp_path / "x", limits=Limits())
+    writer.begin_source(SourceInfo(file="c.xml", format="cobertura", bytes=1))
+    try:
+        with pytest.raises(ValueError):
+            writer.add_file_encoded("a.py", "1:1", lines_valid=1, lines_covered=1, branches={1: (1, 1)},
+                                    encoded_branches=(1, 1, "1:1/1"))
+    finally:
+        writer.abort()
