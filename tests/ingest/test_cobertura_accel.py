@@ -245,7 +245,7 @@ def test_generated_reports_identical_on_both_paths(tmp_path: Path, monkeypatch: 
         path.write_text(_report(rnd), encoding="utf-8")
         verdicts.append(_compare(path, tmp_path / str(i), monkeypatch, counter))
     # the generator reaches every outcome, and the C function really answers (not only declines)
-    assert verdicts.count("ok") > 100 and verdicts.count("error") > 10, verdicts
+    assert verdicts.count("ok") > 60 and verdicts.count("error") > 10, verdicts
     assert counter.answered > 200 and counter.declined > 20, (counter.answered, counter.declined)
 
 
