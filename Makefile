@@ -6,7 +6,6 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
-AZURITE := node_modules/.bin/azurite
 
 .PHONY: demo test lint bench install clean help
 

@@ -7,7 +7,7 @@ Every measurement is a fresh subprocess (``bench/measure.py::run_python``); wall
 of ``--repeat`` runs, CPU is the best run's user+sys, peak RSS is the child's own ``VmHWM`` (wait4's
 ru_maxrss would include the parent's size carried over fork+exec); contenders alternate within each
 repeat so machine load hits them alike. Our figure is the whole ingest:
-size check, content detection, sha256, streaming parse, the coverage writer, the document written
+size check, content detection, sha256, streaming parse (with the C accelerator when built), the coverage writer, the document written
 and validated (envelope by jsonschema, every file entry by fastjsonschema); the parent then loads
 the document and validates it whole, outside the timing. Targets (issue 3): <= 0.7x pycobertura's
 time, <= 64 MB peak RSS.
@@ -121,7 +121,8 @@ print(json.dumps({"ok": True}))
 # --------------------------------------------------------------------------- parent
 
 
-def measure_all(contenders: dict[str, tuple[str, list[str]]], repeat: int) -> dict[str, dict[str, float | str]]:
+def measure_all(contenders: dict[str, tuple[str, list[str]] | tuple[str, list[str], dict[str, str]]],
+                repeat: int) -> dict[str, dict[str, float | str]]:
     """Run every contender ``repeat`` times, alternating. Per contender: the best wall time with that
     run's CPU, the least CPU of any run (``cpu_min``: the steadier figure on a loaded machine) and
     the highest peak RSS of any run."""
@@ -129,8 +130,8 @@ def measure_all(contenders: dict[str, tuple[str, list[str]]], repeat: int) -> di
 
     best: dict[str, dict[str, float | str]] = {}
     for _ in range(repeat):
-        for name, (code, args) in contenders.items():
-            wall, cpu, peak, out = run_python(code, args, cwd=ROOT)
+        for name, (code, args, *env) in contenders.items():
+            wall, cpu, peak, out = run_python(code, args, cwd=ROOT, env={**os.environ, **env[0]} if env else None)
             rss = peak / (1 << 20)
             old = best.get(name)
             if old is None:
@@ -163,10 +164,13 @@ def main() -> str:
     work = Path(tempfile.mkdtemp(prefix="aqe-bench-cov-"))
     doc_path = work / "coverage.json"
     ref_doc = work / "coverage-lxml.json"
+    py_doc = work / "coverage-pure-python.json"
     load = os.getloadavg()
     rows = measure_all({
         "ours (cobertura)": (OURS, [str(COBERTURA), str(doc_path), "cobertura"]),
         "pycobertura.Cobertura(path) + line_rate()": (PYCOBERTURA, [str(COBERTURA)]),
+        "ours, pure Python (AQE_PURE_PYTHON=1, for information)": (OURS, [str(COBERTURA), str(py_doc), "cobertura"],
+                                                                    {"AQE_PURE_PYTHON": "1"}),
         "ours, lxml reference reader (for information)": (OURS_LXML, [str(COBERTURA), str(ref_doc)]),
         "hardened well-formedness pass alone (floor)": (WF_FLOOR, [str(COBERTURA)]),
         "lxml iterparse floor (no data read)": (LXML_FLOOR, [str(COBERTURA)]),
@@ -175,6 +179,7 @@ def main() -> str:
     validate_document(doc, source=str(doc_path))
     assert doc["data"]["lines_valid"] == 1_000_000, doc["data"]["lines_valid"]
     assert doc_path.read_bytes() == ref_doc.read_bytes(), "fast and lxml readers disagree"
+    assert doc_path.read_bytes() == py_doc.read_bytes(), "C accelerator and pure-Python path disagree"
     doc_bytes = doc_path.stat().st_size
     del doc
     rows.update(measure_all({"ours (lcov, for information)": (OURS, [str(LCOV), str(work / "lcov.json"), "lcov"])},
@@ -189,10 +194,16 @@ def main() -> str:
     ours = rows["ours (cobertura)"]
     import lxml.etree as etree
 
+    from aqe_ci import accel
+    from aqe_ci.ingest.coverage.cobertura_fast import ACCEL
+
+    built = accel.status()[ACCEL]
+
     lines = [
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, lxml "
         f"{'.'.join(map(str, etree.LXML_VERSION))}, {platform.machine()}; load average at start "
-        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}. C accelerator {ACCEL}: "
+        f"{'built' if built else 'NOT built (every ours row is the pure-Python path)'}.",
         f"Input: {COBERTURA.name} ({COBERTURA.stat().st_size / 1e6:.1f} MB, 1,000,000 <line>s in 5,000 classes) "
         f"and {LCOV.name} ({LCOV.stat().st_size / 1e6:.1f} MB), from ../shared/bench/gen_coverage.py.",
         "",

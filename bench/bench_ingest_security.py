@@ -46,6 +46,8 @@ with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
 
 CONTENDERS: dict[str, str] = {
     "aqe SARIF ingest (every finding schema-validated, document written)": OURS,
+    "aqe SARIF ingest, pure Python (AQE_PURE_PYTHON=1: no C scanner)":
+        "import os\nos.environ['AQE_PURE_PYTHON'] = '1'\n" + OURS,
     "json.load of the file": """
 import sys, json
 with open(sys.argv[1], "rb") as f:

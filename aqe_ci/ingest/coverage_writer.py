@@ -248,15 +248,25 @@ class CoverageWriter(DocumentWriter):
 
     def add_file_encoded(self, path: str, line_hits: str, *, lines_valid: int, lines_covered: int,
                          branches: Mapping[int, tuple[int, int]] | None = None,
-                         functions: tuple[int, int] | None = None, split: bool = False) -> None:
+                         functions: tuple[int, int] | None = None, split: bool = False,
+                         encoded_branches: tuple[int, int, str] | None = None) -> None:
         """:meth:`add_file` for a parser that built ``line_hits`` itself, exactly as
         :func:`~aqe_ci.documents.linehits.encode_line_runs` would from strictly ascending lines (canonical decimal numbers,
         lines within 0..MAX_LINE, hits within 0..MAX_HITS, runs merged): the Cobertura fast reader
         makes it from the report's bytes without an int per line. The caller vouches for that
         (tests compare it with :meth:`add_file`); branches are checked as in :meth:`add_file`.
+        ``encoded_branches``: instead of ``branches``, ``(valid, covered, branch_hits)`` already
+        encoded exactly as :func:`~aqe_ci.documents.linehits.encode_branch_hits` would (the
+        Cobertura C reader; its tests compare it with the Python path).
         """
         self._require_source()
-        branch_counts, branch_text = _branch_parts(path, branches)
+        if encoded_branches is not None:
+            if branches is not None:
+                raise ValueError("branches and encoded_branches are exclusive")
+            bv, bc, branch_text = encoded_branches
+            branch_counts: tuple[int, int] | None = (bv, bc)
+        else:
+            branch_counts, branch_text = _branch_parts(path, branches)
         self._append(path, lines_valid=lines_valid, lines_covered=lines_covered, branches=branch_counts,
                      functions=functions, line_hits=line_hits, branch_hits=branch_text, split=split)
 

@@ -56,6 +56,10 @@ class JsonStream:
         self._first = True
         self._depth = 0
         self._tick = 0  # bumped by every consumption, to notice values the caller left unread
+        #: optional ``hook(buf, pos) -> (value, end) | None`` that ``iter_values`` tries first on
+        #: each element (SARIF's C scanner): it returns None for anything it does not handle
+        #: completely (the element is then decoded as usual), never a value for partial text
+        self.element_hook: Any = None
 
     # -- buffer ------------------------------------------------------------------------------
     def _fill(self, want: int | None = None) -> bool:
@@ -240,16 +244,21 @@ class JsonStream:
         while True:
             if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
                 self._fill()
-            # fast path: the element is complete in the window and is not a number at its end
-            try:
-                obj, end = scan(self.buf, self.pos)
-            except (StopIteration, ValueError, RecursionError):
-                obj = self.value()  # decodes again and reports the error with its line
+            hook = self.element_hook
+            got = None if hook is None else hook(self.buf, self.pos)
+            if got is not None:
+                obj, self.pos = got
             else:
-                if end >= len(self.buf) and not self.eof:
-                    obj = self.value()
+                # fast path: the element is complete in the window and is not a number at its end
+                try:
+                    obj, end = scan(self.buf, self.pos)
+                except (StopIteration, ValueError, RecursionError):
+                    obj = self.value()  # decodes again and reports the error with its line
                 else:
-                    self.pos = end
+                    if end >= len(self.buf) and not self.eof:
+                        obj = self.value()
+                    else:
+                        self.pos = end
             yield obj
             m = sep(self.buf, self.pos)  # the common case inline: ',' with blanks, more text after
             if m.group(1) and m.end() < len(self.buf):

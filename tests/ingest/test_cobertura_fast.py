@@ -22,6 +22,10 @@ from aqe_ci.ingest.coverage import cobertura_fast
 from aqe_ci.ingest.coverage.cobertura import CoberturaParser
 from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
 from aqe_ci.ingest.coverage_writer import CoverageWriter
+from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("cobertura_path")
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 INVENTORY = json.loads((CORPUS / "INVENTORY.json").read_text())
@@ -156,6 +160,13 @@ EDGE = {
     "nested-coverage": _doc(_cls(CANON) + "<coverage/>"),
     "latin1": '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
               + _doc(_cls('<line number="1" hits="1"/>', filename="caf\xe9.py"), head="<coverage line-rate='1'>"),
+    # elements the lxml reader acts on, hidden where the skeleton walk skips (inside <lines>)
+    "class-in-line": _doc(_cls('<line number="1" hits="1"><class filename="z.py"/></line>')),
+    "class-in-lines": _doc(_cls('<line number="1" hits="1"/><class filename="y.py"/><line number="2" hits="1"/>')),
+    "package-in-lines": _doc(_cls('<line number="1" hits="1"/><package/><line number="2" hits="1"/>')),
+    "package-in-class": _doc('<class filename="a.py"><lines><line number="1" hits="1"/></lines><package/></class>'),
+    "coverage-in-line": _doc(_cls('<line number="1" hits="1"><coverage/></line>')),
+    "coverage-in-lines": _doc(_cls('<line number="1" hits="1"/><coverage/>')),
     "undeclared-entity": _doc(_cls('<line number="1" hits="1"/>', filename="a&foo;.py")),
 }
 

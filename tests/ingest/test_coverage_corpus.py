@@ -21,6 +21,10 @@ from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo, read_head
 from aqe_ci.ingest.coverage_writer import CoverageWriter
 from aqe_ci.validate import validate_document
+from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("cobertura_path")
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 assert (CORPUS / "INVENTORY.json").is_file(), f"the report corpus is expected at {CORPUS}"

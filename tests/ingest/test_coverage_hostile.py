@@ -20,6 +20,10 @@ from aqe_ci.errors import InvalidInputError
 from aqe_ci.ingest import registry, safexml
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo, check_report_file, read_head
 from aqe_ci.ingest.coverage_writer import CoverageWriter
+from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("cobertura_path")
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 COVERAGE_FORMATS = ("cobertura", "lcov", "jacoco", "coveragepy-json", "istanbul", "istanbul-summary",

@@ -15,6 +15,10 @@ from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
 from aqe_ci.ingest.coverage_writer import CoverageWriter, normalise_path
 from aqe_ci.validate import schema, validate_document
+from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+
+#: every test here runs on the C accelerator and on the pure-Python reference path
+pytestmark = pytest.mark.usefixtures("cobertura_path")
 
 LINE_HITS = re.compile(schema("coverage")["$defs"]["file"]["properties"]["line_hits"]["pattern"])
 BRANCH_HITS = re.compile(schema("coverage")["$defs"]["file"]["properties"]["branch_hits"]["pattern"])

@@ -15,6 +15,12 @@ path never builds elements. One chunk loop (1 MiB chunks) does two things with e
    ``</class>``). Attribute values are decoded as XML does (the five predefined entities, character
    references, whitespace normalisation); other entities cannot occur without a DTD.
 
+When the C accelerator ``aqe_ci.ingest.coverage._cobertura_c`` is built (see :mod:`aqe_ci.accel`),
+a class's single ``<lines>`` span goes to its ``lines_span`` first: one pass over the bytes that
+returns the finished ``line_hits``/``branch_hits`` strings and counts, or None for any shape it
+does not vouch for (then the Python code below reads the span). This Python code is the reference;
+the tests run every Cobertura test on both paths and compare generated variants byte for byte.
+
 The common shape (``<line number=".." hits=".." ...>`` in double quotes) is read in bulk by one
 regex per ``<lines>``; any other shape (attribute order, single quotes, nested elements) is read
 by a careful per-tag path with the same result. Whatever the tokenizer cannot vouch for —
@@ -33,11 +39,13 @@ from operator import and_, contains, eq, sub
 from pathlib import Path
 from typing import Any
 
+from aqe_ci import accel
 from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.coverage_writer import MAX_LINE, percent_or_none
 
 CHUNK = 1 << 20
+ACCEL = "aqe_ci.ingest.coverage._cobertura_c"
 
 
 class Decline(Exception):
@@ -66,6 +74,8 @@ _LINE_RAW = re.compile(rb"<line number=\"((?:0|[1-9]\d*)\" hits=\"(?:0|[1-9]\d*)
 _RAW_SEP = b'" hits="'
 _LINE_CC = re.compile(rb"<line\s+number=\"(\d+)\"\s+hits=\"\d+\"(?:\s+branch=\"[^\"]*\")?\s+condition-coverage=\"([^\"]*)\"")
 _LINEISH = re.compile(rb"<(?:line|conditions?)[\s/>]")
+#: elements the lxml reader acts on (its iterparse tag filter) where a <lines> span may hide them
+_FOREIGN = re.compile(rb"<(?:class|coverage|package)[\s/>]")
 _SPECIAL = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE[^\[>]*>", re.DOTALL)
 _SPECIAL_START = re.compile(rb"<[!?]")
 _BAD_ENTITY = re.compile(rb"&(?!amp;|lt;|gt;|quot;|apos;|#[0-9]+;|#x[0-9A-Fa-f]+;)")
@@ -105,7 +115,14 @@ def attrs_of(text: bytes) -> dict[str, str]:
 
 
 def _careful_lines(span: bytes) -> tuple[list[dict[str, str]], int]:
-    """Attributes of the depth-0 ``<line>`` elements in a ``<lines>`` content span, and the count."""
+    """Attributes of the depth-0 ``<line>`` elements in a ``<lines>`` content span, and the count.
+
+    The skeleton walk skips ``<lines>`` spans, so a ``<class>``/``<coverage>``/``<package>`` inside
+    one is only seen here (the bulk readers accept no such element): the lxml reader acts on
+    those (a nested class of its own, "not the root", a package's end dropping earlier siblings).
+    """
+    if _FOREIGN.search(span):
+        raise Decline("<class>, <coverage> or <package> inside <lines>")
     out: list[dict[str, str]] = []
     depth = 0
     for close, name, attrs, empty in _TAG.findall(span):
@@ -134,6 +151,8 @@ class FastCobertura:
         self.branch_mode = False
         self.cls: dict[str, Any] | None = None
         self.cls_depth = -1
+        #: the C twin of the per-<line> loop (None: pure Python, e.g. AQE_PURE_PYTHON=1)
+        self._accel = accel.load(ACCEL)
 
     # -- the chunk loop -----------------------------------------------------------------------
     def run(self, path: Path) -> None:
@@ -211,6 +230,8 @@ class FastCobertura:
                 self._root(attrs_of(attrs))
             elif not self.saw_root:
                 raise Decline("root is not <coverage>")
+            elif name == b"package" and self.cls is not None:
+                raise Decline("<package> inside <class>")  # its end drops earlier siblings in lxml
             elif name == b"class":
                 if self.cls is not None:
                     raise Decline("nested <class>")
@@ -300,6 +321,13 @@ class FastCobertura:
         try:
             if len(cls["spans"]) == 1:
                 a, b = cls["spans"][0]
+                if self._accel is not None:
+                    found = self._accel.lines_span(buf, a, b, self.branch_mode)
+                    if found is not None:
+                        text, n, covered, branches = found
+                        self.writer.add_file_encoded(filename, text, lines_valid=n, lines_covered=covered,
+                                                     encoded_branches=branches, functions=functions, split=True)
+                        return
                 if self._encoded(filename, buf[a:b], functions):
                     return
             lines: list[int] = []

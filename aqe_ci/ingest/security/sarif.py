@@ -72,6 +72,8 @@ class SarifParser(ReportParser):
         self.source_root = source_root.resolve() if source_root else None
         #: results of the common shape skip the general extract/emit path (same findings)
         self.fast_path = True
+        #: ``scan_result`` of the C accelerator (None: pure Python, the reference)
+        self.scanner = _scanner()
         self._hash_cache: dict[str, dict[int, str] | None] = {}
 
     @classmethod
@@ -155,6 +157,13 @@ class SarifParser(ReportParser):
         return line_hashes(text)
 
 
+def _scanner() -> Any:
+    from aqe_ci import accel
+
+    mod = accel.load("aqe_ci.ingest._sarif_c")
+    return None if mod is None else mod.scan_result
+
+
 def _version_problem(version: Any) -> str:
     if isinstance(version, str):
         return f"SARIF version {version} is not supported (only {SUPPORTED_VERSION})"
@@ -208,19 +217,27 @@ class _Run:
                 # the fast path needs the tool and no waiting result (file order)
                 fast = (self._fast_finding if self.parser.fast_path and self.tool_seen
                         and not self.deferred and not self.spilled else None)
-                for j, result in enumerate(js.iter_values()):
-                    if type(result) is not dict:
-                        raise js.error(f"{where}.results[{j}] must be an object")
-                    if fast is not None and fast(result):
-                        continue  # added to the batch
-                    rec = _extract(result, where)
-                    if rec is None:
-                        continue
-                    if not self.deferred and not self.spilled and self._ready(rec):
-                        self._emit(rec)  # once one result waits, the rest wait too: file order kept
-                    else:
-                        self._defer(rec)
-                        fast = None
+                # the C scanner hands over fast-path results as _fast_extract tuples (others: None,
+                # then decoded by json as before)
+                js.element_hook = self.parser.scanner if fast is not None else None
+                try:
+                    for j, result in enumerate(js.iter_values()):
+                        if type(result) is not dict:
+                            if type(result) is tuple and fast is not None and fast(result):
+                                continue  # from the C scanner: always of the fast shape
+                            raise js.error(f"{where}.results[{j}] must be an object")
+                        if fast is not None and fast(result):
+                            continue  # added to the batch
+                        rec = _extract(result, where)
+                        if rec is None:
+                            continue
+                        if not self.deferred and not self.spilled and self._ready(rec):
+                            self._emit(rec)  # once one waits, the rest wait too: file order kept
+                        else:
+                            self._defer(rec)
+                            fast = js.element_hook = None
+                finally:
+                    js.element_hook = None
             elif key == "originalUriBaseIds":
                 self._bases(js.value())
             elif key == "artifacts":
@@ -457,7 +474,7 @@ class _Run:
         if len(self.batch) >= BATCH:
             self._flush_batch()
 
-    def _fast_finding(self, r: dict[str, Any]) -> bool:
+    def _fast_finding(self, r: dict[str, Any] | tuple[Any, ...]) -> bool:
         """Add the finding of a result of the common shape and its JSON line to the batch (True),
         or do nothing (False: the general path runs).
 
@@ -467,66 +484,19 @@ class _Run:
         it this builds exactly what ``_extract`` + ``_emit`` build (tests/ingest/
         test_security_sarif_fastpath.py compares both on every corpus SARIF file), with the
         per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
+
+        ``r`` is the decoded result, or the tuple of ``_fast_extract`` that the C scanner
+        (``aqe_ci/ingest/_sarif_c.c``) made straight from the JSON text.
         """
-        if not _FAST_KEYS.issuperset(r):
+        fields = r if type(r) is tuple else _fast_extract(r)
+        if fields is None:
             return False
-        get = r.get
-        rule_id = get("ruleId")
-        if type(rule_id) is not str:
-            return False
-        pf = get("partialFingerprints")
-        if type(pf) is not dict:
-            return False
-        line_hash = pf.get(PREFERRED_PARTIAL)
-        if type(line_hash) is not str or not line_hash:
-            return False
-        msg = get("message")
-        if type(msg) is not dict or "arguments" in msg:
-            return False
-        text = msg.get("text")
-        if type(text) is not str:
-            return False
-        locs = get("locations")
-        if type(locs) is not list or not locs:
-            return False
-        phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
-        if type(phys) is not dict:
-            return False
-        art = phys.get("artifactLocation")
-        region = phys.get("region")
-        if type(art) is not dict or type(region) is not dict:
-            return False
-        uri = art.get("uri")
-        if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
-                or uri[:5].lower() == "file:":
-            return False
-        props = get("properties")
-        tags: tuple[Any, ...] = ()
-        if type(props) is dict:
-            if "security-severity" in props:
-                return False
-            raw_tags = props.get("tags")
-            if type(raw_tags) is list and raw_tags:
-                tags = tuple(raw_tags)  # non-strings are filtered in _fast_static
-        rule_index = get("ruleIndex")
-        if type(rule_index) is not int or rule_index < 0:
-            rule_index = None
-        rule_ref = get("rule")
-        if type(rule_ref) is dict:
-            if "toolComponent" in rule_ref:
-                return False
-            if rule_index is None:
-                rule_index = rule_ref.get("index")
-                if type(rule_index) is not int or rule_index < 0:
-                    rule_index = None
-        level = get("level")
-        if type(level) is not str:
-            level = None
+        (rule_id, rule_index, tags, level, text, uri, line_hash, start_line, end_line, start_col,
+         end_col) = fields
+        if end_line is None:
+            end_line = start_line
         key = (rule_index, rule_id, tags, level)
-        try:
-            static = self.fast_cache.get(key)
-        except TypeError:  # a tag that is an object or an array: not hashable
-            return False
+        static = self.fast_cache.get(key)
         if static is None:
             static = self._fast_static(rule_index, rule_id, tags, level)
         (fp_prefix, rid, title, severity, tool_severity, ids, cwes, url,
@@ -534,18 +504,6 @@ class _Run:
         if title is None:
             title = safe_text(first_line(text) or rid or "SARIF result", 500)
             j_title = _jstr(title)
-        start_line = region.get("startLine")
-        if type(start_line) is not int or start_line < 0:
-            start_line = None
-        end_line = region.get("endLine")
-        if type(end_line) is not int or end_line < 0:
-            end_line = start_line
-        start_col = region.get("startColumn")
-        if type(start_col) is not int or start_col < 0:
-            start_col = None
-        end_col = region.get("endColumn")
-        if type(end_col) is not int or end_col < 0:
-            end_col = None
         if len(text) > 4000 or ("@" in text and "://" in text):
             text = safe_text(text)
         fp = _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS]
@@ -751,6 +709,73 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         "security_severity": sec_sev,
         "tags": tags,
     }
+
+
+def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What the fast path keeps of a decoded result, or None when it is not of the common shape
+    (see ``_Run._fast_finding``): ``(rule_id, rule_index, tags, level, text, uri, line_hash,
+    start_line, end_line, start_column, end_column)``; ``tags`` holds the string tags only (the
+    others are dropped by ``_fast_static`` all the same), integers that are not JSON integers
+    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/_sarif_c.c``."""
+    if not _FAST_KEYS.issuperset(r):
+        return None
+    get = r.get
+    rule_id = get("ruleId")
+    if type(rule_id) is not str:
+        return None
+    pf = get("partialFingerprints")
+    if type(pf) is not dict:
+        return None
+    line_hash = pf.get(PREFERRED_PARTIAL)
+    if type(line_hash) is not str or not line_hash:
+        return None
+    msg = get("message")
+    if type(msg) is not dict or "arguments" in msg:
+        return None
+    text = msg.get("text")
+    if type(text) is not str:
+        return None
+    locs = get("locations")
+    if type(locs) is not list or not locs:
+        return None
+    phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
+    if type(phys) is not dict:
+        return None
+    art = phys.get("artifactLocation")
+    region = phys.get("region")
+    if type(art) is not dict or type(region) is not dict:
+        return None
+    uri = art.get("uri")
+    if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
+            or uri[:5].lower() == "file:":
+        return None
+    props = get("properties")
+    tags: tuple[str, ...] = ()
+    if type(props) is dict:
+        if "security-severity" in props:
+            return None
+        raw_tags = props.get("tags")
+        if type(raw_tags) is list and raw_tags:
+            tags = tuple([t for t in raw_tags if type(t) is str])
+            if len(tags) != len(raw_tags) and any(type(t) is dict or type(t) is list for t in raw_tags):
+                return None  # not hashable: the general path
+    rule_index = get("ruleIndex")
+    if type(rule_index) is not int or rule_index < 0:
+        rule_index = None
+    rule_ref = get("rule")
+    if type(rule_ref) is dict:
+        if "toolComponent" in rule_ref:
+            return None
+        if rule_index is None:
+            rule_index = rule_ref.get("index")
+            if type(rule_index) is not int or rule_index < 0:
+                rule_index = None
+    level = get("level")
+    if type(level) is not str:
+        level = None
+    return (rule_id, rule_index, tags, level, text, uri, line_hash, _int(region.get("startLine")),
+            _int(region.get("endLine")), _int(region.get("startColumn")),
+            _int(region.get("endColumn")))
 
 
 def _jnull(value: str | None) -> str:
