@@ -29,13 +29,13 @@ from typing import Any
 from aqe_ci.errors import AqeError, InvalidInputError, UsageError
 from aqe_ci.ingest.base import (
     DocumentWriter,
+    FileDigest,
     IngestProblem,
     Limits,
     ReportError,
     SourceInfo,
     WrittenDocument,
     check_report_file,
-    file_sha256,
     read_head,
 )
 
@@ -230,15 +230,13 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
     if writer is None:
         writer = registry.writer_class(doc_type)(workdir=workdir, limits=limits)
         writers[doc_type] = writer
-    try:
-        sha = file_sha256(path)
-    except OSError as exc:
-        return problem(f"cannot read ({exc.strerror or type(exc).__name__})", fmt=cls.format)
-    source = SourceInfo(file=name, format=cls.format, bytes=st.st_size, sha256=sha)
+    digest = FileDigest(path, st.st_size)  # hashed alongside the parse (see FileDigest)
+    source = SourceInfo(file=name, format=cls.format, bytes=st.st_size)
 
     writer.begin_source(source)
     try:
         cls().parse(path, writer, source)
+        writer.set_source_sha256(digest.result())
     except ReportError as exc:
         writer.rollback_source()
         return problem(_strip_prefix(exc.one_line(), path), line=exc.line, fmt=cls.format)
@@ -266,6 +264,8 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
     except BaseException:
         writer.rollback_source()
         raise
+    finally:
+        digest.cancel()  # a no-op once result() returned; stops the worker when the parse failed
     writer.commit_source()
     good[doc_type] = good.get(doc_type, 0) + 1
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ from typing import Any, ClassVar
 from aqe_ci.errors import InvalidInputError
 
 HEAD_BYTES = 64 * 1024
+#: files from this size on are hashed on a worker thread while they are parsed (see FileDigest)
+DIGEST_THREAD_BYTES = 4 << 20
+_DIGEST_BLOCK = 4 << 20
 DEFAULT_MAX_INPUT_BYTES = 1024 * 1024 * 1024  # 1 GiB, config limits.max_input_mb
 DEFAULT_MAX_BLOB_BYTES = 1024 * 1024  # 1 MiB per captured text, config limits.max_blob_kb
 INLINE_TEXT_BYTES = 4096  # captured texts up to this size stay inline in the document
@@ -100,6 +104,12 @@ class DocumentWriter(ABC):
         """Start a file: remember where to roll back to."""
 
     @abstractmethod
+    def set_source_sha256(self, sha256: str) -> None:
+        """The current file's digest: the driver computes it while the file is parsed and hands it
+        over before :meth:`commit_source` (a ``SourceInfo`` given to :meth:`begin_source` may carry
+        it already)."""
+
+    @abstractmethod
     def commit_source(self) -> None:
         """The file parsed cleanly: keep what it added."""
 
@@ -158,9 +168,55 @@ def read_head(path: Path) -> bytes:
         return f.read(HEAD_BYTES)
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, *, stop: threading.Event | None = None) -> str:
+    """The file's sha256 (hex). Reads in 4 MiB blocks: both the read and ``hashlib``'s update run
+    without the GIL, so :class:`FileDigest` can hash on a thread while the parser runs."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
+    buf = bytearray(_DIGEST_BLOCK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            if stop is not None and stop.is_set():
+                break
     return h.hexdigest()
+
+
+class FileDigest:
+    """A report file's sha256, computed alongside its parse.
+
+    Files over :data:`DIGEST_THREAD_BYTES` are hashed on a worker thread started here (a second
+    core hashes while the first parses: the digest then costs no wall time); smaller ones at once.
+    :meth:`result` waits for the digest and re-raises the worker's ``OSError``; :meth:`cancel`
+    stops the worker early when the parse failed and the digest is not needed.
+    """
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._value: str | None = None
+        self._error: OSError | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if size < DIGEST_THREAD_BYTES:
+            self._run(path)
+        else:
+            self._thread = threading.Thread(target=self._run, args=(path,), name="aqe-digest", daemon=True)
+            self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._value = file_sha256(path, stop=self._stop)
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None and not self._stop.is_set()
+        return self._value
+
+    def cancel(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

@@ -23,6 +23,7 @@ branches but ``null`` when no branch was measured; ``function_rate`` ``null`` wi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -178,6 +179,10 @@ class CoverageWriter(DocumentWriter):
         self._current = _Source(info=source)
         self._mark = self._pos
         self._touched = []
+
+    def set_source_sha256(self, sha256: str) -> None:
+        if self._current is not None:
+            self._current.info = dataclasses.replace(self._current.info, sha256=sha256)
 
     def commit_source(self) -> None:
         if self._current is None:

@@ -65,6 +65,7 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
     head = _prolog_bytes(raw)
     pos, n = 0, len(head)
     seen_doctype = False
+    line, counted = 1, 0  # line number of ``pos``, newlines counted up to ``counted`` (linear scan)
     while True:
         while pos < n and head[pos] in _WS:
             pos += 1
@@ -72,7 +73,8 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
             if len(raw) >= PROLOG_SCAN:
                 raise ReportError(f"no root element in the first {PROLOG_SCAN} bytes")
             return  # an empty or truncated document: the parser reports it
-        line = head[:pos].count(b"\n") + 1
+        line += head.count(b"\n", counted, pos)
+        counted = pos
         if head.startswith(b"<?", pos):
             end = head.find(b"?>", pos + 2)
             if end < 0:

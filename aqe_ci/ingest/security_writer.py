@@ -15,6 +15,7 @@ with ``suppressed: true``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -137,6 +138,10 @@ class SecurityWriter(DocumentWriter):
                       self.duplicates)
         self._journal = []
         self._sources.append(source)
+
+    def set_source_sha256(self, sha256: str) -> None:
+        if self._mark is not None and self._sources:
+            self._sources[-1] = dataclasses.replace(self._sources[-1], sha256=sha256)
 
     def commit_source(self) -> None:
         self._mark = None

@@ -164,6 +164,14 @@ class TestResultsWriter(DocumentWriter):
         if producer:
             self._source["producer"] = producer
 
+    def set_source_sha256(self, sha256: str) -> None:
+        if self._source is None:
+            return
+        src = dict(self._source)
+        src["sha256"] = sha256
+        order = ("file", "format", "dialect", "producer", "sha256", "bytes")  # as begin_source writes it
+        self._source = {k: src[k] for k in order if k in src} | {k: v for k, v in src.items() if k not in order}
+
     def commit_source(self) -> None:
         if self._dups:
             self._merge_repeats()
