@@ -27,7 +27,7 @@ from aqe_ci.errors import InvalidInputError
 HEAD_BYTES = 64 * 1024
 #: files from this size on are hashed on a worker thread while they are parsed (see FileDigest)
 DIGEST_THREAD_BYTES = 4 << 20
-_DIGEST_BLOCK = 4 << 20
+_DIGEST_BLOCK = 1 << 20
 DEFAULT_MAX_INPUT_BYTES = 1024 * 1024 * 1024  # 1 GiB, config limits.max_input_mb
 DEFAULT_MAX_BLOB_BYTES = 1024 * 1024  # 1 MiB per captured text, config limits.max_blob_kb
 INLINE_TEXT_BYTES = 4096  # captured texts up to this size stay inline in the document
@@ -169,7 +169,7 @@ def read_head(path: Path) -> bytes:
 
 
 def file_sha256(path: Path, *, stop: threading.Event | None = None) -> str:
-    """The file's sha256 (hex). Reads in 4 MiB blocks: both the read and ``hashlib``'s update run
+    """The file's sha256 (hex). Reads in 1 MiB blocks: both the read and ``hashlib``'s update run
     without the GIL, so :class:`FileDigest` can hash on a thread while the parser runs."""
     h = hashlib.sha256()
     buf = bytearray(_DIGEST_BLOCK)
