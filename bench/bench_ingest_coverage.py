@@ -6,8 +6,9 @@ Inputs come from ../shared/bench/gen_coverage.py (written to .bench/, generated 
 Every measurement is a fresh subprocess (``bench/measure.py::run_python``); wall time is the best
 of ``--repeat`` runs, CPU is the best run's user+sys, peak RSS is the child's own ``VmHWM`` (wait4's
 ru_maxrss would include the parent's size carried over fork+exec); contenders alternate within each
-repeat so machine load hits them alike. Our figure is the whole ingest:
-size check, content detection, sha256, streaming parse (with the C accelerator when built), the coverage writer, the document written
+repeat so machine load hits them alike. Our figure is the whole ingest as `aqe artifacts store` runs
+it (``ingest_files``): size check, content detection, sha256 (on a worker thread alongside the
+parse), streaming parse (with the C accelerator when built), the coverage writer, the document written
 and validated (envelope by jsonschema, every file entry by fastjsonschema); the parent then loads
 the document and validates it whole, outside the timing. Targets (issue 3): <= 0.7x pycobertura's
 time, <= 64 MB peak RSS.
@@ -39,22 +40,15 @@ OURS = """
 import json, os, sys
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
-from aqe_ci.ingest import registry
-from aqe_ci.ingest.base import Limits, SourceInfo, check_report_file, file_sha256, read_head
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest import ingest_files
 
 p, out, fmt = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-limits = Limits()
-st = check_report_file(p, limits)
-found = registry.detect(read_head(p))
-assert found and found[0].format == fmt, found
-writer = CoverageWriter(workdir=Path(out).parent, limits=limits)
-src = SourceInfo(file=p.name, format=fmt, bytes=st.st_size, sha256=file_sha256(p))
-writer.begin_source(src)
-found[0]().parse(p, writer, src)
-writer.commit_source()
-doc = writer.finish(timestamp="2026-01-01T00:00:00Z")
+r = ingest_files([p], workdir=Path(out).parent, timestamp="2026-01-01T00:00:00Z")
+assert not r.problems, r.problems
+doc = r.documents["coverage"]
+assert doc.sources[0].format == fmt, doc.sources
 os.replace(doc.path, out)
+r.cleanup()
 print(json.dumps(doc.summary))
 """
 
@@ -70,7 +64,7 @@ p, out = Path(sys.argv[1]), sys.argv[2]
 limits = Limits()
 st = check_report_file(p, limits)
 writer = CoverageWriter(workdir=Path(out).parent, limits=limits)
-src = SourceInfo(file=p.name, format="cobertura", bytes=st.st_size, sha256=file_sha256(p))
+src = SourceInfo(file=str(p), format="cobertura", bytes=st.st_size, sha256=file_sha256(p))
 writer.begin_source(src)
 CoberturaParser().parse_lxml(p, writer)
 writer.commit_source()

@@ -30,17 +30,13 @@ GEN = ROOT / ".." / "shared" / "bench" / "gen_sarif.py"
 OURS = """
 import sys, tempfile, json
 from pathlib import Path
-from aqe_ci.ingest.base import Limits, SourceInfo, file_sha256
-from aqe_ci.ingest.security_writer import SecurityWriter
-from aqe_ci.ingest.security.sarif import SarifParser
+from aqe_ci.ingest import ingest_files
 path = Path(sys.argv[1])
 with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
-    w = SecurityWriter(workdir=Path(tmp), limits=Limits())
-    src = SourceInfo(file=str(path), format="sarif", bytes=path.stat().st_size)
-    w.begin_source(src)
-    SarifParser().parse(path, w, src)
-    w.commit_source()
-    doc = w.finish(timestamp="2024-01-01T00:00:00Z")
+    r = ingest_files([path], workdir=Path(tmp), timestamp="2024-01-01T00:00:00Z")
+    assert not r.problems, r.problems
+    doc = r.documents["security"]
+    assert doc.sources[0].format == "sarif", doc.sources
     print(doc.summary["total"], doc.path.stat().st_size)
 """
 
