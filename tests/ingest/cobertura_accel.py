@@ -7,10 +7,17 @@ in ``"c"`` mode the module must be built, else the test fails instead of silentl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aqe_ci import accel
-from aqe_ci.ingest.coverage.cobertura_fast import ACCEL
+from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
+from aqe_ci.ingest.coverage.cobertura import CoberturaParser
+from aqe_ci.ingest.coverage.cobertura_fast import ACCEL, Decline, FastCobertura
+from aqe_ci.ingest.coverage_writer import CoverageWriter
+
+TS = "2024-05-17T09:30:00Z"
 
 
 @pytest.fixture(params=["c", "python"])
@@ -24,3 +31,31 @@ def cobertura_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(accel.DISABLE_ENV, raising=False)
         assert accel.load(ACCEL) is not None, f"{ACCEL} is not built (pip install -e .)"
     return str(request.param)
+
+
+def read_with(path: Path, work: Path, how: str) -> tuple[str, bytes | str]:
+    """("ok", document bytes) / ("error", reason) / ("declined", "") through one reader: production
+    (``"parse"``), the fast reader alone (``"fast"``) or the lxml reference (``"lxml"``)."""
+    work.mkdir(parents=True, exist_ok=True)
+    writer = CoverageWriter(workdir=work, limits=Limits())
+    src = SourceInfo(file=path.name, format="cobertura", bytes=path.stat().st_size)
+    writer.begin_source(src)
+    try:
+        if how == "lxml":
+            CoberturaParser().parse_lxml(path, writer)
+        elif how == "fast":
+            FastCobertura(writer).run(path)
+        else:
+            CoberturaParser().parse(path, writer, src)
+    except Decline:
+        writer.abort()
+        return "declined", ""
+    except ReportError as exc:
+        writer.rollback_source()
+        writer.abort()
+        return "error", str(exc)
+    writer.commit_source()
+    doc = writer.finish(timestamp=TS)
+    data = doc.path.read_bytes()
+    doc.path.unlink()
+    return "ok", data

@@ -109,3 +109,22 @@ def shift_lines(obj: Any, n: int, keys: tuple[str, ...] = ("startLine", "endLine
     if isinstance(obj, list):
         return [shift_lines(v, n, keys) for v in obj]
     return obj
+
+
+def sarif_document(path: Path, workdir: Path, parser: SarifParser) -> bytes | str:
+    """One SARIF file through ``parser`` (configured by the caller) into a fresh writer: the
+    serialised document (bytes), or the error text with its line when the file is refused."""
+    writer = SecurityWriter(workdir=workdir, limits=Limits())
+    src = SourceInfo(file=path.name, format="sarif", bytes=path.stat().st_size)
+    writer.begin_source(src)
+    try:
+        parser.parse(path, writer, src)
+    except ReportError as exc:
+        writer.abort()
+        return f"{exc} (line {exc.line})"
+    writer.commit_source()
+    doc = writer.finish(timestamp="2024-01-01T00:00:00Z")
+    try:
+        return doc.path.read_bytes()
+    finally:
+        doc.cleanup()

@@ -22,13 +22,12 @@ import pytest
 
 from aqe_ci import accel
 from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
+from aqe_ci.ingest.base import Limits, SourceInfo
 from aqe_ci.ingest.coverage import cobertura_fast
-from aqe_ci.ingest.coverage.cobertura import CoberturaParser
-from aqe_ci.ingest.coverage.cobertura_fast import ACCEL, Decline, FastCobertura
+from aqe_ci.ingest.coverage.cobertura_fast import ACCEL
 from aqe_ci.ingest.coverage_writer import CoverageWriter
+from tests.ingest.cobertura_accel import TS, read_with
 
-TS = "2024-05-17T09:30:00Z"
 MAX_LINE = (1 << 31) - 1
 MAX_HITS = (1 << 64) - 1
 
@@ -67,29 +66,7 @@ def _run(path: Path, work: Path, how: str, monkeypatch: pytest.MonkeyPatch,
     else:
         monkeypatch.setenv(accel.DISABLE_ENV, "1")
     try:
-        work.mkdir(parents=True, exist_ok=True)
-        writer = CoverageWriter(workdir=work, limits=Limits())
-        src = SourceInfo(file=path.name, format="cobertura", bytes=path.stat().st_size)
-        writer.begin_source(src)
-        try:
-            if how == "lxml":
-                CoberturaParser().parse_lxml(path, writer)
-            elif how == "fast":
-                FastCobertura(writer).run(path)
-            else:
-                CoberturaParser().parse(path, writer, src)
-        except Decline:
-            writer.abort()
-            return "declined", ""
-        except ReportError as exc:
-            writer.rollback_source()
-            writer.abort()
-            return "error", str(exc)
-        writer.commit_source()
-        doc = writer.finish(timestamp=TS)
-        data = doc.path.read_bytes()
-        doc.path.unlink()
-        return "ok", data
+        return read_with(path, work, how)
     finally:
         monkeypatch.undo()
 

@@ -19,10 +19,12 @@ import pytest
 from aqe_ci.documents.linehits import encode_line_runs as encode_line_hits
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
 from aqe_ci.ingest.coverage import cobertura_fast
-from aqe_ci.ingest.coverage.cobertura import CoberturaParser
 from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
 from aqe_ci.ingest.coverage_writer import CoverageWriter
-from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
+from tests.ingest.cobertura_accel import (
+    cobertura_path,  # noqa: F401  (fixture, used by pytestmark)
+    read_with,
+)
 
 #: every test here runs on the C accelerator and on the pure-Python reference path
 pytestmark = pytest.mark.usefixtures("cobertura_path")
@@ -30,34 +32,11 @@ pytestmark = pytest.mark.usefixtures("cobertura_path")
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 INVENTORY = json.loads((CORPUS / "INVENTORY.json").read_text())
 COBERTURA = sorted(e["path"] for e in INVENTORY if e["format"].startswith("cobertura-xml"))
-TS = "2024-05-17T09:30:00Z"
 
 
 def _run(path: Path, work: Path, how: str) -> tuple[str, bytes | str]:
     """("ok", document bytes) or ("error", reason) through one reader; "fast" also reports declines."""
-    work.mkdir(parents=True, exist_ok=True)
-    writer = CoverageWriter(workdir=work, limits=Limits())
-    src = SourceInfo(file=path.name, format="cobertura", bytes=path.stat().st_size)
-    writer.begin_source(src)
-    try:
-        if how == "lxml":
-            CoberturaParser().parse_lxml(path, writer)
-        elif how == "fast":
-            FastCobertura(writer).run(path)
-        else:
-            CoberturaParser().parse(path, writer, src)
-    except Decline:
-        writer.abort()
-        return "declined", ""
-    except ReportError as exc:
-        writer.rollback_source()
-        writer.abort()
-        return "error", str(exc)
-    writer.commit_source()
-    doc = writer.finish(timestamp=TS)
-    data = doc.path.read_bytes()
-    doc.path.unlink()
-    return "ok", data
+    return read_with(path, work, how)
 
 
 def _same(path: Path, tmp: Path) -> str:

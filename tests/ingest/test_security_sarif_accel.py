@@ -20,13 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_support import CORPUS, inventory
+from sec_support import CORPUS, inventory, sarif_document
 
 from aqe_ci import accel
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
 from aqe_ci.ingest.jsonstream import _DECODER
 from aqe_ci.ingest.security.sarif import SarifParser, _fast_extract
-from aqe_ci.ingest.security_writer import SecurityWriter
 
 MODULE = "aqe_ci.ingest._sarif_c"
 GEN_SARIF = CORPUS / ".." / "bench" / "gen_sarif.py"
@@ -280,8 +278,6 @@ SCANNED = [0]  # results the C scanner handed over in _document
 
 
 def _document(path: Path, workdir: Path, *, accelerated: bool) -> bytes | str:
-    writer = SecurityWriter(workdir=workdir, limits=Limits())
-    src = SourceInfo(file=path.name, format="sarif", bytes=path.stat().st_size)
     parser = SarifParser()
     scanner = parser.scanner
     assert scanner is not None
@@ -294,18 +290,7 @@ def _document(path: Path, workdir: Path, *, accelerated: bool) -> bytes | str:
         parser.scanner = counting
     else:
         parser.scanner = None
-    writer.begin_source(src)
-    try:
-        parser.parse(path, writer, src)
-    except ReportError as exc:
-        writer.abort()
-        return f"{exc} (line {exc.line})"
-    writer.commit_source()
-    doc = writer.finish(timestamp="2024-01-01T00:00:00Z")
-    try:
-        return doc.path.read_bytes()
-    finally:
-        doc.cleanup()
+    return sarif_document(path, workdir, parser)
 
 
 def test_corpus_documents_are_identical_with_and_without_the_scanner(tmp_path: Path, scan: Any) -> None:

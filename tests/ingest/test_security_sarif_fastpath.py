@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_support import CORPUS, inventory
+from sec_support import CORPUS, inventory, sarif_document
 
 from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
 from aqe_ci.ingest.security import sarif as sarif_mod
@@ -27,22 +27,9 @@ GEN_SARIF = CORPUS / ".." / "bench" / "gen_sarif.py"
 
 def _document(path: Path, workdir: Path, *, fast: bool) -> bytes | str:
     """The serialised document (bytes), or the error text when the file is refused."""
-    writer = SecurityWriter(workdir=workdir, limits=Limits())
-    src = SourceInfo(file=path.name, format="sarif", bytes=path.stat().st_size)
     parser = SarifParser()
     parser.fast_path = fast
-    writer.begin_source(src)
-    try:
-        parser.parse(path, writer, src)
-    except ReportError as exc:
-        writer.abort()
-        return f"{exc} (line {exc.line})"
-    writer.commit_source()
-    doc = writer.finish(timestamp="2024-01-01T00:00:00Z")
-    try:
-        return doc.path.read_bytes()
-    finally:
-        doc.cleanup()
+    return sarif_document(path, workdir, parser)
 
 
 @pytest.fixture(params=["jsonschema-rs", "fastjsonschema"])
