@@ -28,3 +28,16 @@ def test_pure_python_switch_disables_every_accelerator() -> None:
 def test_unknown_accelerator_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         accel.load("aqe_ci.nope")
+
+
+def test_version_says_which_accelerators_run() -> None:
+    from click.testing import CliRunner
+
+    from aqe_ci.cli.app import root
+
+    out = CliRunner().invoke(root, ["--version"], env={accel.DISABLE_ENV: ""})
+    assert out.exit_code == 0
+    for name in accel.EXTENSIONS:
+        assert name.rsplit("._", 1)[-1].removesuffix("_c") in out.output
+    off = CliRunner().invoke(root, ["--version"], env={accel.DISABLE_ENV: "1"})
+    assert off.exit_code == 0 and f"off: {accel.DISABLE_ENV} is set" in off.output

@@ -66,6 +66,24 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the version, and whether the optional C accelerators are in use (a build
+    without a compiler, or ``AQE_PURE_PYTHON=1``, runs the slower pure-Python twins)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from aqe_ci import accel
+
+    built = accel.status()
+    names = ", ".join(n.rsplit("._", 1)[-1].removesuffix("_c") for n, ok in built.items() if ok) or "none"
+    state = f"C accelerators: {names}"
+    if accel.disabled():
+        state += f" (off: {accel.DISABLE_ENV} is set)"
+    elif not all(built.values()):
+        state += " (pure-Python twins run for the others)"
+    click.echo(f"aqe-artifacts, version {__version__}; {state}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, lazy=ROOT_COMMANDS, context_settings=CONTEXT_SETTINGS,
              epilog="""\b
 Examples:
@@ -77,7 +95,8 @@ Examples:
 
 Exit codes: 0 ok, 1 failure, 2 usage/config, 3 conflict, 4 not found, 5 integrity,
 6 gate failed, 7 invalid input, 8 storage backend unavailable.""")
-@click.version_option(__version__, "--version", prog_name="aqe-artifacts")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and which C accelerators are built, then exit.")
 @click.option("--config", "config_path", metavar="PATH", envvar="AQE_CONFIG", show_envvar=True,
               help="Config file (default: ./config/storage.json if present, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, envvar="AQE_VERBOSE", show_envvar=True,
