@@ -18,9 +18,12 @@ as a backstop (docs/storage-layout.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.storage.layout import DOC_TYPES
+
+if TYPE_CHECKING:
+    from aqe_ci.storage.s3 import S3Backend
 
 RETENTION_KEYS = {"test_results": "test_results", "coverage": "coverage_reports", "security": "security_findings"}
 DEFAULT_DAYS = 90
@@ -72,25 +75,14 @@ def ours(rules: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
     return [r for r in rules if str(r.get("ID", "")).startswith(idp)]
 
 
-def read_rules(backend: Any) -> list[dict[str, Any]]:
+def read_rules(backend: S3Backend) -> list[dict[str, Any]]:
     """The bucket's lifecycle rules (all of them), [] when it has none."""
-    from botocore.exceptions import ClientError
-
-    try:
-        resp = backend.client.get_bucket_lifecycle_configuration(Bucket=backend.bucket)
-    except ClientError as exc:
-        if backend._code(exc)[0] == "NoSuchLifecycleConfiguration":
-            return []
-        raise backend._error(exc, None, "GetBucketLifecycleConfiguration") from None
-    except Exception as exc:
-        mapped = backend._error(exc, None, "GetBucketLifecycleConfiguration")
-        if mapped is exc:
-            raise
-        raise mapped from None
-    return list(resp.get("Rules", []))
+    resp = backend.call("GetBucketLifecycleConfiguration", backend.client.get_bucket_lifecycle_configuration,
+                        absent={"NoSuchLifecycleConfiguration"}, Bucket=backend.bucket)
+    return list(resp.get("Rules", [])) if resp is not None else []
 
 
-def apply(backend: Any, configuration: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def apply(backend: S3Backend, configuration: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """Replace our rules in the bucket's lifecycle configuration, keeping everyone else's.
 
     Returns (our rules as read back from the server, number of other rules kept).
@@ -99,7 +91,7 @@ def apply(backend: Any, configuration: dict[str, Any]) -> tuple[list[dict[str, A
     idp = rule_id_prefix(backend.prefix)
     others = [r for r in existing if not str(r.get("ID", "")).startswith(idp)]
     merged = {"Rules": others + configuration["Rules"]}
-    backend._call("PutBucketLifecycleConfiguration", backend.client.put_bucket_lifecycle_configuration, None,
+    backend.call("PutBucketLifecycleConfiguration", backend.client.put_bucket_lifecycle_configuration, None,
                   Bucket=backend.bucket, LifecycleConfiguration=merged)
     return ours(read_rules(backend), backend.prefix), len(others)
 

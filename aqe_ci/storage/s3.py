@@ -35,10 +35,10 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 from urllib.parse import quote, urlsplit
 
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
@@ -343,14 +343,23 @@ class S3Backend(Backend):
                                 f"{self._scrub(str(exc))}")
         return exc
 
-    def _call(self, op: str, fn: Callable[..., Any], name: str | None = None, **kwargs: Any) -> Any:
+    def _raise_mapped(self, exc: Exception, name: str | None, op: str) -> NoReturn:
+        """Raise ``exc`` as :meth:`_error` maps it (or unchanged when it is not an S3/network error)."""
+        mapped = self._error(exc, name, op)
+        if mapped is exc:
+            raise exc
+        raise mapped from None
+
+    def call(self, op: str, fn: Callable[..., Any], name: str | None = None, *,
+             absent: Collection[str] = (), **kwargs: Any) -> Any:
+        """One client call (``fn(**kwargs)``) whose errors become one-line AqeErrors; an error whose S3
+        code is in ``absent`` (e.g. ``NoSuchLifecycleConfiguration``) returns None instead."""
         try:
             return fn(**kwargs)
         except Exception as exc:
-            mapped = self._error(exc, name, op)
-            if mapped is exc:
-                raise
-            raise mapped from None
+            if absent and self._code(exc)[0] in absent:
+                return None
+            self._raise_mapped(exc, name, op)
 
     @staticmethod
     def _code(exc: Exception) -> tuple[str, int | None]:
@@ -363,7 +372,7 @@ class S3Backend(Backend):
 
     # -- reads --------------------------------------------------------------------------------
     def open(self, name: str) -> BinaryIO:
-        resp = self._call("GetObject", self.client.get_object, name, Bucket=self.bucket, Key=self._key(name))
+        resp = self.call("GetObject", self.client.get_object, name, Bucket=self.bucket, Key=self._key(name))
         return io.BufferedReader(_Body(resp["Body"], lambda e: self._error(e, name, "GetObject")),  # type: ignore[arg-type]
                                  buffer_size=1 << 20)
 
@@ -380,20 +389,13 @@ class S3Backend(Backend):
         raise AssertionError("unreachable")
 
     def head(self, name: str) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError
-
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self._key(name))
-        except ClientError as exc:
+        except Exception as exc:
             code, status = self._code(exc)
             if status == 404 or code in NOT_FOUND_CODES:
                 return None
-            raise self._error(exc, name, "HeadObject") from None
-        except Exception as exc:
-            mapped = self._error(exc, name, "HeadObject")
-            if mapped is exc:
-                raise
-            raise mapped from None
+            self._raise_mapped(exc, name, "HeadObject")
 
     def exists(self, name: str) -> bool:
         return self.head(name) is not None
@@ -410,7 +412,7 @@ class S3Backend(Backend):
         count = 0
         cut = len(self.prefix)
         while True:
-            resp = self._call("ListObjectsV2", self.client.list_objects_v2, prefix, MaxKeys=page, **kwargs)
+            resp = self.call("ListObjectsV2", self.client.list_objects_v2, prefix, MaxKeys=page, **kwargs)
             for obj in resp.get("Contents", []):
                 key = obj["Key"]
                 if not key.startswith(full):
@@ -467,21 +469,12 @@ class S3Backend(Backend):
 
     def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool) -> None:
         if not if_absent:
-            self._guard(name, lambda: put(False), "PutObject")
+            self.call("PutObject", put, name, conditional=False)
             return
         if self.conditional_writes_honoured():
             self._conditional(name, put, token)
         else:
             self._claimed(name, lambda: put(False))
-
-    def _guard(self, name: str, fn: Callable[[], Any], op: str) -> Any:
-        try:
-            return fn()
-        except Exception as exc:
-            mapped = self._error(exc, name, op)
-            if mapped is exc:
-                raise
-            raise mapped from None
 
     def _conditional(self, name: str, put: Callable[[bool], None], token: str) -> None:
         for attempt in range(8):
@@ -497,10 +490,7 @@ class S3Backend(Backend):
                 if status == 409 or code == "ConditionalRequestConflict":
                     time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.random())
                     continue  # a concurrent conditional write is in flight: retry (AWS's advice)
-                mapped = self._error(exc, name, "PutObject")
-                if mapped is exc:
-                    raise
-                raise mapped from None
+                self._raise_mapped(exc, name, "PutObject")
         raise BackendError(f"conditional write of {name} in {self.location} kept conflicting", hint="retry later")
 
     def _written_by(self, name: str, token: str) -> bool:
@@ -586,7 +576,7 @@ class S3Backend(Backend):
         out: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix}
         while True:
-            resp = self._call("ListMultipartUploads", self.client.list_multipart_uploads, None, **kwargs)
+            resp = self.call("ListMultipartUploads", self.client.list_multipart_uploads, None, **kwargs)
             out.extend(resp.get("Uploads", []))
             if not resp.get("IsTruncated"):
                 return out
@@ -608,7 +598,7 @@ class S3Backend(Backend):
     # -- deletes ------------------------------------------------------------------------------
     def delete(self, name: str) -> None:
         try:
-            self._call("DeleteObject", self.client.delete_object, name, Bucket=self.bucket, Key=self._key(name))
+            self.call("DeleteObject", self.client.delete_object, name, Bucket=self.bucket, Key=self._key(name))
         except ObjectMissing:
             return
 
@@ -631,8 +621,8 @@ class S3Backend(Backend):
             body = json.dumps({"conditional_writes": honoured, "probed_at": layout.format_time(layout.utc_now()),
                                "endpoint": self.endpoint}, sort_keys=True).encode()
             with contextlib.suppress(BackendError):
-                self._guard(CAPABILITIES_NAME, lambda: self.client.put_object(
-                    Bucket=self.bucket, Key=self._key(CAPABILITIES_NAME), Body=body), "PutObject")
+                self.call("PutObject", self.client.put_object, CAPABILITIES_NAME,
+                          Bucket=self.bucket, Key=self._key(CAPABILITIES_NAME), Body=body)
         with _CAPABILITIES_LOCK:
             _CAPABILITIES[ident] = honoured
         return honoured
@@ -661,10 +651,7 @@ class S3Backend(Backend):
                         return attempt == 2
                     if status in (400, 501) or code in ("NotImplemented", "InvalidArgument", "InvalidRequest"):
                         return False  # the server rejects the header: treat as not honoured
-                    mapped = self._error(exc, name, "PutObject")
-                    if mapped is exc:
-                        raise
-                    raise mapped from None
+                    self._raise_mapped(exc, name, "PutObject")
             return False  # the second create-only write succeeded: the header is ignored
         finally:
             with contextlib.suppress(Exception):
@@ -707,7 +694,7 @@ class S3Backend(Backend):
                     if time.monotonic() - started > CLAIM_WINDOW_SECONDS:
                         won = False  # too slow: another writer may consider our claim stale
                     else:
-                        self._guard(name, put, "PutObject")
+                        self.call("PutObject", put, name)
                         return
             finally:
                 with contextlib.suppress(BackendError):
