@@ -164,8 +164,8 @@ class Store:
         if overwrite:
             with contextlib.suppress(NotFoundError):
                 old = self.manifest(key, doc_type, part)
-        elif self.backend.exists(mname):
-            raise self._conflict(key, doc_type, part)
+        # without overwrite, the create-only manifest write below is the conflict check (a HEAD here
+        # would only fail earlier; `aqe artifacts store` checks every document before writing any)
 
         import secrets
 
