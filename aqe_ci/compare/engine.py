@@ -22,15 +22,15 @@ from aqe_ci.compare.tests import compare_tests
 from aqe_ci.documents.merge import merge_documents
 from aqe_ci.errors import NotFoundError
 from aqe_ci.storage.layout import DOC_TYPES
-from aqe_ci.storage.store import Store
+from aqe_ci.storage.store import Manifest, Store
 
 #: comparison section name for each document type (the guide's names: "tests", "coverage")
 SECTION = {"test_results": "tests", "coverage": "coverage", "security": "security"}
 SAME_COMMIT_RUNS = 5  # other runs of the head commit read for cross-run flaky detection
 
 
-def run_info(store: Store, key: str) -> RunInfo:
-    """What a run key holds, from its manifests (one listing + one small read per document)."""
+def run_info(store: Store, key: str) -> tuple[RunInfo, list[Manifest]]:
+    """What a run key holds, and its manifests, from one listing + one small read per document."""
     manifests = store.manifests(key)
     if not manifests:
         raise NotFoundError(f"no documents stored under run key {key} in {store.location}",
@@ -40,26 +40,24 @@ def run_info(store: Store, key: str) -> RunInfo:
     return RunInfo(key=key, created_ms=first.created_ms, created_at=d["created_at"], commit=d.get("commit"),
                    branch=d.get("branch"), pr=d.get("pr"), base_branch=d.get("base_branch"),
                    base_sha=d.get("base_sha"), platform=d.get("platform"),
-                   types=tuple(t for t in DOC_TYPES if any(m.type == t for m in manifests)))
+                   types=tuple(t for t in DOC_TYPES if any(m.type == t for m in manifests))), manifests
 
 
-def load_data(store: Store, key: str, doc_type: str) -> dict[str, Any] | None:
-    """The ``data`` of a run's document of ``doc_type``, its parts merged; None when absent."""
-    manifests = store.manifests(key, doc_type)
+def load_section(store: Store, key: str, doc_type: str, manifests: list[Manifest] | None = None) -> Any:
+    """A run's ``doc_type`` as the comparison reads it, None when absent: test results as a streamed
+    :class:`TestIndex` (parts concatenated), other types as the ``data`` of their merged parts.
+
+    ``manifests``: the run's manifests when already read (any types), else they are listed here.
+    """
+    if manifests is None:
+        manifests = store.manifests(key, doc_type)
+    else:
+        manifests = [m for m in manifests if m.type == doc_type]
     if not manifests:
         return None
-    docs = [store.load(m) for m in manifests]
-    return merge_documents(doc_type, docs)["data"]
-
-
-def load_tests(store: Store, key: str) -> TestIndex | None:
-    """A run's test results as a streamed :class:`TestIndex` (parts concatenated); None when absent."""
-    manifests = store.manifests(key, "test_results")
-    return TestIndex.from_store(store, manifests) if manifests else None
-
-
-def load_section(store: Store, key: str, doc_type: str) -> Any:
-    return load_tests(store, key) if doc_type == "test_results" else load_data(store, key, doc_type)
+    if doc_type == "test_results":
+        return TestIndex.from_store(store, manifests)
+    return merge_documents(doc_type, [store.load(m) for m in manifests])["data"]
 
 
 def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, types: Sequence[str] | None = None,
@@ -71,10 +69,11 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
     Base branch / sha: the explicit arguments first, then what the head run's manifest recorded,
     then the CI environment of this process (``env_*``).
     """
-    head = run_info(store, head_key)
+    head, head_manifests = run_info(store, head_key)
+    read = {head_key: head_manifests}  # manifests already read, by run key
     wanted = [t for t in DOC_TYPES if (types is None or t in types)]
     if base_key is not None:
-        base_run = run_info(store, base_key)
+        base_run, read[base_key] = run_info(store, base_key)
         baseline = Baseline(method="explicit", run=base_run, reason="given on the command line")
     else:
         baseline = resolve_baseline(store, head, types=[t for t in wanted if t in head.types] or wanted,
@@ -82,8 +81,8 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
                                     base_sha=base_sha or head.base_sha or env_base_sha, git=git)
     result: dict[str, Any] = {"head": head.as_json(), "baseline": baseline.as_json(head)}
     for doc_type in wanted:
-        after = load_section(store, head_key, doc_type) if doc_type in head.types else None
-        before = (load_section(store, baseline.run.key, doc_type)
+        after = load_section(store, head_key, doc_type, head_manifests) if doc_type in head.types else None
+        before = (load_section(store, baseline.run.key, doc_type, read.get(baseline.run.key))
                   if baseline.run is not None and doc_type in baseline.run.types else None)
         if after is None and before is None:
             continue
@@ -113,7 +112,7 @@ def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list
             break
     out = []
     for k in keys:
-        data = load_tests(store, k)
+        data = load_section(store, k, "test_results")
         if data is not None:
             out.append((k, data))
     return out
