@@ -47,7 +47,6 @@ DEFAULTS: dict[str, Any] = {
     "compression": {"enabled": True, "algorithm": "gzip", "level": 6},
     "limits": {"max_input_mb": 1024, "max_blob_kb": 1024},
 }
-RETENTION_TYPES = {"test_results": "test_results", "coverage": "coverage_reports", "security": "security_findings"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,8 +68,9 @@ class Config:
         return self.section("retention")
 
     def retention_days(self, doc_type: str) -> int:
-        r = self.retention
-        return int(r.get(RETENTION_TYPES[doc_type]) or r.get("default_days") or 90)
+        from aqe_ci.retention.policy import RetentionPolicy
+
+        return RetentionPolicy.from_config(self.retention).days_for(doc_type)
 
     @property
     def codec(self) -> Any:

@@ -20,22 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aqe_ci.retention.policy import RetentionPolicy
 from aqe_ci.storage.layout import DOC_TYPES
 
 if TYPE_CHECKING:
     from aqe_ci.storage.s3 import S3Backend
 
-RETENTION_KEYS = {"test_results": "test_results", "coverage": "coverage_reports", "security": "security_findings"}
-DEFAULT_DAYS = 90
-
 
 def rule_id_prefix(prefix: str) -> str:
     return f"aqe:{prefix}:"
-
-
-def retention_days(retention: Mapping[str, Any], doc_type: str) -> int:
-    value = retention.get(RETENTION_KEYS[doc_type]) or retention.get("default_days") or DEFAULT_DAYS
-    return int(value)
 
 
 def _tag_filter(prefix: str, tags: Mapping[str, str]) -> dict[str, Any]:
@@ -54,9 +47,10 @@ def lifecycle_configuration(retention: Mapping[str, Any], prefix: str = "") -> d
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     idp = rule_id_prefix(prefix)
+    policy = RetentionPolicy.from_config(retention)
     rules: list[dict[str, Any]] = []
     for doc_type in DOC_TYPES:
-        days = retention_days(retention, doc_type)
+        days = policy.days_for(doc_type)
         rules.append({"ID": f"{idp}{doc_type}:index", "Status": "Enabled",
                       "Filter": _tag_filter(prefix, {"aqe-type": doc_type, "aqe-kind": "index"}),
                       "Expiration": {"Days": days}})
