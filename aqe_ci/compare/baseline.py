@@ -18,7 +18,7 @@ With no base branch known (a push build), the previous run on the head's own bra
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aqe_ci.compare.git import Git
@@ -191,7 +191,5 @@ def _with_tip(store: Store, b: Baseline, types: Sequence[str], exclude: set[str]
     tip = run_from_entries(picked)
     if tip.commit == b.run.commit:
         return b
-    return Baseline(method=b.method, reason=b.reason, run=b.run, base_branch=b.base_branch, merge_base=b.merge_base,
-                    distance=b.distance, notes=b.notes,
-                    base_tip={"key": tip.key, "commit": tip.commit, "created_at": tip.created_at,
-                              "note": f"{b.base_branch} has moved on since the merge-base"})
+    return replace(b, base_tip={"key": tip.key, "commit": tip.commit, "created_at": tip.created_at,
+                                "note": f"{b.base_branch} has moved on since the merge-base"})
