@@ -52,6 +52,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
             max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
     from aqe_ci import secrets
+    from aqe_ci.cli.output import write_atomic
     from aqe_ci.compare.engine import compare_runs
     from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
     from aqe_ci.compare.git import Git
@@ -85,7 +86,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
                       title=title)
         chunks = lambda: iter((text,))  # noqa: E731
     if output:
-        write_chunks(Path(output), chunks())
+        write_atomic(Path(output), (secrets.redact(c) for c in chunks()))
     for chunk in chunks():
         click.echo(secrets.redact(chunk), nl=False)
     click.echo("")
@@ -109,23 +110,3 @@ def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_row
     from aqe_ci.render.json import render_json
 
     return render_json(result)
-
-
-def write_chunks(path: Path, chunks: Any) -> None:
-    """Write ``chunks`` to ``path`` atomically (temp file in the same directory, then rename)."""
-    import os
-    import tempfile
-
-    from aqe_ci import secrets
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for chunk in chunks:
-                f.write(secrets.redact(chunk))
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

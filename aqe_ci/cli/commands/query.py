@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import click
 
 from aqe_ci.cli.options import format_option, parse_tags, tag_option
-from aqe_ci.cli.output import echo, echo_json, human_bytes, summary_text, table
+from aqe_ci.cli.output import echo, echo_json, human_bytes, summary_text, table, write_atomic
 from aqe_ci.errors import NotFoundError, UsageError
 from aqe_ci.storage import layout
 from aqe_ci.storage.layout import DOC_TYPES
@@ -132,7 +130,7 @@ def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, l
         result = {"key": run_key, "commit": first.commit, "branch": first.branch, "pr": first.pr,
                   "created_at": min(m.created_at for m in manifests), "documents": documents}
     if output:
-        write_atomic(Path(output), json.dumps(result, indent=2, ensure_ascii=False))
+        write_atomic(Path(output), [json.dumps(result, indent=2, ensure_ascii=False)])
         echo(f"wrote {output}", err=True)
     else:
         echo_json(result)
@@ -164,15 +162,3 @@ def resolve_run(store: Any, *, key: str | None, commit: str | None, branch: str 
     if entry is None:
         raise NotFoundError(f"no run stored for branch {branch} in {store.location}")
     return entry.key
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
