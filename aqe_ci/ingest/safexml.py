@@ -49,8 +49,11 @@ def _prolog_bytes(head: bytes) -> bytes:
     return head
 
 
-def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
+def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> bytes:
     """Reject DTDs/entities in the prolog (the bytes before the root element, up to 1 MiB).
+
+    Returns the bytes it read (the file's first :data:`PROLOG_SCAN`), so a parser can take its head
+    from them instead of reading the file again.
 
     The prolog is tokenised (XML declaration, comments, processing instructions, DOCTYPE), so a
     ``<`` inside a comment cannot end the scan early. Any ``<!DOCTYPE`` or ``<!ENTITY`` is rejected,
@@ -72,18 +75,18 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
         if pos >= n:
             if len(raw) >= PROLOG_SCAN:
                 raise ReportError(f"no root element in the first {PROLOG_SCAN} bytes")
-            return  # an empty or truncated document: the parser reports it
+            return raw  # an empty or truncated document: the parser reports it
         line += head.count(b"\n", counted, pos)
         counted = pos
         if head.startswith(b"<?", pos):
             end = head.find(b"?>", pos + 2)
             if end < 0:
-                return  # unterminated: lxml reports the syntax error
+                return raw  # unterminated: lxml reports the syntax error
             pos = end + 2
         elif head.startswith(b"<!--", pos):
             end = head.find(b"-->", pos + 4)
             if end < 0:
-                return
+                return raw
             pos = end + 3
         elif head[pos:pos + 9].upper() == b"<!DOCTYPE":
             m = _EXTERNAL_ID_DOCTYPE.match(head, pos)
@@ -94,19 +97,21 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
         elif head.startswith(b"<!", pos):
             raise ReportError("XML document type declarations (DTD/ENTITY) are not allowed", line=line)
         else:
-            return  # the root element (or text lxml will reject)
+            return raw  # the root element (or text lxml will reject)
 
 
 def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None,
-              allow_external_doctype: bool = False) -> Iterator[tuple[str, Any]]:
+              allow_external_doctype: bool = False, prolog_checked: bool = False) -> Iterator[tuple[str, Any]]:
     """lxml iterparse with every dangerous feature off; parse errors become ReportError with the line.
 
     ``allow_external_doctype``: see :func:`check_prolog` (coverage formats whose producers write a
-    PUBLIC/SYSTEM DOCTYPE); the DTD is still never loaded.
+    PUBLIC/SYSTEM DOCTYPE); the DTD is still never loaded. ``prolog_checked``: the caller ran
+    :func:`check_prolog` on this file already (the lxml settings above stay the second line).
     """
     from lxml import etree
 
-    check_prolog(path, allow_external_doctype=allow_external_doctype)
+    if not prolog_checked:
+        check_prolog(path, allow_external_doctype=allow_external_doctype)
     kwargs: dict[str, Any] = {
         "events": events, "resolve_entities": False, "no_network": True, "load_dtd": False,
         "dtd_validation": False, "huge_tree": False, "remove_comments": True, "remove_pis": True,
