@@ -168,10 +168,3 @@ class WellFormed:
             self._parser.close()
         except self._etree.XMLSyntaxError as exc:
             raise self._fail(exc) from None
-
-
-def local_name(tag: Any) -> str:
-    """``{ns}name`` → ``name`` (lxml comments/PIs have non-str tags → "")."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
