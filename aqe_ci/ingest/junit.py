@@ -89,13 +89,14 @@ def integer(value: str | None) -> int | None:
     return n if n >= 0 else None
 
 
-def first_line(text: str | None) -> str | None:
+def first_line(text: str | None, limit: int = MESSAGE_CHARS) -> str | None:
+    """The first non-blank line, stripped and cut to ``limit`` characters (None when there is none)."""
     if not text:
         return None
     for line in text.splitlines():
         line = line.strip()
         if line:
-            return line[:MESSAGE_CHARS]
+            return line[:limit]
     return None
 
 
