@@ -125,9 +125,14 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
         try:
             yield from context
         except etree.XMLSyntaxError as exc:
-            line = exc.position[0] if getattr(exc, "position", None) else None
-            msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-            raise ReportError(f"malformed XML: {msg}", line=line) from None
+            raise _malformed(exc) from None
+
+
+def _malformed(exc: Any) -> ReportError:
+    """An lxml ``XMLSyntaxError`` as ``ReportError("malformed XML: …", line=N)``."""
+    line = exc.position[0] if getattr(exc, "position", None) else None
+    msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+    return ReportError(f"malformed XML: {msg}", line=line)
 
 
 class WellFormed:
@@ -152,19 +157,14 @@ class WellFormed:
         self._parser = etree.XMLParser(target=_Nothing(), resolve_entities=False, no_network=True, load_dtd=False,
                                        dtd_validation=False, huge_tree=False, recover=False)
 
-    def _fail(self, exc: Any) -> ReportError:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        return ReportError(f"malformed XML: {msg}", line=line)
-
     def feed(self, data: bytes) -> None:
         try:
             self._parser.feed(data)
         except self._etree.XMLSyntaxError as exc:
-            raise self._fail(exc) from None
+            raise _malformed(exc) from None
 
     def close(self) -> None:
         try:
             self._parser.close()
         except self._etree.XMLSyntaxError as exc:
-            raise self._fail(exc) from None
+            raise _malformed(exc) from None
