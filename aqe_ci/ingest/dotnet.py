@@ -224,11 +224,10 @@ class XUnitParser(ReportParser):
             tag = el.tag
             if tag == "test":
                 parent = el.getparent()
-                container = parent if parent is not None else None
-                if dialect is None and container is not None:
-                    dialect = "xunit.net-v2" if container.tag == "collection" else "xunit.net-v1"
+                if dialect is None and parent is not None:
+                    dialect = "xunit.net-v2" if parent.tag == "collection" else "xunit.net-v1"
                     writer.set_dialect(dialect, "xUnit.net")
-                suite = container.get("name") or "" if container is not None else ""
+                suite = parent.get("name") or "" if parent is not None else ""
                 self._test(el, writer, suite)
                 el.clear()
                 if parent is not None:
