@@ -25,7 +25,6 @@ from aqe_ci.ingest.security.common import (
 )
 
 BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
-_KEYS = ("\"generated_at\"", "\"metrics\"", "\"results\"")
 _CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
 _VERSION_IN_URL = re.compile(r"/en/(\d+\.\d+\.\d+)/")
 

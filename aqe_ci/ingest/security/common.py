@@ -152,11 +152,6 @@ def read_json_document(path: Path) -> Any:
         return value
 
 
-def need(cond: bool, reason: str) -> None:
-    if not cond:
-        raise ReportError(reason)
-
-
 def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON-lines report."""
     with open(path, "rb") as f:
