@@ -15,11 +15,13 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
+    array_items,
     cwe_id,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    report_keys,
     safe_text,
     text_hash,
 )
@@ -56,15 +58,10 @@ class BanditParser(ReportParser):
         version = None
         occurrences: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Bandit report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Bandit report"):
                 seen.add(key)
                 if key == "results":
-                    if js.peek() != "[":
-                        raise js.error("$.results must be an array")
-                    for i in js.iter_array():
-                        r = js.value()
+                    for i, r in array_items(js, "$.results"):
                         if not isinstance(r, dict):
                             raise js.error(f"$.results[{i}] must be an object")
                         finding = self._finding(r, occurrences)
@@ -73,7 +70,6 @@ class BanditParser(ReportParser):
                         writer.add_finding(finding)
                 else:
                     js.skip()
-            js.end()
         if "results" not in seen or "metrics" not in seen:
             raise ReportError("not a Bandit report: $.results or $.metrics is missing")
         writer.add_tool("bandit", version)

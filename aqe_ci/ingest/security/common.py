@@ -144,6 +144,23 @@ def json_stream(path: Path) -> Iterator[JsonStream]:
         yield JsonStream(f)
 
 
+def report_keys(js: JsonStream, what: str) -> Iterator[str]:
+    """The top-level keys of a report that must be one JSON object (``what``: "a Grype report"),
+    each with its value next in ``js``; the end of the document is checked after the last one."""
+    if js.peek() != "{":
+        raise js.error(f"{what} must be a JSON object")
+    yield from js.iter_object()
+    js.end()
+
+
+def array_items(js: JsonStream, where: str) -> Iterator[tuple[int, Any]]:
+    """(index, decoded value) of each element of the array next in ``js`` (``where``: "$.results")."""
+    if js.peek() != "[":
+        raise js.error(f"{where} must be an array")
+    for i in js.iter_array():
+        yield i, js.value()
+
+
 def read_json_document(path: Path) -> Any:
     """A whole (small, already size-capped) JSON document through the hardened stream."""
     with json_stream(path) as js:

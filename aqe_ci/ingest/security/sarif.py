@@ -30,6 +30,7 @@ from aqe_ci.ingest.security.common import (
     fingerprint,
     first_line,
     head_text,
+    report_keys,
     safe_text,
     text_hash,
 )
@@ -104,13 +105,11 @@ class SarifParser(ReportParser):
                 raise ReportError(_version_problem(m.group(1)))
             f.seek(0)
             js = JsonStream(f)
-            if js.peek() != "{":
-                raise js.error("a SARIF log must be a JSON object")
             version: Any = None
             runs = 0
             saw_runs = False
             occurrences: dict[tuple[str, ...], int] = {}
-            for key in js.iter_object():
+            for key in report_keys(js, "a SARIF log"):
                 if key == "version":
                     version = js.value()
                     if version != SUPPORTED_VERSION:
@@ -124,7 +123,6 @@ class SarifParser(ReportParser):
                         runs += 1
                 else:
                     js.skip()
-            js.end()
         if version is None:
             raise ReportError("not a SARIF log: $.version is missing")
         if not saw_runs:

@@ -16,12 +16,14 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
+    array_items,
     cwe_id,
     dedupe,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    report_keys,
     safe_text,
     text_hash,
 )
@@ -53,21 +55,16 @@ class SemgrepParser(ReportParser):
         seen = False
         occurrences: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Semgrep report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Semgrep report"):
                 if key == "results":
                     seen = True
-                    if js.peek() != "[":
-                        raise js.error("$.results must be an array")
-                    for i in js.iter_array():
-                        writer.add_finding(self._result(js.value(), i, occurrences))
+                    for i, r in array_items(js, "$.results"):
+                        writer.add_finding(self._result(r, i, occurrences))
                 elif key == "version":
                     v = js.value()
                     version = v if isinstance(v, str) else None
                 else:
                     js.skip()
-            js.end()
         if not seen:
             raise ReportError("not a Semgrep report: $.results is missing")
         writer.add_tool("semgrep", version)

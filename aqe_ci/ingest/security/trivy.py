@@ -18,12 +18,14 @@ from typing import Any
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
     advisory_id,
+    array_items,
     cwe_id,
     dedupe,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    report_keys,
     safe_text,
 )
 
@@ -62,9 +64,7 @@ class TrivyParser(ReportParser):
         schema = None
         self._secret_seq: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Trivy report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Trivy report"):
                 if key == "SchemaVersion":
                     schema = js.value()
                     if schema != 2:
@@ -77,16 +77,12 @@ class TrivyParser(ReportParser):
                     if js.peek() == "n":
                         js.value()
                         continue
-                    if js.peek() != "[":
-                        raise js.error("$.Results must be an array")
-                    for i in js.iter_array():
-                        result = js.value()
+                    for i, result in array_items(js, "$.Results"):
                         if not isinstance(result, dict):
                             raise js.error(f"$.Results[{i}] must be an object")
                         self._result(result, writer)
                 else:
                     js.skip()
-            js.end()
         if schema != 2:
             raise ReportError("not a Trivy report: $.SchemaVersion 2 is missing")
         writer.add_tool("trivy", version)
