@@ -241,10 +241,6 @@ class SecurityWriter(DocumentWriter):
         self._journal.append((fp, old, dropped))
         self._records += 1
 
-    @property
-    def findings(self) -> int:
-        return len(self._index)
-
     # -- document ----------------------------------------------------------------------------
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys(SEVERITIES, 0)
