@@ -64,6 +64,11 @@ def as_float(value: Any) -> float | None:
     return None
 
 
+def nonneg_int(value: Any) -> int | None:
+    """A JSON integer >= 0 as it is (line, column, index), anything else None."""
+    return value if type(value) is int and value >= 0 else None
+
+
 def cwe_id(tag: Any) -> str | None:
     if not isinstance(tag, str | int):
         return None

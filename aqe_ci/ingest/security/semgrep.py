@@ -23,6 +23,7 @@ from aqe_ci.ingest.security.common import (
     first_line,
     head_text,
     json_stream,
+    nonneg_int,
     report_keys,
     safe_text,
     text_hash,
@@ -116,8 +117,9 @@ class SemgrepParser(ReportParser):
             "severity": severity,
             "tool_severity": tool_sev,
             "confidence": conf,
-            "location": {"path": path, "start_line": _pos(start, "line"), "end_line": _pos(end, "line"),
-                         "start_column": _pos(start, "col"), "end_column": _pos(end, "col")},
+            "location": {"path": path, "start_line": nonneg_int(start.get("line")),
+                         "end_line": nonneg_int(end.get("line")), "start_column": nonneg_int(start.get("col")),
+                         "end_column": nonneg_int(end.get("col"))},
             "ids": [],
             "cwe": dedupe(cwes),
             "url": safe_text(url),
@@ -125,8 +127,3 @@ class SemgrepParser(ReportParser):
         if extra.get("is_ignored") is True:
             f["suppressed"] = True
         return f
-
-
-def _pos(d: dict[str, Any], key: str) -> int | None:
-    v = d.get(key)
-    return v if type(v) is int and v >= 0 else None

@@ -25,6 +25,7 @@ from aqe_ci.ingest.security.common import (
     first_line,
     head_text,
     json_stream,
+    nonneg_int,
     report_keys,
     safe_text,
 )
@@ -43,10 +44,6 @@ def _sev(raw: Any) -> tuple[str, str | None]:
 
 def _s(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
-
-
-def _int(v: Any) -> int | None:
-    return v if type(v) is int and v >= 0 else None
 
 
 class TrivyParser(ReportParser):
@@ -161,8 +158,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(message),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": _int(cause.get("StartLine")),
-                         "end_line": _int(cause.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": nonneg_int(cause.get("StartLine")),
+                         "end_line": nonneg_int(cause.get("EndLine")), "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": safe_text(_s(m.get("PrimaryURL"))),
@@ -191,8 +188,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(f"{title} in {target}" if target else title),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": _int(s.get("StartLine")),
-                         "end_line": _int(s.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": nonneg_int(s.get("StartLine")),
+                         "end_line": nonneg_int(s.get("EndLine")), "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": None,
