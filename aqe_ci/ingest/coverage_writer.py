@@ -35,7 +35,7 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from aqe_ci.documents.linehits import decode_branch_hits, encode_branch_hits, encode_line_runs, iter_line_hits
+from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
 from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
 
 MAX_HITS = (1 << 64) - 1
@@ -387,19 +387,10 @@ class CoverageWriter(DocumentWriter):
                 branches = (best["branches_valid"], best["branches_covered"])
             entry = _entry_dict(best["lines_valid"], best["lines_covered"], branches, functions, None, None)
         else:
-            merged: dict[int, int] = {}
-            get = merged.get
-            br: dict[int, tuple[int, int]] | None = None
-            for e in with_lines:
-                for ln, h in iter_line_hits(e["line_hits"]):
-                    if h > get(ln, -1):
-                        merged[ln] = h
-                if "branch_hits" in e:
-                    if br is None:
-                        br = {}
-                    for ln, (c, v) in decode_branch_hits(e["branch_hits"]).items():
-                        old = br.get(ln)
-                        br[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+            merged = union_line_hits(e["line_hits"] for e in with_lines)
+            br = None
+            if any("branch_hits" in e for e in with_lines):
+                br = union_branch_hits(e["branch_hits"] for e in with_lines if "branch_hits" in e)
             lines = sorted(merged)
             hits = [merged[ln] for ln in lines]
             covered = len(lines) - _count_zero(hits)
