@@ -69,9 +69,7 @@ class IstanbulFinalParser(ReportParser):
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
         with open(path, "rb") as f, json_errors(path):
-            check_text(f)
-            fk = first_keys(f.read(65536))
-            f.seek(0)
+            fk = first_keys(check_text(f))
             if fk is None:
                 raise ReportError("not a JSON object: this is not an Istanbul coverage-final.json")
             if fk[0] in (b"statementMap", b"path"):
