@@ -101,23 +101,17 @@ class CoberturaParser(ReportParser):
         for event, el in safexml.iterparse(path, events=("start", "end"), tag=("coverage", "package", "class"),
                                            allow_external_doctype=True):
             tag = el.tag
-            if tag == "class":
-                if event == "end":
-                    if not saw_root:
-                        break
-                    self._class(el, writer, x, branch_mode)
-                    el.clear()
-                    prev = el.getprevious()
-                    while prev is not None:
-                        el.getparent().remove(prev)
-                        prev = el.getprevious()
-            elif tag == "coverage":
+            if tag == "coverage":
                 if event == "start":
                     if saw_root or el.getparent() is not None:
                         raise ReportError("<coverage> is not the root element", line=el.sourceline)
                     saw_root = True
                     branch_mode = root_details(writer, el.get)
-            elif event == "end":  # package: drop finished packages too
+            elif event == "end":  # a finished class or package: read it, then free it and its earlier siblings
+                if tag == "class":
+                    if not saw_root:
+                        break
+                    self._class(el, writer, x, branch_mode)
                 el.clear()
                 prev = el.getprevious()
                 while prev is not None:
