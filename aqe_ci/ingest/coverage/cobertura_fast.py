@@ -106,6 +106,13 @@ def attr_value(raw: bytes) -> str:
     return text
 
 
+def cc_texts(values: list[bytes]) -> list[str]:
+    """Raw ``condition-coverage`` values → text (one scan decides whether any needs XML decoding)."""
+    if _NEEDS_DECODE.search(b"".join(values)):
+        return list(map(attr_value, values))
+    return [x.decode("utf-8") for x in values]
+
+
 def attrs_of(text: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, dq, sq in _ATTR.findall(text):
@@ -367,10 +374,7 @@ class FastCobertura:
             if len(values) != span.count(b"condition-coverage"):
                 return False  # an empty value or another attribute order: the general route reads it
             cc_numbers = [x.split(b'"', 1)[0].decode("ascii") for x in compress(raw, ccs)]
-            if _NEEDS_DECODE.search(b"".join(values)):
-                cc = list(map(attr_value, values))
-            else:
-                cc = [x.decode("utf-8") for x in values]
+            cc = cc_texts(values)
         branches = class_branches(filename, cc_numbers, cc, self.branch_mode, None)
         self.writer.add_file_encoded(filename, text.decode("ascii"), lines_valid=n, lines_covered=n - hits.count(b"0"),
                                      branches=branches, functions=functions, split=True)
@@ -389,7 +393,7 @@ class FastCobertura:
                     FastCobertura._lines_full(span, lines, hits, cc_numbers, cc)
                     return
                 cc_numbers.extend(x.decode("ascii") for x in compress(nums, ccs))
-                cc.extend(attr_value(v) if _NEEDS_DECODE.search(v) else v.decode("utf-8") for v in values)
+                cc.extend(cc_texts(values))
             lines.extend(map(int, nums))
             hits.extend(map(int, hts))
             return
