@@ -66,10 +66,6 @@ def entry_lines(entry: str) -> range:
     return range(a, (int(end) if dash else a) + 1)
 
 
-def entry_hits(entry: str) -> int:
-    return _hits(entry.rpartition(":")[2])
-
-
 def encode_line_hits(pairs: Iterable[tuple[int, int]]) -> str:
     """(line, hits) pairs in ascending line order → the compact string (runs merged)."""
     out: list[str] = []
