@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from aqe_ci.ingest.base import ReportError
@@ -35,7 +34,7 @@ def ijson_backend() -> Any:
 
 
 @contextmanager
-def json_errors(path: Path) -> Iterator[None]:
+def json_errors() -> Iterator[None]:
     """ijson / decoding failures → one-line ReportError."""
     import ijson
 
