@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
+from aqe_ci.ingest.coverage_writer import rate_or_null
 
 
 def _nonneg(el: Any, name: str) -> int:
@@ -88,8 +89,7 @@ class JacocoParser(ReportParser):
                     ctype = counter.get("type")
                     if ctype in ("LINE", "BRANCH"):
                         missed, covered = _nonneg(counter, "missed"), _nonneg(counter, "covered")
-                        total = missed + covered
-                        rates[ctype] = covered * 100.0 / total if total else None
+                        rates[ctype] = rate_or_null(covered, missed + covered)
                 writer.set_source_details(producer="JaCoCo", reported_line_rate=rates.get("LINE"),
                                           reported_branch_rate=rates.get("BRANCH"))
         if not saw_root:
