@@ -128,6 +128,19 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
             raise _malformed(exc) from None
 
 
+def free_finished(el: Any) -> None:
+    """Free a finished element of an :func:`iterparse` stream and its earlier siblings (already
+    read): memory stays bounded by the open elements. A root element has nothing to free."""
+    el.clear()
+    parent = el.getparent()
+    if parent is None:
+        return
+    prev = el.getprevious()
+    while prev is not None:
+        parent.remove(prev)
+        prev = el.getprevious()
+
+
 def _malformed(exc: Any) -> ReportError:
     """An lxml ``XMLSyntaxError`` as ``ReportError("malformed XML: …", line=N)``."""
     line = exc.position[0] if getattr(exc, "position", None) else None

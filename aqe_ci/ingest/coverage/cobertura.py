@@ -112,11 +112,7 @@ class CoberturaParser(ReportParser):
                     if not saw_root:
                         break
                     self._class(el, writer, x, branch_mode)
-                el.clear()
-                prev = el.getprevious()
-                while prev is not None:
-                    el.getparent().remove(prev)
-                    prev = el.getprevious()
+                safexml.free_finished(el)
         if not saw_root:
             raise ReportError("not a Cobertura report: the root element is not <coverage>")
 

@@ -34,17 +34,6 @@ def _nonneg(el: Any, name: str) -> int:
     return n
 
 
-def _drop(el: Any) -> None:
-    el.clear()
-    parent = el.getparent()
-    if parent is None:
-        return
-    prev = el.getprevious()
-    while prev is not None:
-        parent.remove(prev)
-        prev = el.getprevious()
-
-
 class JacocoParser(ReportParser):
     format: ClassVar[str] = "jacoco"
     doc_type: ClassVar[str] = "coverage"
@@ -80,9 +69,9 @@ class JacocoParser(ReportParser):
                 continue
             if tag == "sourcefile":
                 self._sourcefile(el, package, writer)
-                _drop(el)
+                safexml.free_finished(el)
             elif tag in ("class", "package", "group"):
-                _drop(el)
+                safexml.free_finished(el)
             elif tag == "report" and el.getparent() is None:
                 rates: dict[str, float | None] = {}
                 for counter in el.iterchildren("counter"):
