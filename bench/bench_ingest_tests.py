@@ -4,8 +4,9 @@
 Ours runs twice: with the C accelerator (``aqe_ci.ingest._junit_c``, the default when built) and on
 the pure-Python reference path (``AQE_PURE_PYTHON=1``); the targets are checked on the first.
 
-Each contender runs in a fresh subprocess, best wall time of N runs, peak RSS of the child
-(``ru_maxrss`` via ``resource.getrusage(RUSAGE_CHILDREN)`` measured per child with ``os.wait4``).
+Each contender runs in a fresh subprocess (``bench/measure.py::run_python``), best wall time of N
+runs; peak RSS is the child's own ``VmHWM`` (wait4's ``ru_maxrss`` would carry the parent's size over
+fork+exec).
 Runs are interleaved (one of each contender per round) so a change in machine load hits all of
 them alike. Our package's bytecode is compiled first (``compileall``), as ``pip install`` does:
 with an editable install and ``PYTHONDONTWRITEBYTECODE`` set, every fresh interpreter would
@@ -23,11 +24,15 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.measure import run_python  # noqa: E402
+
 BENCH_DIR = ROOT / ".bench"
 GEN = ROOT / ".." / "shared" / "bench" / "gen_junit.py"
 
@@ -68,17 +73,9 @@ print(n)
 
 
 def run_child(code: str, path: Path, env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
-    """(wall s, CPU s user+sys, peak RSS bytes, stdout) of one fresh interpreter running ``code``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(BENCH_DIR)], stdout=subprocess.PIPE,
-                            cwd=ROOT, env={**os.environ, **(env or {})})
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"contender failed ({proc.returncode}): {code.strip().splitlines()[0]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out.strip()
+    """(wall s, CPU s user+sys, peak RSS bytes, stdout) of one fresh interpreter running ``code``
+    (``bench/measure.py``: the child's own ``VmHWM``, the same method as the other ingest benches)."""
+    return run_python(code, [str(path), str(BENCH_DIR)], cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 def ensure_input(suites: int, cases: int) -> Path:

@@ -21,8 +21,7 @@ def looks_like_document(head: bytes) -> bool:
     """
     if _DOC_HEAD.match(head):
         return True
-    text = head.lstrip()
-    return (text.startswith(b"{") and re.search(rb'^\s*\{\s*"(type|timestamp|data)"\s*:', head) is not None
+    return (re.match(rb'\s*\{\s*"(type|timestamp|data)"\s*:', head) is not None
             and all(re.search(rb'"%s"\s*:' % k, head) for k in (b"type", b"timestamp", b"data")))
 
 

@@ -66,10 +66,6 @@ def entry_lines(entry: str) -> range:
     return range(a, (int(end) if dash else a) + 1)
 
 
-def entry_hits(entry: str) -> int:
-    return _hits(entry.rpartition(":")[2])
-
-
 def encode_line_hits(pairs: Iterable[tuple[int, int]]) -> str:
     """(line, hits) pairs in ascending line order → the compact string (runs merged)."""
     out: list[str] = []
@@ -106,6 +102,27 @@ def decode_branch_hits(text: str | None) -> dict[int, tuple[int, int]]:
         cov, _, valid = frac.partition("/")
         out[int(ln)] = (int(cov), int(valid))
     return out
+
+
+def union_line_hits(texts: Iterable[str]) -> dict[int, int]:
+    """Several ``line_hits`` strings united: every line they name, with the MAX hits seen (exact)."""
+    merged: dict[int, int] = {}
+    get = merged.get
+    for text in texts:
+        for ln, h in iter_line_hits(text):
+            if h > get(ln, -1):
+                merged[ln] = h
+    return merged
+
+
+def union_branch_hits(texts: Iterable[str | None]) -> dict[int, tuple[int, int]]:
+    """Several ``branch_hits`` strings united per line: the max covered and the max valid count."""
+    merged: dict[int, tuple[int, int]] = {}
+    for text in texts:
+        for ln, (c, v) in decode_branch_hits(text).items():
+            old = merged.get(ln)
+            merged[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+    return merged
 
 
 def encode_branch_hits(items: Iterable[tuple[int, tuple[int, int]]]) -> str:

@@ -13,12 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aqe_ci.documents.linehits import (
-    decode_branch_hits,
-    decode_line_hits,
-    encode_branch_hits,
-    encode_line_hits,
-)
+from aqe_ci.documents.linehits import encode_branch_hits, encode_line_hits, union_branch_hits, union_line_hits
 from aqe_ci.errors import UsageError
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -77,11 +72,7 @@ def _merge_file(parts: list[dict[str, Any]]) -> dict[str, Any]:
         return parts[0]
     out: dict[str, Any] = {}
     if all("line_hits" in p for p in parts):
-        hits: dict[int, int] = {}
-        for p in parts:
-            for ln, h in decode_line_hits(p["line_hits"]).items():
-                if h > hits.get(ln, -1):
-                    hits[ln] = h
+        hits = union_line_hits(p["line_hits"] for p in parts)
         out["line_hits"] = encode_line_hits(sorted(hits.items()))
         out["lines_valid"] = len(hits)
         out["lines_covered"] = sum(1 for h in hits.values() if h > 0)
@@ -92,11 +83,7 @@ def _merge_file(parts: list[dict[str, Any]]) -> dict[str, Any]:
     out["line_rate"] = rate(out["lines_covered"], out["lines_valid"])
     if any("branch_hits" in p for p in parts) and all("branch_hits" in p or not p.get("branches_valid")
                                                       for p in parts):
-        branches: dict[int, tuple[int, int]] = {}
-        for p in parts:
-            for ln, (cov, valid) in decode_branch_hits(p.get("branch_hits")).items():
-                old = branches.get(ln)
-                branches[ln] = (max(cov, old[0]), max(valid, old[1])) if old else (cov, valid)
+        branches = union_branch_hits(p.get("branch_hits") for p in parts)
         out["branch_hits"] = encode_branch_hits(sorted(branches.items()))
         out["branches_valid"] = sum(v for _, v in branches.values())
         out["branches_covered"] = sum(min(c, v) for c, v in branches.values())

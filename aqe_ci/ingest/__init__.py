@@ -32,7 +32,6 @@ from aqe_ci.ingest.base import (
     FileDigest,
     IngestProblem,
     Limits,
-    ReportError,
     SourceInfo,
     WrittenDocument,
     check_report_file,
@@ -237,35 +236,34 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
     try:
         cls().parse(path, writer, source)
         writer.set_source_sha256(digest.result())
-    except ReportError as exc:
-        writer.rollback_source()
-        return problem(_strip_prefix(exc.one_line(), path), line=exc.line, fmt=cls.format)
-    except InvalidInputError as exc:
-        writer.rollback_source()
-        return problem(_strip_prefix(exc.one_line(), path), line=getattr(exc, "line", None), fmt=cls.format)
-    except UnicodeDecodeError as exc:
-        writer.rollback_source()
-        return problem(f"not valid {exc.encoding} text (invalid byte at offset {exc.start})", fmt=cls.format)
-    except RecursionError:
-        writer.rollback_source()
-        return problem("nested too deeply", fmt=cls.format)
-    except MemoryError:
-        writer.rollback_source()
-        return problem("too large to parse in memory", fmt=cls.format)
-    except OSError as exc:
-        writer.rollback_source()
-        return problem(f"cannot read ({exc.strerror or type(exc).__name__})", fmt=cls.format)
-    except AqeError as exc:
-        writer.rollback_source()
-        return problem(_strip_prefix(exc.one_line(), path), fmt=cls.format)
-    except Exception as exc:  # a parser bug: keep it visible, never a traceback, never partial data
-        writer.rollback_source()
-        return problem(f"internal parser error: {type(exc).__name__}: {exc}", fmt=cls.format)
-    except BaseException:
-        writer.rollback_source()
-        raise
+    except BaseException as exc:
+        writer.rollback_source()  # whatever went wrong, the file adds nothing
+        failed = _failure(exc, path)
+        if failed is None:
+            raise
+        reason, line = failed
+        return problem(reason, line=line, fmt=cls.format)
     finally:
         digest.cancel()  # a no-op once result() returned; stops the worker when the parse failed
     writer.commit_source()
     good[doc_type] = good.get(doc_type, 0) + 1
+    return None
+
+
+def _failure(exc: BaseException, path: Path) -> tuple[str, int | None] | None:
+    """(reason, line) of a failed parse; None for what is not a file's fault (KeyboardInterrupt, …)."""
+    if isinstance(exc, InvalidInputError):  # ReportError carries the line
+        return _strip_prefix(exc.one_line(), path), getattr(exc, "line", None)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding} text (invalid byte at offset {exc.start})", None
+    if isinstance(exc, RecursionError):
+        return "nested too deeply", None
+    if isinstance(exc, MemoryError):
+        return "too large to parse in memory", None
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror or type(exc).__name__})", None
+    if isinstance(exc, AqeError):
+        return _strip_prefix(exc.one_line(), path), None
+    if isinstance(exc, Exception):  # a parser bug: keep it visible, never a traceback, never partial data
+        return f"internal parser error: {type(exc).__name__}: {exc}", None
     return None

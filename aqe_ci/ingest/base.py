@@ -2,8 +2,8 @@
 
 Flow (``aqe_ci.ingest.ingest_files``)::
 
-    file ─► open_report (regular file? size cap?) ─► head bytes ─► registry.detect ─► parser
-    parser.parse(path, writer)  (streams; raises InvalidInputError on bad input)
+    file ─► check_report_file (regular file? size cap?) ─► head bytes ─► registry.detect ─► parser
+    parser.parse(path, writer, source)  (streams; raises InvalidInputError on bad input)
     writer.begin_source / commit_source / rollback_source around every file, so a bad file adds
     nothing and the other files carry on;  writer.finish() ─► WrittenDocument (validated JSON on disk)
 

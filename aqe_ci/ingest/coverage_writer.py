@@ -27,7 +27,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import islice
@@ -35,7 +35,7 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from aqe_ci.documents.linehits import decode_branch_hits, encode_branch_hits, encode_line_runs, iter_line_hits
+from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
 from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
 
 MAX_HITS = (1 << 64) - 1
@@ -140,7 +140,6 @@ class _Record:
     lines_covered: int
     branches: tuple[int, int] | None
     functions: tuple[int, int] | None
-    has_lines: bool
     source: int = 0
     split: bool = False
 
@@ -302,8 +301,7 @@ class CoverageWriter(DocumentWriter):
             raise ReportError(f"file entry {path[:200]!r} does not match the coverage schema: {exc}") from None
         frag = _fragment(path, entry)
         self._spool.write(frag)
-        rec = _Record(self._pos, len(frag), lines_valid, lines_covered, branches, functions,
-                      line_hits is not None, len(self._sources), split)
+        rec = _Record(self._pos, len(frag), lines_valid, lines_covered, branches, functions, len(self._sources), split)
         self._pos += len(frag)
         self._files.setdefault(path, []).append(rec)
         self._touched.append(path)
@@ -388,21 +386,11 @@ class CoverageWriter(DocumentWriter):
             if "branches_valid" in best:
                 branches = (best["branches_valid"], best["branches_covered"])
             entry = _entry_dict(best["lines_valid"], best["lines_covered"], branches, functions, None, None)
-            has_lines = False
         else:
-            merged: dict[int, int] = {}
-            get = merged.get
-            br: dict[int, tuple[int, int]] | None = None
-            for e in with_lines:
-                for ln, h in iter_line_hits(e["line_hits"]):
-                    if h > get(ln, -1):
-                        merged[ln] = h
-                if "branch_hits" in e:
-                    if br is None:
-                        br = {}
-                    for ln, (c, v) in decode_branch_hits(e["branch_hits"]).items():
-                        old = br.get(ln)
-                        br[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
+            merged = union_line_hits(e["line_hits"] for e in with_lines)
+            br = None
+            if any("branch_hits" in e for e in with_lines):
+                br = union_branch_hits(e["branch_hits"] for e in with_lines if "branch_hits" in e)
             lines = sorted(merged)
             hits = [merged[ln] for ln in lines]
             covered = len(lines) - _count_zero(hits)
@@ -411,13 +399,9 @@ class CoverageWriter(DocumentWriter):
                 branches = (sum(v for _, v in br.values()), sum(c for c, _ in br.values()))
             entry = _entry_dict(len(lines), covered, branches, functions, encode_line_runs(lines, hits),
                                 encode_branch_hits(sorted(br.items())) if br is not None else None)
-            has_lines = True
         self._validate(entry)
         frag = _fragment(path, entry)
-        rec = _Record(0, len(frag), entry["lines_valid"], entry["lines_covered"],
-                      (entry["branches_valid"], entry["branches_covered"]) if "branches_valid" in entry else None,
-                      functions, has_lines)
-        return rec, frag
+        return _Record(0, len(frag), entry["lines_valid"], entry["lines_covered"], branches, functions), frag
 
     def _close_spool(self) -> None:
         try:
@@ -468,16 +452,9 @@ def _merge_functions(records: list[_Record], entries: list[dict[str, Any]]) -> t
             per_source[rec.source] = (old[0] + pair[0], old[1] + pair[1])
         else:
             per_source[rec.source] = (max(old[0], pair[0]), max(old[1], pair[1]))
-    return _max_pair(per_source.values())
-
-
-def _max_pair(pairs: Iterable[tuple[int | None, int | None]]) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
-    for v, c in pairs:
-        if v is None or c is None:
-            continue
-        best = (v, c) if best is None else (max(v, best[0]), max(c, best[1]))
-    return best
+    if not per_source:
+        return None
+    return max(v for v, _ in per_source.values()), max(c for _, c in per_source.values())
 
 
 def _entry_dict(lines_valid: int, lines_covered: int, branches: tuple[int, int] | None,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest import safexml
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, read_head
+from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.junit import MESSAGE_CHARS, first_line, seconds
 from aqe_ci.ingest.xmlhead import root_start
 
@@ -49,14 +49,14 @@ def _split_name(full: str) -> tuple[str, str]:
     return full[:dot], full[dot + 1:]
 
 
-def _check_root(path: Path, roots: tuple[str, ...], what: str) -> bytes:
-    safexml.check_prolog(path)
-    head = read_head(path)
+def _check_root(path: Path, roots: tuple[str, ...], what: str) -> tuple[bytes, tuple[str, bytes]]:
+    """Check the prolog (the later ``iterparse`` passes skip it), then the root: (head, root)."""
+    head = safexml.check_prolog(path)[:HEAD_BYTES]
     root = root_start(head)
     if root is None or root[0] not in roots:
         found = f"<{root[0]}>" if root else "no XML root element"
         raise ReportError(f"not {what}: expected <{'> or <'.join(roots)}> root, found {found}")
-    return head
+    return head, root
 
 
 def _emit(writer: Any, *, suite: str, classname: str, name: str, status: str, duration: float | None,
@@ -116,13 +116,12 @@ class NUnitParser(ReportParser):
                 and b"<test-case" in head)
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
-        head = _check_root(path, ("test-results", "test-run", "test-suite"), "NUnit XML")
-        root = root_start(head)
-        v3 = root is not None and (root[0] == "test-run" or b"fullname=" in head[:4096])
+        head, root = _check_root(path, ("test-results", "test-run", "test-suite"), "NUnit XML")
+        v3 = root[0] == "test-run" or b"fullname=" in head[:4096]
         writer.set_dialect("nunit3" if v3 else "nunit2", "NUnit")
         top_time: float | None = None
         for _, el in safexml.iterparse(path, events=("end",), tag=("test-case", "test-suite", "test-run",
-                                                                     "test-results")):
+                                                                     "test-results"), prolog_checked=True):
             tag = el.tag
             if tag == "test-case":
                 suite_el = _enclosing_suite(el)
@@ -220,15 +219,15 @@ class XUnitParser(ReportParser):
         _check_root(path, ("assemblies", "assembly"), "xUnit.net XML")
         dialect = None
         total = 0.0
-        for _, el in safexml.iterparse(path, events=("end",), tag=("test", "collection", "class", "assembly")):
+        for _, el in safexml.iterparse(path, events=("end",), tag=("test", "collection", "class", "assembly"),
+                                       prolog_checked=True):
             tag = el.tag
             if tag == "test":
                 parent = el.getparent()
-                container = parent if parent is not None else None
-                if dialect is None and container is not None:
-                    dialect = "xunit.net-v2" if container.tag == "collection" else "xunit.net-v1"
+                if dialect is None and parent is not None:
+                    dialect = "xunit.net-v2" if parent.tag == "collection" else "xunit.net-v1"
                     writer.set_dialect(dialect, "xUnit.net")
-                suite = container.get("name") or "" if container is not None else ""
+                suite = parent.get("name") or "" if parent is not None else ""
                 self._test(el, writer, suite)
                 el.clear()
                 if parent is not None:
@@ -302,7 +301,7 @@ class TrxParser(ReportParser):
         classes = self._definitions(path)
         writer.add_suite()
         total = 0.0
-        for _, el in safexml.iterparse(path, events=("end",), tag="{*}UnitTestResult"):
+        for _, el in safexml.iterparse(path, events=("end",), tag="{*}UnitTestResult", prolog_checked=True):
             parent = el.getparent()
             if parent is not None and _local(parent.tag) == "InnerResults":
                 continue  # handled with (and removed by) its outer result
@@ -321,7 +320,7 @@ class TrxParser(ReportParser):
     def _definitions(path: Path) -> dict[str, str]:
         """testId → class name, from ``<TestDefinitions>`` (after the results in most files)."""
         classes: dict[str, str] = {}
-        for _, el in safexml.iterparse(path, events=("end",), tag="{*}UnitTest"):
+        for _, el in safexml.iterparse(path, events=("end",), tag="{*}UnitTest", prolog_checked=True):
             method = _child(el, "TestMethod")
             if method is not None and el.get("id"):
                 cls = (method.get("className") or "").split(",", 1)[0].strip()

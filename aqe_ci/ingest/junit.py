@@ -17,7 +17,7 @@ from typing import Any
 
 from aqe_ci import accel
 from aqe_ci.ingest import safeexpat, safexml
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, read_head
+from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.tests_writer import PREVIEW_CHARS, CappedText, utf8_size
 from aqe_ci.ingest.xmlhead import root_start
 
@@ -89,13 +89,14 @@ def integer(value: str | None) -> int | None:
     return n if n >= 0 else None
 
 
-def first_line(text: str | None) -> str | None:
+def first_line(text: str | None, limit: int = MESSAGE_CHARS) -> str | None:
+    """The first non-blank line, stripped and cut to ``limit`` characters (None when there is none)."""
     if not text:
         return None
     for line in text.splitlines():
         line = line.strip()
         if line:
-            return line[:MESSAGE_CHARS]
+            return line[:limit]
     return None
 
 
@@ -117,8 +118,8 @@ class JUnitParser(ReportParser):
         return root is not None and root[0] in ROOTS
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
-        safexml.check_prolog(path)  # hostile files get the DTD/ENTITY verdict whatever their root
-        head = read_head(path)
+        # hostile files get the DTD/ENTITY verdict whatever their root; the head comes from the same read
+        head = safexml.check_prolog(path)[:HEAD_BYTES]
         root = root_start(head)
         if root is None or root[0] not in ROOTS:
             found = f"<{root[0]}>" if root else "no XML root element"
@@ -214,7 +215,7 @@ class _JUnitRun:
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
         try:
-            safeexpat.parse_file(p, path)
+            safeexpat.parse_file(p, path, prolog_checked=True)  # JUnitParser.parse checked it
             if fast is not None:
                 p.finish()
         finally:

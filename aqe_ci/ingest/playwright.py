@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.junit import first_line
 
 MESSAGE_CHARS = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -33,12 +34,7 @@ def _plain(text: Any) -> str | None:
 
 
 def _first_line(text: str | None) -> str | None:
-    if not text:
-        return None
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:MESSAGE_CHARS]
-    return None
+    return first_line(text, MESSAGE_CHARS)
 
 
 def _output(chunks: Any) -> str | None:

@@ -81,9 +81,11 @@ def create_fast_parser(module: Any, run: Any, ids: set[int], dups: set[int], *, 
     return p
 
 
-def parse_file(parser: Any, path: Path) -> None:
-    """Check the prolog, then feed ``path`` to ``parser`` in chunks; expat errors → ReportError."""
-    check_prolog(path)
+def parse_file(parser: Any, path: Path, *, prolog_checked: bool = False) -> None:
+    """Check the prolog (unless the caller did: ``prolog_checked``), then feed ``path`` to ``parser``
+    in chunks; expat errors → ReportError."""
+    if not prolog_checked:
+        check_prolog(path)
     try:
         with open(path, "rb") as f:
             parse = parser.Parse

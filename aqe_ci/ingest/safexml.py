@@ -49,8 +49,11 @@ def _prolog_bytes(head: bytes) -> bytes:
     return head
 
 
-def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
+def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> bytes:
     """Reject DTDs/entities in the prolog (the bytes before the root element, up to 1 MiB).
+
+    Returns the bytes it read (the file's first :data:`PROLOG_SCAN`), so a parser can take its head
+    from them instead of reading the file again.
 
     The prolog is tokenised (XML declaration, comments, processing instructions, DOCTYPE), so a
     ``<`` inside a comment cannot end the scan early. Any ``<!DOCTYPE`` or ``<!ENTITY`` is rejected,
@@ -72,18 +75,18 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
         if pos >= n:
             if len(raw) >= PROLOG_SCAN:
                 raise ReportError(f"no root element in the first {PROLOG_SCAN} bytes")
-            return  # an empty or truncated document: the parser reports it
+            return raw  # an empty or truncated document: the parser reports it
         line += head.count(b"\n", counted, pos)
         counted = pos
         if head.startswith(b"<?", pos):
             end = head.find(b"?>", pos + 2)
             if end < 0:
-                return  # unterminated: lxml reports the syntax error
+                return raw  # unterminated: lxml reports the syntax error
             pos = end + 2
         elif head.startswith(b"<!--", pos):
             end = head.find(b"-->", pos + 4)
             if end < 0:
-                return
+                return raw
             pos = end + 3
         elif head[pos:pos + 9].upper() == b"<!DOCTYPE":
             m = _EXTERNAL_ID_DOCTYPE.match(head, pos)
@@ -94,19 +97,21 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> None:
         elif head.startswith(b"<!", pos):
             raise ReportError("XML document type declarations (DTD/ENTITY) are not allowed", line=line)
         else:
-            return  # the root element (or text lxml will reject)
+            return raw  # the root element (or text lxml will reject)
 
 
 def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None,
-              allow_external_doctype: bool = False) -> Iterator[tuple[str, Any]]:
+              allow_external_doctype: bool = False, prolog_checked: bool = False) -> Iterator[tuple[str, Any]]:
     """lxml iterparse with every dangerous feature off; parse errors become ReportError with the line.
 
     ``allow_external_doctype``: see :func:`check_prolog` (coverage formats whose producers write a
-    PUBLIC/SYSTEM DOCTYPE); the DTD is still never loaded.
+    PUBLIC/SYSTEM DOCTYPE); the DTD is still never loaded. ``prolog_checked``: the caller ran
+    :func:`check_prolog` on this file already (the lxml settings above stay the second line).
     """
     from lxml import etree
 
-    check_prolog(path, allow_external_doctype=allow_external_doctype)
+    if not prolog_checked:
+        check_prolog(path, allow_external_doctype=allow_external_doctype)
     kwargs: dict[str, Any] = {
         "events": events, "resolve_entities": False, "no_network": True, "load_dtd": False,
         "dtd_validation": False, "huge_tree": False, "remove_comments": True, "remove_pis": True,
@@ -120,9 +125,27 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
         try:
             yield from context
         except etree.XMLSyntaxError as exc:
-            line = exc.position[0] if getattr(exc, "position", None) else None
-            msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-            raise ReportError(f"malformed XML: {msg}", line=line) from None
+            raise _malformed(exc) from None
+
+
+def free_finished(el: Any) -> None:
+    """Free a finished element of an :func:`iterparse` stream and its earlier siblings (already
+    read): memory stays bounded by the open elements. A root element has nothing to free."""
+    el.clear()
+    parent = el.getparent()
+    if parent is None:
+        return
+    prev = el.getprevious()
+    while prev is not None:
+        parent.remove(prev)
+        prev = el.getprevious()
+
+
+def _malformed(exc: Any) -> ReportError:
+    """An lxml ``XMLSyntaxError`` as ``ReportError("malformed XML: …", line=N)``."""
+    line = exc.position[0] if getattr(exc, "position", None) else None
+    msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+    return ReportError(f"malformed XML: {msg}", line=line)
 
 
 class WellFormed:
@@ -147,26 +170,14 @@ class WellFormed:
         self._parser = etree.XMLParser(target=_Nothing(), resolve_entities=False, no_network=True, load_dtd=False,
                                        dtd_validation=False, huge_tree=False, recover=False)
 
-    def _fail(self, exc: Any) -> ReportError:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-        return ReportError(f"malformed XML: {msg}", line=line)
-
     def feed(self, data: bytes) -> None:
         try:
             self._parser.feed(data)
         except self._etree.XMLSyntaxError as exc:
-            raise self._fail(exc) from None
+            raise _malformed(exc) from None
 
     def close(self) -> None:
         try:
             self._parser.close()
         except self._etree.XMLSyntaxError as exc:
-            raise self._fail(exc) from None
-
-
-def local_name(tag: Any) -> str:
-    """``{ns}name`` → ``name`` (lxml comments/PIs have non-str tags → "")."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
+            raise _malformed(exc) from None

@@ -23,11 +23,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aqe_ci.documents.merge import SEVERITIES, SEVERITY_RANK
 from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
 from aqe_ci.validate import schema, validate_document
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SEVERITY_RANK = {name: 5 - i for i, name in enumerate(SEVERITIES)}  # critical 5 … info 1
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -242,10 +240,6 @@ class SecurityWriter(DocumentWriter):
         self._index[fp] = (self._records, rank, suppressed)
         self._journal.append((fp, old, dropped))
         self._records += 1
-
-    @property
-    def findings(self) -> int:
-        return len(self._index)
 
     # -- document ----------------------------------------------------------------------------
     def summary(self) -> dict[str, int]:

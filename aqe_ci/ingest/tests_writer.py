@@ -40,6 +40,8 @@ PACK_NAME = "texts.txt"
 STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 18
+#: a ``sources[]`` entry's keys in the order the document writes them (only these are ever set)
+_SOURCE_KEYS = ("file", "format", "dialect", "producer", "sha256", "bytes")
 
 
 class CappedText(str):
@@ -140,9 +142,7 @@ class TestResultsWriter(DocumentWriter):
         self._mark = (self._doc.tell(), self._fail.tell(), self._outs.tell(), dict(self.counts),
                       self.n_tests, self.n_failures, self.n_outputs, self.suites, self.duration,
                       self._pack_pos)
-        self._source = {k: v for k, v in (
-            ("file", source.file), ("format", source.format), ("dialect", source.dialect),
-            ("producer", source.producer), ("sha256", source.sha256), ("bytes", source.bytes)) if v is not None}
+        self._source = {k: v for k in _SOURCE_KEYS if (v := getattr(source, k)) is not None}
         self._ids = set()
         self._dups = set()
         self._repeat_mode = "retries"
@@ -167,10 +167,8 @@ class TestResultsWriter(DocumentWriter):
     def set_source_sha256(self, sha256: str) -> None:
         if self._source is None:
             return
-        src = dict(self._source)
-        src["sha256"] = sha256
-        order = ("file", "format", "dialect", "producer", "sha256", "bytes")  # as begin_source writes it
-        self._source = {k: src[k] for k in order if k in src} | {k: v for k, v in src.items() if k not in order}
+        src = {**self._source, "sha256": sha256}
+        self._source = {k: src[k] for k in _SOURCE_KEYS if k in src}  # the order begin_source writes
 
     def commit_source(self) -> None:
         if self._dups:

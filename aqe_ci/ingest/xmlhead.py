@@ -31,8 +31,3 @@ def root_start(head: bytes) -> tuple[str, bytes] | None:
         return None
     name = m.group(1).decode("ascii", "replace")
     return name.rsplit(":", 1)[-1], m.group(0)
-
-
-def root_name(head: bytes) -> str | None:
-    r = root_start(head)
-    return r[0] if r else None

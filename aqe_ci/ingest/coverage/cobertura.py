@@ -9,6 +9,7 @@ and frees it at once, so memory stays flat whatever the report size. Lines under
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,7 +38,6 @@ def _xpaths() -> dict[str, Any]:
         "cc_number": xp("lines/line/@condition-coverage/../@number"),
         "lines": xp("lines/line"),
         "methods": xp("methods/method"),
-        "method_hits": xp("lines/line/@hits"),
     }
 
 
@@ -101,38 +101,18 @@ class CoberturaParser(ReportParser):
         for event, el in safexml.iterparse(path, events=("start", "end"), tag=("coverage", "package", "class"),
                                            allow_external_doctype=True):
             tag = el.tag
-            if tag == "class":
-                if event == "end":
-                    if not saw_root:
-                        break
-                    self._class(el, writer, x, branch_mode)
-                    el.clear()
-                    prev = el.getprevious()
-                    while prev is not None:
-                        el.getparent().remove(prev)
-                        prev = el.getprevious()
-            elif tag == "coverage":
+            if tag == "coverage":
                 if event == "start":
                     if saw_root or el.getparent() is not None:
                         raise ReportError("<coverage> is not the root element", line=el.sourceline)
                     saw_root = True
-                    bv = el.get("branches-valid")
-                    branch_mode = bool(bv and bv.isdigit() and int(bv) > 0)
-                    version = (el.get("version") or "").strip()
-                    producer = None
-                    if version:
-                        producer = version if re.search(r"[A-Za-z]", version) else f"Cobertura writer version {version}"
-                    writer.set_source_details(
-                        producer=producer,
-                        reported_line_rate=percent_or_none(el.get("line-rate"), fraction=True),
-                        reported_branch_rate=percent_or_none(el.get("branch-rate"), fraction=True)
-                        if branch_mode else None)
-            elif event == "end":  # package: drop finished packages too
-                el.clear()
-                prev = el.getprevious()
-                while prev is not None:
-                    el.getparent().remove(prev)
-                    prev = el.getprevious()
+                    branch_mode = root_details(writer, el.get)
+            elif event == "end":  # a finished class or package: read it, then free it and its earlier siblings
+                if tag == "class":
+                    if not saw_root:
+                        break
+                    self._class(el, writer, x, branch_mode)
+                safexml.free_finished(el)
         if not saw_root:
             raise ReportError("not a Cobertura report: the root element is not <coverage>")
 
@@ -165,9 +145,26 @@ class CoberturaParser(ReportParser):
         methods = x["methods"](el)
         if methods:
             covered = sum(1 for m_el in methods
-                          if method_covered(m_el.get("hits"), m_el.get("line-rate"), x["method_hits"](m_el)))
+                          if method_covered(m_el.get("hits"), m_el.get("line-rate"), x["hits"](m_el)))
             functions = (len(methods), covered)
         emit_class(writer, filename, lines, hits, cc_numbers, cc, functions, branch_mode, el.sourceline)
+
+
+def root_details(writer: Any, get: Callable[[str], str | None]) -> bool:
+    """``<coverage>``'s attributes (``get``) → the writer's source details; True in branch mode
+    (``branches-valid`` > 0: classes without condition-coverage then report 0 branches, not none).
+    """
+    bv = get("branches-valid")
+    branch_mode = bool(bv and bv.isdigit() and int(bv) > 0)
+    version = (get("version") or "").strip()
+    producer = None
+    if version:
+        producer = version if re.search(r"[A-Za-z]", version) else f"Cobertura writer version {version}"
+    writer.set_source_details(
+        producer=producer,
+        reported_line_rate=percent_or_none(get("line-rate"), fraction=True),
+        reported_branch_rate=percent_or_none(get("branch-rate"), fraction=True) if branch_mode else None)
+    return branch_mode
 
 
 def method_covered(hits: str | None, line_rate: str | None, line_hits: list[str]) -> bool:

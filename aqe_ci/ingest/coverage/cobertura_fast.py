@@ -42,7 +42,8 @@ from typing import Any
 from aqe_ci import accel
 from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError
-from aqe_ci.ingest.coverage_writer import MAX_LINE, percent_or_none
+from aqe_ci.ingest.coverage.cobertura import _int, class_branches, emit_class, method_covered, root_details
+from aqe_ci.ingest.coverage_writer import MAX_LINE
 
 CHUNK = 1 << 20
 ACCEL = "aqe_ci.ingest.coverage._cobertura_c"
@@ -105,6 +106,13 @@ def attr_value(raw: bytes) -> str:
     return text
 
 
+def cc_texts(values: list[bytes]) -> list[str]:
+    """Raw ``condition-coverage`` values → text (one scan decides whether any needs XML decoding)."""
+    if _NEEDS_DECODE.search(b"".join(values)):
+        return list(map(attr_value, values))
+    return [x.decode("utf-8") for x in values]
+
+
 def attrs_of(text: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, dq, sq in _ATTR.findall(text):
@@ -142,10 +150,7 @@ class FastCobertura:
     """One file's fast read; :meth:`run` raises :class:`Decline` or ReportError (syntax only)."""
 
     def __init__(self, writer: Any) -> None:
-        from aqe_ci.ingest.coverage.cobertura import emit_class
-
         self.writer = writer
-        self.emit = emit_class
         self.stack: list[bytes] = []
         self.saw_root = False
         self.branch_mode = False
@@ -227,7 +232,8 @@ class FastCobertura:
             if name == b"coverage":
                 if self.saw_root or stack:
                     raise Decline("<coverage> not the root")
-                self._root(attrs_of(attrs))
+                self.branch_mode = root_details(self.writer, attrs_of(attrs).get)
+                self.saw_root = True
             elif not self.saw_root:
                 raise Decline("root is not <coverage>")
             elif name == b"package" and self.cls is not None:
@@ -247,20 +253,6 @@ class FastCobertura:
                     pos = close_at
             if not empty:
                 stack.append(name)
-
-    def _root(self, attrs: dict[str, str]) -> None:
-        self.saw_root = True
-        bv = attrs.get("branches-valid")
-        self.branch_mode = bool(bv and bv.isdigit() and int(bv) > 0)
-        version = (attrs.get("version") or "").strip()
-        producer = None
-        if version:
-            producer = version if re.search(r"[A-Za-z]", version) else f"Cobertura writer version {version}"
-        self.writer.set_source_details(
-            producer=producer,
-            reported_line_rate=percent_or_none(attrs.get("line-rate"), fraction=True),
-            reported_branch_rate=percent_or_none(attrs.get("branch-rate"), fraction=True)
-            if self.branch_mode else None)
 
     def _path(self, rel: int) -> tuple[bytes, ...]:
         return tuple(self.stack[len(self.stack) - rel:]) if rel else ()
@@ -314,8 +306,6 @@ class FastCobertura:
             methods[idx][2].extend(d.get("hits") for d in found)
         functions = None
         if methods:
-            from aqe_ci.ingest.coverage.cobertura import method_covered
-
             covered = sum(1 for h, lr, lh in methods if method_covered(h, lr, [x for x in lh if x is not None]))
             functions = (len(methods), covered)
         try:
@@ -336,7 +326,7 @@ class FastCobertura:
             cc: list[str] = []
             for a, b in cls["spans"]:
                 self._lines(buf[a:b], lines, hits, cc_numbers, cc)
-            self.emit(self.writer, filename, lines, hits, cc_numbers, cc, functions, self.branch_mode, None)
+            emit_class(self.writer, filename, lines, hits, cc_numbers, cc, functions, self.branch_mode, None)
         except ReportError as exc:
             raise Decline(str(exc)) from None
 
@@ -384,12 +374,7 @@ class FastCobertura:
             if len(values) != span.count(b"condition-coverage"):
                 return False  # an empty value or another attribute order: the general route reads it
             cc_numbers = [x.split(b'"', 1)[0].decode("ascii") for x in compress(raw, ccs)]
-            if _NEEDS_DECODE.search(b"".join(values)):
-                cc = list(map(attr_value, values))
-            else:
-                cc = [x.decode("utf-8") for x in values]
-        from aqe_ci.ingest.coverage.cobertura import class_branches
-
+            cc = cc_texts(values)
         branches = class_branches(filename, cc_numbers, cc, self.branch_mode, None)
         self.writer.add_file_encoded(filename, text.decode("ascii"), lines_valid=n, lines_covered=n - hits.count(b"0"),
                                      branches=branches, functions=functions, split=True)
@@ -408,7 +393,7 @@ class FastCobertura:
                     FastCobertura._lines_full(span, lines, hits, cc_numbers, cc)
                     return
                 cc_numbers.extend(x.decode("ascii") for x in compress(nums, ccs))
-                cc.extend(attr_value(v) if _NEEDS_DECODE.search(v) else v.decode("utf-8") for v in values)
+                cc.extend(cc_texts(values))
             lines.extend(map(int, nums))
             hits.extend(map(int, hts))
             return
@@ -431,8 +416,6 @@ class FastCobertura:
                                 cc.append(value[1:-1].decode("utf-8"))
                             cc_numbers.append(num.decode("ascii"))
                 return
-        from aqe_ci.ingest.coverage.cobertura import _int
-
         for a in _careful_lines(span)[0]:
             try:
                 lines.append(_int(a.get("number"), "number", None))

@@ -37,7 +37,7 @@ class CoveragePyJsonParser(ReportParser):
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors(path):
+        with open(path, "rb") as f, json_errors():
             check_text(f)
             meta = next(ijson.items(f, "meta"), None)
             if not isinstance(meta, dict):

@@ -68,10 +68,8 @@ class IstanbulFinalParser(ReportParser):
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors(path):
-            check_text(f)
-            fk = first_keys(f.read(65536))
-            f.seek(0)
+        with open(path, "rb") as f, json_errors():
+            fk = first_keys(check_text(f))
             if fk is None:
                 raise ReportError("not a JSON object: this is not an Istanbul coverage-final.json")
             if fk[0] in (b"statementMap", b"path"):
@@ -143,7 +141,7 @@ class IstanbulSummaryParser(ReportParser):
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
         total: dict[str, Any] | None = None
-        with open(path, "rb") as f, json_errors(path):
+        with open(path, "rb") as f, json_errors():
             check_text(f)
             for key, value in ijson.kvitems(f, "", use_float=True):
                 if not isinstance(value, dict):

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
+from aqe_ci.ingest.coverage_writer import rate_or_null
 
 
 def _nonneg(el: Any, name: str) -> int:
@@ -31,17 +32,6 @@ def _nonneg(el: Any, name: str) -> int:
     if n < 0:
         raise ReportError(f"<{el.tag}> {name}={n} is negative", line=el.sourceline)
     return n
-
-
-def _drop(el: Any) -> None:
-    el.clear()
-    parent = el.getparent()
-    if parent is None:
-        return
-    prev = el.getprevious()
-    while prev is not None:
-        parent.remove(prev)
-        prev = el.getprevious()
 
 
 class JacocoParser(ReportParser):
@@ -79,17 +69,16 @@ class JacocoParser(ReportParser):
                 continue
             if tag == "sourcefile":
                 self._sourcefile(el, package, writer)
-                _drop(el)
+                safexml.free_finished(el)
             elif tag in ("class", "package", "group"):
-                _drop(el)
+                safexml.free_finished(el)
             elif tag == "report" and el.getparent() is None:
                 rates: dict[str, float | None] = {}
                 for counter in el.iterchildren("counter"):
                     ctype = counter.get("type")
                     if ctype in ("LINE", "BRANCH"):
                         missed, covered = _nonneg(counter, "missed"), _nonneg(counter, "covered")
-                        total = missed + covered
-                        rates[ctype] = covered * 100.0 / total if total else None
+                        rates[ctype] = rate_or_null(covered, missed + covered)
                 writer.set_source_details(producer="JaCoCo", reported_line_rate=rates.get("LINE"),
                                           reported_branch_rate=rates.get("BRANCH"))
         if not saw_root:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from aqe_ci.ingest.base import ReportError
@@ -35,7 +34,7 @@ def ijson_backend() -> Any:
 
 
 @contextmanager
-def json_errors(path: Path) -> Iterator[None]:
+def json_errors() -> Iterator[None]:
     """ijson / decoding failures → one-line ReportError."""
     import ijson
 
@@ -48,8 +47,8 @@ def json_errors(path: Path) -> Iterator[None]:
         raise ReportError("not UTF-8 JSON") from None
 
 
-def check_text(f: BinaryIO) -> None:
-    """Reject binary garbage before ijson sees it (NUL bytes in the first 64 KiB)."""
+def check_text(f: BinaryIO) -> bytes:
+    """Reject binary garbage before ijson sees it (NUL bytes in the first 64 KiB); returns that head."""
     head = f.read(65536)
     f.seek(0)
     if b"\x00" in head:
@@ -59,6 +58,7 @@ def check_text(f: BinaryIO) -> None:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # a multi-byte character cut at the chunk end is fine
             raise ReportError("not UTF-8 JSON") from None
+    return head
 
 
 def as_int(value: Any, what: str) -> int:

@@ -37,6 +37,17 @@ def _count(text: str, lineno: int) -> int:
     return 0 if n < 0 else min(n, MAX_HITS)
 
 
+def _numbered(key: str, value: str, fields: int, line: str, lineno: int) -> tuple[list[str], int]:
+    """A ``DA``/``BRDA`` record's comma-separated fields (at least ``fields``) and its line number."""
+    parts = value.split(",")
+    if len(parts) >= fields:
+        try:
+            return parts, int(parts[0])
+        except ValueError:
+            pass
+    raise ReportError(f"malformed {key} record {line[:60]!r}", line=lineno)
+
+
 class _Section:
     __slots__ = ("path", "lines", "hits", "branches", "has_branches", "fn_names", "fn_hits", "fnl", "fna",
                  "fnf", "fnh", "start")
@@ -108,13 +119,7 @@ class LcovParser(ReportParser):
                 if key == "DA":
                     if sec is None:
                         raise ReportError("DA record outside an SF section", line=lineno)
-                    parts = value.split(",")
-                    if len(parts) < 2:
-                        raise ReportError(f"malformed DA record {line[:60]!r}", line=lineno)
-                    try:
-                        ln = int(parts[0])
-                    except ValueError:
-                        raise ReportError(f"malformed DA record {line[:60]!r}", line=lineno) from None
+                    parts, ln = _numbered(key, value, 2, line, lineno)
                     if not 0 <= ln <= MAX_LINE:
                         raise ReportError(f"line number out of range in {line[:60]!r}", line=lineno)
                     sec.lines.append(ln)
@@ -122,13 +127,7 @@ class LcovParser(ReportParser):
                 elif key == "BRDA":
                     if sec is None:
                         raise ReportError("BRDA record outside an SF section", line=lineno)
-                    parts = value.split(",")
-                    if len(parts) < 4:
-                        raise ReportError(f"malformed BRDA record {line[:60]!r}", line=lineno)
-                    try:
-                        ln = int(parts[0])
-                    except ValueError:
-                        raise ReportError(f"malformed BRDA record {line[:60]!r}", line=lineno) from None
+                    parts, ln = _numbered(key, value, 4, line, lineno)
                     taken = parts[-1].strip()
                     hit = 0 if taken in ("-", "") else _count(taken, lineno)
                     entry = sec.branches.get(ln)

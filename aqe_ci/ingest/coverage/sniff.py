@@ -50,9 +50,3 @@ def xml_root(head: bytes) -> tuple[str, bytes, int] | None:
 def attr(attrs: bytes, name: bytes) -> bytes | None:
     m = re.search(rb"(?:^|[\s])" + re.escape(name) + rb"\s*=\s*(\"[^\"]*\"|'[^']*')", attrs)
     return m.group(1)[1:-1] if m else None
-
-
-def first_line(head: bytes) -> bytes:
-    h = text_head(head)
-    end = h.find(b"\n")
-    return (h if end < 0 else h[:end]).rstrip(b"\r")

@@ -15,17 +15,19 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
+    array_items,
     cwe_id,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    nonneg_int,
+    report_keys,
     safe_text,
     text_hash,
 )
 
 BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
-_KEYS = ("\"generated_at\"", "\"metrics\"", "\"results\"")
 _CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
 _VERSION_IN_URL = re.compile(r"/en/(\d+\.\d+\.\d+)/")
 
@@ -57,15 +59,10 @@ class BanditParser(ReportParser):
         version = None
         occurrences: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Bandit report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Bandit report"):
                 seen.add(key)
                 if key == "results":
-                    if js.peek() != "[":
-                        raise js.error("$.results must be an array")
-                    for i in js.iter_array():
-                        r = js.value()
+                    for i, r in array_items(js, "$.results"):
                         if not isinstance(r, dict):
                             raise js.error(f"$.results[{i}] must be an object")
                         finding = self._finding(r, occurrences)
@@ -74,7 +71,6 @@ class BanditParser(ReportParser):
                         writer.add_finding(finding)
                 else:
                     js.skip()
-            js.end()
         if "results" not in seen or "metrics" not in seen:
             raise ReportError("not a Bandit report: $.results or $.metrics is missing")
         writer.add_tool("bandit", version)
@@ -116,7 +112,7 @@ class BanditParser(ReportParser):
                 "start_line": line if line is not None and line >= 0 else None,
                 "end_line": max(rng) if rng and max(rng) >= 0 else line,
                 "start_column": col + 1 if type(col) is int and col >= 0 else None,
-                "end_column": end_col if type(end_col) is int and end_col >= 0 else None,
+                "end_column": nonneg_int(end_col),
             },
             "ids": [],
             "cwe": [c for c in cwes if c],

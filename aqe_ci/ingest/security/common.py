@@ -64,6 +64,11 @@ def as_float(value: Any) -> float | None:
     return None
 
 
+def nonneg_int(value: Any) -> int | None:
+    """A JSON integer >= 0 as it is (line, column, index), anything else None."""
+    return value if type(value) is int and value >= 0 else None
+
+
 def cwe_id(tag: Any) -> str | None:
     if not isinstance(tag, str | int):
         return None
@@ -144,17 +149,29 @@ def json_stream(path: Path) -> Iterator[JsonStream]:
         yield JsonStream(f)
 
 
+def report_keys(js: JsonStream, what: str) -> Iterator[str]:
+    """The top-level keys of a report that must be one JSON object (``what``: "a Grype report"),
+    each with its value next in ``js``; the end of the document is checked after the last one."""
+    if js.peek() != "{":
+        raise js.error(f"{what} must be a JSON object")
+    yield from js.iter_object()
+    js.end()
+
+
+def array_items(js: JsonStream, where: str) -> Iterator[tuple[int, Any]]:
+    """(index, decoded value) of each element of the array next in ``js`` (``where``: "$.results")."""
+    if js.peek() != "[":
+        raise js.error(f"{where} must be an array")
+    for i in js.iter_array():
+        yield i, js.value()
+
+
 def read_json_document(path: Path) -> Any:
     """A whole (small, already size-capped) JSON document through the hardened stream."""
     with json_stream(path) as js:
         value = js.value()
         js.end()
         return value
-
-
-def need(cond: bool, reason: str) -> None:
-    if not cond:
-        raise ReportError(reason)
 
 
 def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[tuple[int, dict[str, Any]]]:

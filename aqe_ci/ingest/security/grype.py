@@ -13,12 +13,14 @@ from typing import Any
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
     advisory_id,
+    array_items,
     cwe_id,
     dedupe,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    report_keys,
     safe_text,
 )
 
@@ -42,22 +44,17 @@ class GrypeParser(ReportParser):
         version = None
         seen = False
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Grype report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Grype report"):
                 if key in ("matches", "ignoredMatches"):
                     seen = seen or key == "matches"
-                    if js.peek() != "[":
-                        raise js.error(f"$.{key} must be an array")
-                    for i in js.iter_array():
-                        writer.add_finding(self._match(js.value(), i, suppressed=key == "ignoredMatches"))
+                    for i, m in array_items(js, f"$.{key}"):
+                        writer.add_finding(self._match(m, i, suppressed=key == "ignoredMatches"))
                 elif key == "descriptor":
                     d = js.value()
                     if isinstance(d, dict) and isinstance(d.get("version"), str):
                         version = d["version"]
                 else:
                     js.skip()
-            js.end()
         if not seen:
             raise ReportError("not a Grype report: $.matches is missing")
         writer.add_tool("grype", version)

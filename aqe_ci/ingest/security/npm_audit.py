@@ -30,6 +30,7 @@ from aqe_ci.ingest.security.common import (
     iter_json_lines,
     json_stream,
     read_json_document,
+    report_keys,
     safe_text,
 )
 
@@ -162,11 +163,9 @@ class NpmAuditV1Parser(ReportParser):
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("an npm audit report must be a JSON object")
             advisories: list[Any] = []
             keys: set[str] = set()
-            for key in js.iter_object():
+            for key in report_keys(js, "an npm audit report"):
                 keys.add(key)
                 if key == "advisories":
                     if js.peek() != "{":
@@ -179,7 +178,6 @@ class NpmAuditV1Parser(ReportParser):
                         raise ReportError(_npm_error_reason({"error": err}))
                 else:
                     js.skip()
-            js.end()
         if "advisories" not in keys:
             raise ReportError("not an npm audit v1 report: $.advisories is missing")
         tool = "npm audit" if "runId" in keys else None
@@ -210,9 +208,7 @@ class NpmAuditV2Parser(ReportParser):
         tool = "npm audit"
         seen = False
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("an npm audit report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "an npm audit report"):
                 if key == "auditReportVersion":
                     v = js.value()
                     if v != 2:
@@ -230,7 +226,6 @@ class NpmAuditV2Parser(ReportParser):
                         raise ReportError(_npm_error_reason({"error": err}))
                 else:
                     js.skip()
-            js.end()
         if not seen:
             raise ReportError("not an npm audit v2 report: $.vulnerabilities is missing")
 

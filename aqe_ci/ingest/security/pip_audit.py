@@ -19,6 +19,7 @@ from typing import Any
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
     advisory_id,
+    array_items,
     dedupe,
     fingerprint,
     first_line,
@@ -55,10 +56,8 @@ class PipAuditParser(ReportParser):
                 for key in js.iter_object():
                     if key == "dependencies":
                         seen = True
-                        if js.peek() != "[":
-                            raise js.error("$.dependencies must be an array")
-                        for i in js.iter_array():
-                            self._dependency(js.value(), i, writer)
+                        for i, dep in array_items(js, "$.dependencies"):
+                            self._dependency(dep, i, writer)
                     else:
                         js.skip()
                 if not seen:

@@ -30,6 +30,8 @@ from aqe_ci.ingest.security.common import (
     fingerprint,
     first_line,
     head_text,
+    nonneg_int,
+    report_keys,
     safe_text,
     text_hash,
 )
@@ -104,13 +106,11 @@ class SarifParser(ReportParser):
                 raise ReportError(_version_problem(m.group(1)))
             f.seek(0)
             js = JsonStream(f)
-            if js.peek() != "{":
-                raise js.error("a SARIF log must be a JSON object")
             version: Any = None
             runs = 0
             saw_runs = False
             occurrences: dict[tuple[str, ...], int] = {}
-            for key in js.iter_object():
+            for key in report_keys(js, "a SARIF log"):
                 if key == "version":
                     version = js.value()
                     if version != SUPPORTED_VERSION:
@@ -124,7 +124,6 @@ class SarifParser(ReportParser):
                         runs += 1
                 else:
                     js.skip()
-            js.end()
         if version is None:
             raise ReportError("not a SARIF log: $.version is missing")
         if not saw_runs:
@@ -601,10 +600,6 @@ class _Run:
 
 # -- extraction (plain functions: they run once per result) -------------------------------------
 
-def _int(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
-
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
 
@@ -617,17 +612,17 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         return None
     rule_ref = get("rule")
     comp_index = comp_name = None
-    rule_index = _int(get("ruleIndex"))
+    rule_index = nonneg_int(get("ruleIndex"))
     rule_id = get("ruleId")
     if type(rule_id) is not str:
         rule_id = None
     if type(rule_ref) is dict:
         comp = rule_ref.get("toolComponent")
         if type(comp) is dict:
-            comp_index = _int(comp.get("index"))
+            comp_index = nonneg_int(comp.get("index"))
             comp_name = _str(comp.get("name"))
         if rule_index is None:
-            rule_index = _int(rule_ref.get("index"))
+            rule_index = nonneg_int(rule_ref.get("index"))
         if rule_id is None:
             rule_id = _str(rule_ref.get("id"))
     uri = uri_base = art_index = None
@@ -643,15 +638,15 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
             if type(art) is dict:
                 uri = _str(art.get("uri"))
                 uri_base = _str(art.get("uriBaseId"))
-                art_index = _int(art.get("index"))
+                art_index = nonneg_int(art.get("index"))
             region = phys.get("region")
             if type(region) is dict:
-                start_line = _int(region.get("startLine"))
-                end_line = _int(region.get("endLine"))
+                start_line = nonneg_int(region.get("startLine"))
+                end_line = nonneg_int(region.get("endLine"))
                 if end_line is None:
                     end_line = start_line
-                start_col = _int(region.get("startColumn"))
-                end_col = _int(region.get("endColumn"))
+                start_col = nonneg_int(region.get("startColumn"))
+                end_col = nonneg_int(region.get("endColumn"))
                 snip = region.get("snippet")
                 if type(snip) is dict:
                     text = snip.get("text")
@@ -759,23 +754,19 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
             tags = tuple([t for t in raw_tags if type(t) is str])
             if len(tags) != len(raw_tags) and any(type(t) is dict or type(t) is list for t in raw_tags):
                 return None  # not hashable: the general path
-    rule_index = get("ruleIndex")
-    if type(rule_index) is not int or rule_index < 0:
-        rule_index = None
+    rule_index = nonneg_int(get("ruleIndex"))
     rule_ref = get("rule")
     if type(rule_ref) is dict:
         if "toolComponent" in rule_ref:
             return None
         if rule_index is None:
-            rule_index = rule_ref.get("index")
-            if type(rule_index) is not int or rule_index < 0:
-                rule_index = None
+            rule_index = nonneg_int(rule_ref.get("index"))
     level = get("level")
     if type(level) is not str:
         level = None
-    return (rule_id, rule_index, tags, level, text, uri, line_hash, _int(region.get("startLine")),
-            _int(region.get("endLine")), _int(region.get("startColumn")),
-            _int(region.get("endColumn")))
+    return (rule_id, rule_index, tags, level, text, uri, line_hash, nonneg_int(region.get("startLine")),
+            nonneg_int(region.get("endLine")), nonneg_int(region.get("startColumn")),
+            nonneg_int(region.get("endColumn")))
 
 
 def _jnull(value: str | None) -> str:

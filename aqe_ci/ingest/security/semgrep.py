@@ -16,12 +16,15 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
+    array_items,
     cwe_id,
     dedupe,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    nonneg_int,
+    report_keys,
     safe_text,
     text_hash,
 )
@@ -53,21 +56,16 @@ class SemgrepParser(ReportParser):
         seen = False
         occurrences: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Semgrep report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Semgrep report"):
                 if key == "results":
                     seen = True
-                    if js.peek() != "[":
-                        raise js.error("$.results must be an array")
-                    for i in js.iter_array():
-                        writer.add_finding(self._result(js.value(), i, occurrences))
+                    for i, r in array_items(js, "$.results"):
+                        writer.add_finding(self._result(r, i, occurrences))
                 elif key == "version":
                     v = js.value()
                     version = v if isinstance(v, str) else None
                 else:
                     js.skip()
-            js.end()
         if not seen:
             raise ReportError("not a Semgrep report: $.results is missing")
         writer.add_tool("semgrep", version)
@@ -119,8 +117,9 @@ class SemgrepParser(ReportParser):
             "severity": severity,
             "tool_severity": tool_sev,
             "confidence": conf,
-            "location": {"path": path, "start_line": _pos(start, "line"), "end_line": _pos(end, "line"),
-                         "start_column": _pos(start, "col"), "end_column": _pos(end, "col")},
+            "location": {"path": path, "start_line": nonneg_int(start.get("line")),
+                         "end_line": nonneg_int(end.get("line")), "start_column": nonneg_int(start.get("col")),
+                         "end_column": nonneg_int(end.get("col"))},
             "ids": [],
             "cwe": dedupe(cwes),
             "url": safe_text(url),
@@ -128,8 +127,3 @@ class SemgrepParser(ReportParser):
         if extra.get("is_ignored") is True:
             f["suppressed"] = True
         return f
-
-
-def _pos(d: dict[str, Any], key: str) -> int | None:
-    v = d.get(key)
-    return v if type(v) is int and v >= 0 else None

@@ -18,12 +18,15 @@ from typing import Any
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
     advisory_id,
+    array_items,
     cwe_id,
     dedupe,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    nonneg_int,
+    report_keys,
     safe_text,
 )
 
@@ -43,10 +46,6 @@ def _s(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def _int(v: Any) -> int | None:
-    return v if type(v) is int and v >= 0 else None
-
-
 class TrivyParser(ReportParser):
     format = "trivy"
     doc_type = "security"
@@ -62,9 +61,7 @@ class TrivyParser(ReportParser):
         schema = None
         self._secret_seq: dict[tuple[str, str, str], int] = {}
         with json_stream(path) as js:
-            if js.peek() != "{":
-                raise js.error("a Trivy report must be a JSON object")
-            for key in js.iter_object():
+            for key in report_keys(js, "a Trivy report"):
                 if key == "SchemaVersion":
                     schema = js.value()
                     if schema != 2:
@@ -77,16 +74,12 @@ class TrivyParser(ReportParser):
                     if js.peek() == "n":
                         js.value()
                         continue
-                    if js.peek() != "[":
-                        raise js.error("$.Results must be an array")
-                    for i in js.iter_array():
-                        result = js.value()
+                    for i, result in array_items(js, "$.Results"):
                         if not isinstance(result, dict):
                             raise js.error(f"$.Results[{i}] must be an object")
                         self._result(result, writer)
                 else:
                     js.skip()
-            js.end()
         if schema != 2:
             raise ReportError("not a Trivy report: $.SchemaVersion 2 is missing")
         writer.add_tool("trivy", version)
@@ -165,8 +158,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(message),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": _int(cause.get("StartLine")),
-                         "end_line": _int(cause.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": nonneg_int(cause.get("StartLine")),
+                         "end_line": nonneg_int(cause.get("EndLine")), "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": safe_text(_s(m.get("PrimaryURL"))),
@@ -195,8 +188,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(f"{title} in {target}" if target else title),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": _int(s.get("StartLine")),
-                         "end_line": _int(s.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": nonneg_int(s.get("StartLine")),
+                         "end_line": nonneg_int(s.get("EndLine")), "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": None,
