@@ -6,8 +6,10 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
+NODE_DIR := tools/node
+NSTAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint bench install clean help
+.PHONY: demo test lint bench install clean help node-tools
 
 help:
 	@echo "make demo   - install into .venv and run the main job end to end on the local store"
@@ -34,6 +36,14 @@ $(TSTAMP): $(STAMP)
 	  command -v jq >/dev/null 2>&1 || { echo "jq is required for make test: install it (apt-get install jq)" >&2; exit 1; }; }
 	@touch $@
 
+# Test-only npm tools (Azurite, @actions/artifact, gitlab-ci-local), pinned by tools/node/package-lock.json.
+$(NSTAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required for make test (Node 20+): apt-get install nodejs npm" >&2; exit 1; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: $(NSTAMP)
+
 $(BSTAMP): $(TSTAMP)
 	$(PIP) install --quiet -e '.[test,bench]'
 	@touch $@
@@ -43,7 +53,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
-test: $(TSTAMP)
+test: $(TSTAMP) $(NSTAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
