@@ -48,8 +48,8 @@ def generate(work: Path) -> dict[str, Path]:
 
 
 def build_store(files: dict[str, Path], store_dir: Path) -> None:
-    from aqe_ci.context.model import CiContext
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
+    from aqe_ci.model.context import CiContext
     from aqe_ci.storage.local import LocalBackend
     from aqe_ci.storage.store import Store
 

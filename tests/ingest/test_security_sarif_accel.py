@@ -23,10 +23,10 @@ import pytest
 from sec_support import CORPUS, inventory, sarif_document
 
 from aqe_ci import accel
-from aqe_ci.ingest.jsonstream import _DECODER
 from aqe_ci.ingest.security.sarif import SarifParser, _fast_extract
+from aqe_ci.ingest.stream.jsonstream import _DECODER
 
-MODULE = "aqe_ci.ingest._sarif_c"
+MODULE = "aqe_ci.ingest.security._sarif_c"
 GEN_SARIF = CORPUS / ".." / "bench" / "gen_sarif.py"
 HERE = Path(__file__).resolve().parent
 
