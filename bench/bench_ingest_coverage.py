@@ -9,7 +9,7 @@ ru_maxrss would include the parent's size carried over fork+exec); contenders al
 repeat so machine load hits them alike. Our figure is the whole ingest as `aqe artifacts store` runs
 it (``ingest_files``): size check, content detection, sha256 (on a worker thread alongside the
 parse), streaming parse (with the C accelerator when built), the coverage writer, the document written
-and validated (envelope by jsonschema, every file entry by fastjsonschema); the parent then loads
+and validated (envelope and every file entry by jsonschema-rs); the parent then loads
 the document and validates it whole, outside the timing. Targets (issue 3): <= 0.7x pycobertura's
 time, <= 64 MB peak RSS.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aqe_ci.errors import InvalidInputError
 from aqe_ci.model.limits import Limits, check_report_file
@@ -38,5 +38,5 @@ def load_document_file(path: Path, limits: Limits) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
-    validate_document(doc, source=str(path))
-    return doc
+    validate_document(doc, source=str(path))  # raises unless doc is a document object
+    return cast(dict[str, Any], doc)

@@ -38,10 +38,10 @@ def decode_line_hits(text: str | None) -> dict[int, int]:
     return dict(iter_line_hits(text))
 
 
-def decode_line_arrays(text: str | None) -> tuple[array, array]:
+def decode_line_arrays(text: str | None) -> tuple[array[int], array[int]]:
     """``line_hits`` → (lines, hits) as two ``array('I')`` in ascending line order."""
-    lines: array = array("I")
-    hits: array = array("I")
+    lines: array[int] = array("I")
+    hits: array[int] = array("I")
     if not text:
         return lines, hits
     for entry in text.split(","):

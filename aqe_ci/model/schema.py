@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from aqe_ci.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import jsonschema_rs
+    from jsonschema import Draft202012Validator
 
 SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config")
 
@@ -26,17 +30,17 @@ def schema_text(name: str) -> str:
 
 @cache
 def schema(name: str) -> dict[str, Any]:
-    return json.loads(schema_text(name))
+    return cast(dict[str, Any], json.loads(schema_text(name)))
 
 
 @cache
-def validator(name: str) -> Any:
+def validator(name: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator, FormatChecker
 
     return Draft202012Validator(schema(name), format_checker=FormatChecker())
 
 
-def json_path(parts: Any) -> str:
+def json_path(parts: Iterable[str | int]) -> str:
     out = "$"
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if str(p).isidentifier() else f"[{json.dumps(p)}]")
@@ -44,7 +48,7 @@ def json_path(parts: Any) -> str:
 
 
 @cache
-def _fast_validator(name: str) -> Any:
+def _fast_validator(name: str) -> jsonschema_rs.Validator | None:
     """A compiled jsonschema-rs validator: a cheap yes/no, so valid input never imports jsonschema."""
     try:
         import jsonschema_rs
@@ -53,7 +57,7 @@ def _fast_validator(name: str) -> Any:
     return jsonschema_rs.validator_for(schema(name), validate_formats=True, retriever=_no_fetch)
 
 
-def _no_fetch(uri: str) -> Any:
+def _no_fetch(uri: str) -> NoReturn:
     raise ValueError(f"schema reference {uri!r} is not local: refusing to fetch it")
 
 
@@ -82,7 +86,7 @@ def validate_document(doc: Any, *, source: str = "document") -> str:
     if not isinstance(doc, dict):
         raise InvalidInputError(f"{source}: $: expected a JSON object with type, timestamp and data")
     doc_type = doc.get("type")
-    if doc_type not in ("test_results", "coverage", "security"):
+    if not isinstance(doc_type, str) or doc_type not in ("test_results", "coverage", "security"):
         raise InvalidInputError(
             f"{source}: $.type: {doc_type!r} is not one of 'test_results', 'coverage', 'security'")
     problem = first_error(doc_type, doc)
@@ -103,13 +107,19 @@ def validate_manifest(data: dict[str, Any]) -> None:
 #
 # Document writers validate every item they stream against its item definition (``$defs/<name>``),
 # 50,000 calls for a 50,000-case JUnit file. ``jsonschema-rs`` (compiled Rust, Draft 2020-12
-# native) answers in about 0.6 µs per test item; ``fastjsonschema`` (generated Python, 3–5 µs per
-# item) is the fallback on a platform without its wheel (same schemas, same verdicts). Nothing is ever fetched: our schemas
-# only use local ``#/$defs`` references, and jsonschema-rs gets a retriever that refuses every URI.
+# native) answers in about 0.6 µs per test item. ``jsonschema`` — the library that also gives
+# users the messages of :func:`first_error` — is the fallback on a platform without the
+# jsonschema-rs wheel: the same schemas, the same verdicts, messages of the same shape
+# (``data.<path>: <message>``), 10–50x slower per item. Nothing is ever fetched: our schemas only
+# use local ``#/$defs`` references, jsonschema-rs gets a retriever that refuses every URI and
+# jsonschema resolves nothing but the schema it is given.
 
-#: set AQE_SCHEMA_BACKEND=fastjsonschema to force the pure-Python backend (tests, comparisons)
+#: set AQE_SCHEMA_BACKEND=jsonschema to force the pure-Python backend (tests, comparisons)
 BACKEND_ENV = "AQE_SCHEMA_BACKEND"
-ITEM_BACKENDS = ("jsonschema-rs", "fastjsonschema")
+ITEM_BACKENDS = ("jsonschema-rs", "jsonschema")
+
+#: validates one instance: returns None, raises the backend's validation error when it is invalid
+ItemValidator = Callable[[Any], None]
 
 
 @cache
@@ -120,7 +130,7 @@ def backend() -> str:
     try:
         import jsonschema_rs  # noqa: F401
     except ImportError:  # pragma: no cover - a platform without its wheel
-        return "fastjsonschema"
+        return "jsonschema"
     return "jsonschema-rs"
 
 
@@ -133,30 +143,39 @@ def _sub_schema(doc_type: str, name: str) -> dict[str, Any]:
 
 
 @cache
-def item_validator(doc_type: str, name: str) -> Callable[[Any], Any]:
+def item_validator(doc_type: str, name: str) -> ItemValidator:
     """A validator of ``$defs/<name>`` of ``doc_type``'s schema (``"document"``: the whole schema).
 
     Calling it raises on an invalid instance; :func:`error_text` turns that exception into
     ``"<path>: <message>"``. Built once per process.
     """
-    sub = _sub_schema(doc_type, name)
+    return compile_validator(_sub_schema(doc_type, name))
+
+
+def compile_validator(definition: dict[str, Any]) -> ItemValidator:
+    """An :data:`ItemValidator` of a Draft 2020-12 schema (with local ``#/$defs`` references only),
+    on the :func:`backend` of this process. For writers that check a derived definition (the
+    coverage writer's ``$defs/file`` without its string patterns); cache the result."""
     if backend() == "jsonschema-rs":
         import jsonschema_rs
 
-        return jsonschema_rs.validator_for(  # type: ignore[no-any-return]
-            sub, validate_formats=True, retriever=_no_fetch).validate
-    import fastjsonschema
+        return jsonschema_rs.validator_for(definition, validate_formats=True, retriever=_no_fetch).validate
+    from jsonschema import Draft202012Validator, FormatChecker
 
-    sub = {k: v for k, v in sub.items() if k not in ("$schema", "$id")}  # keywords used are Draft 7 too
-    return fastjsonschema.compile(sub, use_default=False)  # type: ignore[no-any-return]
+    return Draft202012Validator(definition, format_checker=FormatChecker()).validate
+
+
+def _data_path(parts: Iterable[str | int]) -> str:
+    return "data" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
 def error_text(exc: BaseException) -> str:
     """``data.path: message`` for either backend's validation error (other exceptions: their text)."""
-    path = getattr(exc, "instance_path", None)
-    if path is not None:  # jsonschema-rs
-        where = "data" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-        return f"{where}: {getattr(exc, 'message', exc)}"
-    name = getattr(exc, "name", None)
-    message = getattr(exc, "message", None) or str(exc)
-    return f"{name}: {message}" if name else message
+    rs_path = getattr(exc, "instance_path", None)
+    if rs_path is not None:  # jsonschema-rs
+        return f"{_data_path(rs_path)}: {getattr(exc, 'message', exc)}"
+    from jsonschema import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return f"{_data_path(exc.absolute_path)}: {exc.message}"
+    return str(exc)

@@ -200,7 +200,7 @@ def test_corpus_junit_file_same_through_both_schema_backends(tmp_path: Path, mon
 
     path = CORPUS / "junitparser/tests/data/normal.xml"
     docs = []
-    for name in ("jsonschema-rs", "fastjsonschema"):
+    for name in ("jsonschema-rs", "jsonschema"):
         monkeypatch.setenv(itemschema.BACKEND_ENV, name)
         itemschema.backend.cache_clear()
         itemschema.item_validator.cache_clear()

@@ -33,9 +33,9 @@ def _document(path: Path, workdir: Path, *, fast: bool) -> bytes | str:
     return sarif_document(path, workdir, parser)
 
 
-@pytest.fixture(params=["jsonschema-rs", "fastjsonschema"])
+@pytest.fixture(params=["jsonschema-rs", "jsonschema"])
 def schema_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Both validation backends: jsonschema-rs per finding, fastjsonschema per batch."""
+    """Both validation backends: jsonschema-rs, and the jsonschema fallback."""
     from aqe_ci.ingest.security import writer as security_writer
     from aqe_ci.model import schema as itemschema
 

@@ -38,6 +38,7 @@ from typing import Any, BinaryIO, ClassVar
 from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
 from aqe_ci.model.limits import Limits
 from aqe_ci.model.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
+from aqe_ci.model.schema import ItemValidator, compile_validator, error_text, schema
 
 MAX_HITS = (1 << 64) - 1
 MAX_LINE = (1 << 31) - 1
@@ -79,8 +80,8 @@ def percent_or_none(value: Any, *, fraction: bool) -> float | None:
 
 
 @cache
-def file_validator() -> Any:
-    """fastjsonschema validator of ``$defs/file`` (compiled once per process).
+def file_validator() -> ItemValidator:
+    """Validator of ``$defs/file`` (:func:`aqe_ci.model.schema.compile_validator`, built once per process).
 
     The two compact strings are checked by construction instead of by their regex (matching the
     schema pattern costs ~0.3 s per million lines): the writer only builds them from exact
@@ -88,17 +89,13 @@ def file_validator() -> Any:
     """
     import copy
 
-    import fastjsonschema
-
-    from aqe_ci.model.schema import schema
-
     full = schema("coverage")
     sub = copy.deepcopy(full["$defs"]["file"])
     for name in ("line_hits", "branch_hits"):
         sub["properties"][name].pop("pattern", None)
     sub["$defs"] = full["$defs"]
-    sub["$schema"] = "http://json-schema.org/draft-07/schema#"
-    return fastjsonschema.compile(sub)
+    sub["$schema"] = full["$schema"]
+    return compile_validator(sub)
 
 
 def _check_ints(values: Sequence[int], what: str, path: str, upper: int, *, exact: bool = False) -> None:
@@ -298,8 +295,9 @@ class CoverageWriter(DocumentWriter):
         entry = _entry_dict(lines_valid, lines_covered, branches, functions, line_hits, branch_hits)
         try:
             self._validate(entry)
-        except Exception as exc:  # fastjsonschema.JsonSchemaException
-            raise ReportError(f"file entry {path[:200]!r} does not match the coverage schema: {exc}") from None
+        except Exception as exc:  # jsonschema_rs.ValidationError / jsonschema.ValidationError
+            raise ReportError(f"file entry {path[:200]!r} does not match the coverage schema: "
+                              f"{error_text(exc)}") from None
         frag = _fragment(path, entry)
         self._spool.write(frag)
         rec = _Record(self._pos, len(frag), lines_valid, lines_covered, branches, functions, len(self._sources), split)

@@ -6,7 +6,7 @@ the de-duplication index (fingerprint → record number, severity), never the fi
 De-duplication: a fingerprint seen twice in one document (two SARIF runs, two files, a tool that
 reports the same thing twice) keeps ONE finding: the one with the higher severity; on a tie the
 first, unless the first is suppressed and the second is not. Every finding is validated against
-``$defs/finding`` of ``aqe_ci/schemas/security.schema.json`` by a compiled fastjsonschema.
+``$defs/finding`` of ``aqe_ci/schemas/security.schema.json`` (:func:`aqe_ci.model.schema.item_validator`).
 
 Summary: counts by severity (critical/high/medium/low/info) and ``total`` of the findings that are
 NOT suppressed; ``suppressed`` counts the suppressed findings, which are kept in the document
@@ -26,7 +26,7 @@ from typing import Any
 from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
 from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
 from aqe_ci.model.limits import Limits
-from aqe_ci.model.schema import schema, validate_document
+from aqe_ci.model.schema import ItemValidator, item_validator, validate_document
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -49,62 +49,17 @@ def _encode_line(obj: dict[str, Any]) -> bytes:
 
 
 @cache
-def finding_validator() -> Any:
+def finding_validator() -> ItemValidator:
     """Validator of one finding (``$defs/finding``) from :mod:`aqe_ci.model.schema`:
-    jsonschema-rs (~1.4 µs per finding) or, without it, fastjsonschema."""
-    from aqe_ci.model.schema import item_validator as validator
-
-    return validator("security", "finding")
+    jsonschema-rs (~1.4 µs per finding) or, without it, jsonschema."""
+    return item_validator("security", "finding")
 
 
 @cache
-def findings_validator() -> Any:
-    """fastjsonschema validator of a list of findings (``items``: ``$defs/finding``), used when
-    the itemschema backend is fastjsonschema: one call checks a whole batch, the loop runs
-    inside the generated code."""
-
-    full = schema("security")
-    # the finding definition with its local $refs resolved in place: fastjsonschema then inlines
-    # every check into the loop over the items (a $ref costs a call and a name format per item)
-    items = _inline_refs(full["$defs"]["finding"], full["$defs"])
-    sub = {"type": "array", "items": items, "$schema": "http://json-schema.org/draft-07/schema#"}
-    return _compile_lean(sub)
-
-
-def _compile_lean(definition: dict[str, Any]) -> Any:
-    """fastjsonschema without detailed exceptions: a third of the compile time (the generated
-    code does not embed the schema in every raise). Its messages are shorter, so a failing batch
-    is re-checked finding by finding with the detailed ``finding_validator``."""
-    import fastjsonschema
-
-    try:
-        return fastjsonschema.compile(definition, detailed_exceptions=False)
-    except TypeError:  # fastjsonschema older than the option
-        return fastjsonschema.compile(definition)
-
-
-def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    """``node`` with every ``{"$ref": "#/$defs/NAME"}`` replaced by that definition (the
-    security schema's definitions are not recursive; a cycle would stop at depth 20)."""
-    if depth > 20:
-        raise ValueError("recursive $ref in the security schema")
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
-            return _inline_refs(defs[ref[len("#/$defs/"):]], defs, depth + 1)
-        return {k: _inline_refs(v, defs, depth) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline_refs(v, defs, depth) for v in node]
-    return node
-
-
-@cache
-def envelope_validator() -> Any:
+def envelope_validator() -> ItemValidator:
     """Validator of the whole security document (used with an empty findings list: the
     findings were validated as they came)."""
-    from aqe_ci.model.schema import item_validator as validator
-
-    return validator("security", "document")
+    return item_validator("security", "document")
 
 
 class SecurityWriter(DocumentWriter):
@@ -116,10 +71,6 @@ class SecurityWriter(DocumentWriter):
         self._spool_path = Path(name)
         self._spool = os.fdopen(fd, "w+b")
         self._write = self._spool.write
-        from aqe_ci.model.schema import backend
-
-        #: fastjsonschema backend: one generated-code call per batch; jsonschema-rs: per finding
-        self._validate_many = findings_validator() if backend() == "fastjsonschema" else None
         self._records = 0
         #: fingerprint -> (record number, severity rank, suppressed)
         self._index: dict[str, tuple[int, int, bool]] = {}
@@ -180,24 +131,17 @@ class SecurityWriter(DocumentWriter):
 
     def add_findings(self, findings: list[dict[str, Any]],
                      encoded: list[str | None] | None = None) -> None:
-        """Add many findings: validated in one call, written in one write (same result as
+        """Add many findings: validated one by one, written in one write (same result as
         ``add_finding`` on each, in order). ``encoded[i]``, when not None, is the caller's
         serialisation of ``findings[i]`` (one line, ASCII, exactly what this writer's encoder
         makes of it: tests/ingest/test_security_sarif_fastpath.py); the dict is validated all
         the same."""
-        if self._validate_many is not None:
+        validate = finding_validator()
+        for finding in findings:
             try:
-                self._validate_many(findings)
-            except Exception:  # fastjsonschema.JsonSchemaValueException: name the first bad finding
-                for finding in findings:
-                    self._check(finding)  # the detailed validator decides (and names the finding)
-        else:
-            validate = finding_validator()
-            for finding in findings:
-                try:
-                    validate(finding)
-                except Exception:
-                    self._check(finding)  # raises, naming the finding
+                validate(finding)
+            except Exception:
+                self._check(finding)  # raises, naming the finding
         lines: list[bytes] = []
         store = self._store
         if encoded is None:
@@ -214,7 +158,7 @@ class SecurityWriter(DocumentWriter):
 
         try:
             finding_validator()(finding)
-        except Exception as exc:  # jsonschema_rs.ValidationError / fastjsonschema's exception
+        except Exception as exc:  # jsonschema_rs.ValidationError / jsonschema.ValidationError
             raise ReportError(f"finding {finding.get('rule_id')!r} does not fit the schema: "
                               f"{error_text(exc)}") from None
 
