@@ -138,6 +138,24 @@ def read_head(path: Path) -> bytes:
         return f.read(HEAD_BYTES)
 
 
+# -- optional fields of untrusted JSON reports: one shape check each, typed for the caller
+
+
+def json_object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else ``{}``."""
+    return value if isinstance(value, dict) else {}
+
+
+def json_array(value: object) -> list[Any]:
+    """``value`` when it is a JSON array, else ``[]``."""
+    return value if isinstance(value, list) else []
+
+
+def json_str(value: object) -> str | None:
+    """``value`` when it is a JSON string, else None."""
+    return value if isinstance(value, str) else None
+
+
 def file_sha256(path: Path, *, stop: threading.Event | None = None) -> str:
     """The file's sha256 (hex). Reads in 1 MiB blocks: both the read and ``hashlib``'s update run
     without the GIL, so :class:`FileDigest` can hash on a thread while the parser runs."""

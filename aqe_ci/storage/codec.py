@@ -10,12 +10,30 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from types import TracebackType
+from typing import IO, BinaryIO, Protocol
 
 from aqe_ci.errors import ConfigError, IntegrityError
 
 CHUNK = 1 << 20
 EXTENSIONS = {"gzip": ".gz", "zstd": ".zst", "none": ""}
+
+
+class _Sink(Protocol):
+    """What :func:`encode_file` writes into: a gzip, zstd or pass-through writer, closed by ``with``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> object: ...
+
+
+class _Source(Protocol):
+    """What :func:`decoded_chunks` reads from: a gzip or zstd reader, or the stream itself."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +74,7 @@ def encode_file(source: Path | IO[bytes], codec: Codec, workdir: Path | None = N
     src_ctx = open(source, "rb") if isinstance(source, Path) else _NoClose(source)  # noqa: SIM115
     try:
         with src_ctx as src, open(fd, "wb") as raw:
-            writer: IO[bytes]
+            writer: _Sink
             if codec.algorithm == "gzip":
                 writer = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=codec.level, mtime=0)
             elif codec.algorithm == "zstd":
@@ -82,7 +100,7 @@ def encode_file(source: Path | IO[bytes], codec: Codec, workdir: Path | None = N
 def decoded_chunks(stream: BinaryIO, codec: str) -> Iterator[bytes]:
     """Yield the decompressed bytes of ``stream``."""
     if codec == "gzip":
-        reader: IO[bytes] = gzip.GzipFile(fileobj=stream, mode="rb")
+        reader: _Source = gzip.GzipFile(fileobj=stream, mode="rb")
     elif codec == "zstd":
         import zstandard
 

@@ -221,6 +221,15 @@ def entry_names(entry: Entry) -> list[str]:
     return names
 
 
+def _decode_card(text: str) -> dict[str, Any] | None:
+    """The card of an index name (unpadded urlsafe base64 of a JSON object), None when unreadable."""
+    try:
+        card = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return card if isinstance(card, dict) else None
+
+
 def parse_entry(name: str) -> Entry | None:
     """Parse an index object name (any dimension) back into an Entry; None if it is not one."""
     base = name.rsplit("/", 1)[-1]
@@ -230,17 +239,9 @@ def parse_entry(name: str) -> Entry | None:
     inv, key, doc_type, part, commit_field, card_text = bits
     if doc_type not in DOC_TYPES or not KEY_RE.match(key) or not PART_RE.match(part):
         return None
-    card: dict[str, Any] = {}
-    complete = True
-    if card_text:
-        try:
-            card = json.loads(base64.urlsafe_b64decode(card_text + "=" * (-len(card_text) % 4)))
-        except (ValueError, TypeError):
-            card, complete = {}, False
-        if not isinstance(card, dict):
-            card, complete = {}, False
-    else:
-        complete = False
+    decoded = _decode_card(card_text) if card_text else None
+    card = decoded if decoded is not None else {}
+    complete = decoded is not None
     if card.get("m"):
         complete = False
     return Entry(

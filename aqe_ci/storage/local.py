@@ -7,12 +7,13 @@ writer leaves at most a hidden ``.tmp-*`` file, which listings skip and cleanup 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -65,7 +66,7 @@ class LocalBackend(Backend):
         except OSError as exc:
             raise BackendError(f"cannot create directory {path}: {exc.strerror}") from None
 
-    def _publish(self, name: str, fill: callable, *, if_absent: bool) -> None:  # type: ignore[valid-type]
+    def _publish(self, name: str, fill: Callable[[BinaryIO], object], *, if_absent: bool) -> None:
         target = self._path(name)
         for attempt in range(3):
             self._ensure_dir(target.parent)
@@ -199,11 +200,11 @@ class LocalBackend(Backend):
                 break
             parent = parent.parent
 
-    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
+    def remove_stale_temp_files(self, older_than_seconds: float) -> builtins.list[str]:
         """Delete ``.tmp-*`` files left by killed writers (cleanup calls this)."""
         import time
 
-        removed: list[str] = []
+        removed: builtins.list[str] = []
         cutoff = time.time() - older_than_seconds
         for dirpath, _dirs, files in os.walk(self.root):
             for f in files:

@@ -27,6 +27,7 @@ primitives of :class:`~aqe_ci.storage.base.Backend`:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -38,13 +39,20 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 from urllib.parse import quote, urlsplit
 
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
 from aqe_ci.model import keys
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend, ObjectInfo
+
+if TYPE_CHECKING:
+    import botocore.config
+    import botocore.loaders
+    import botocore.session
+    from botocore.response import StreamingBody
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 MB = 1024 * 1024
 CAPABILITIES_NAME = "_aqe/capabilities.json"
@@ -72,10 +80,10 @@ REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLoc
                 "301", "TemporaryRedirect"}
 
 
-_LOADER: Any = None
+_LOADER: botocore.loaders.Loader | None = None
 
 
-def _botocore_session() -> Any:
+def _botocore_session() -> botocore.session.Session:
     """A new botocore session sharing one model loader per process (the S3 model is parsed once)."""
     global _LOADER
     import botocore.loaders
@@ -161,7 +169,7 @@ class _FileSlice(io.RawIOBase):
 class _Body(io.RawIOBase):
     """A GetObject body whose transport errors become BackendError (not decode errors)."""
 
-    def __init__(self, body: Any, describe: Callable[[Exception], BackendError]) -> None:
+    def __init__(self, body: StreamingBody, describe: Callable[[Exception], Exception]) -> None:
         self._body = body
         self._describe = describe
 
@@ -185,6 +193,48 @@ class _Body(io.RawIOBase):
         with contextlib.suppress(Exception):
             self._body.close()
         super().close()
+
+
+AddressingStyle = Literal["auto", "path", "virtual"]
+
+
+def _check_options(bucket: str, conditional_writes: str, addressing_style: str, access_key_id: str | None,
+                   secret_access_key: str | None) -> AddressingStyle:
+    """Refuse an unusable S3 configuration before any client is built; the addressing style, typed."""
+    if not bucket:
+        raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
+    if conditional_writes not in ("auto", "on", "off"):
+        raise UsageError(f"invalid s3.conditional_writes {conditional_writes!r}", hint="use auto, on or off")
+    style = _addressing_style(addressing_style)
+    if bool(access_key_id) != bool(secret_access_key):
+        raise UsageError(f"s3 storage for bucket {bucket}: access_key_id and secret_access_key must be set together",
+                         hint="set both, or neither to use the AWS credential chain")
+    return style
+
+
+_ADDRESSING_STYLES: dict[str, AddressingStyle] = {"auto": "auto", "path": "path", "virtual": "virtual"}
+
+
+def _addressing_style(value: str) -> AddressingStyle:
+    style = _ADDRESSING_STYLES.get(value)
+    if style is not None:
+        return style
+    raise UsageError(f"invalid s3.addressing_style {value!r}", hint="use auto, path or virtual")
+
+
+def _client_config(style: AddressingStyle, *, max_attempts: int, connect_timeout: float, read_timeout: float,
+                   max_pool_connections: int) -> botocore.config.Config:
+    """botocore's client settings: standard retries, the addressing style, timeouts, the pool size."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
+        s3={"addressing_style": style},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_pool_connections=max_pool_connections,
+        user_agent_extra="aqe-artifacts",
+    )
 
 
 class S3Backend(Backend):
@@ -212,15 +262,7 @@ class S3Backend(Backend):
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
     ) -> None:
-        if not bucket:
-            raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
-        if conditional_writes not in ("auto", "on", "off"):
-            raise UsageError(f"invalid s3.conditional_writes {conditional_writes!r}", hint="use auto, on or off")
-        if addressing_style not in ("auto", "path", "virtual"):
-            raise UsageError(f"invalid s3.addressing_style {addressing_style!r}", hint="use auto, path or virtual")
-        if bool(access_key_id) != bool(secret_access_key):
-            raise UsageError(f"s3 storage for bucket {bucket}: access_key_id and secret_access_key must be set together",
-                             hint="set both, or neither to use the AWS credential chain")
+        style = _check_options(bucket, conditional_writes, addressing_style, access_key_id, secret_access_key)
         self.bucket = bucket
         prefix = prefix.strip("/")
         self.prefix = f"{prefix}/" if prefix else ""
@@ -234,7 +276,6 @@ class S3Backend(Backend):
         self._count_lock = threading.Lock()
 
         import boto3
-        from botocore.config import Config
 
         session = boto3.session.Session(
             botocore_session=_botocore_session(),
@@ -244,14 +285,8 @@ class S3Backend(Backend):
             profile_name=profile or None,
             region_name=region or None,
         )
-        config = Config(
-            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
-            s3={"addressing_style": addressing_style},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max(10, self.max_concurrency * 2),
-            user_agent_extra="aqe-artifacts",
-        )
+        config = _client_config(style, max_attempts=max_attempts, connect_timeout=connect_timeout,
+                                read_timeout=read_timeout, max_pool_connections=max(10, self.max_concurrency * 2))
         try:
             self.client = session.client("s3", endpoint_url=endpoint_url or None, use_ssl=use_ssl,
                                          verify=verify_ssl, config=config)
@@ -374,7 +409,7 @@ class S3Backend(Backend):
     # -- reads --------------------------------------------------------------------------------
     def open(self, name: str) -> BinaryIO:
         resp = self.call("GetObject", self.client.get_object, name, Bucket=self.bucket, Key=self._key(name))
-        return io.BufferedReader(_Body(resp["Body"], lambda e: self._error(e, name, "GetObject")),  # type: ignore[arg-type]
+        return io.BufferedReader(_Body(resp["Body"], lambda e: self._error(e, name, "GetObject")),
                                  buffer_size=1 << 20)
 
     def get_bytes(self, name: str) -> bytes:
@@ -389,7 +424,7 @@ class S3Backend(Backend):
                 stream.close()
         raise AssertionError("unreachable")
 
-    def head(self, name: str) -> dict[str, Any] | None:
+    def head(self, name: str) -> HeadObjectOutputTypeDef | None:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self._key(name))
         except Exception as exc:
@@ -496,7 +531,9 @@ class S3Backend(Backend):
 
     def _written_by(self, name: str, token: str) -> bool:
         info = self.head(name)
-        return bool(info) and info.get("Metadata", {}).get(WRITER_META) == token
+        if not info:
+            return False
+        return info.get("Metadata", {}).get(WRITER_META) == token
 
     # -- multipart ----------------------------------------------------------------------------
     def _multipart(self, name: str, key: str, path: Path, size: int, token: str, conditional: bool) -> None:
@@ -572,9 +609,9 @@ class S3Backend(Backend):
         setting = getattr(self.client.meta.config, "request_checksum_calculation", None) or "when_supported"
         return setting == "when_supported"
 
-    def open_multipart_uploads(self) -> list[dict[str, Any]]:
+    def open_multipart_uploads(self) -> builtins.list[dict[str, Any]]:
         """Multipart uploads started under the prefix and neither completed nor aborted."""
-        out: list[dict[str, Any]] = []
+        out: builtins.list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix}
         while True:
             resp = self.call("ListMultipartUploads", self.client.list_multipart_uploads, None, **kwargs)
@@ -584,7 +621,7 @@ class S3Backend(Backend):
             kwargs["KeyMarker"] = resp.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
 
-    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
+    def remove_stale_temp_files(self, older_than_seconds: float) -> builtins.list[str]:
         """Abort multipart uploads older than the grace period (killed writers); ``Store.repair`` calls this."""
         now = time.time()
         aborted = []

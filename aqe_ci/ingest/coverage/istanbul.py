@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
 from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, percent_or_none
 
@@ -158,7 +158,7 @@ class IstanbulSummaryParser(ReportParser):
         if total is None:
             raise ReportError("no total entry: this is not an Istanbul coverage-summary.json")
         lines_pct = total.get("lines", {}).get("pct") if isinstance(total.get("lines"), dict) else None
-        br = total.get("branches") if isinstance(total.get("branches"), dict) else {}
+        br = json_object(total.get("branches"))
         writer.set_source_details(producer="istanbul (json-summary)",
                                   reported_line_rate=percent_or_none(lines_pct, fraction=False),
                                   reported_branch_rate=percent_or_none(br.get("pct"), fraction=False)

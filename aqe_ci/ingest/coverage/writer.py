@@ -262,6 +262,7 @@ class CoverageWriter(DocumentWriter):
         Cobertura C reader; its tests compare it with the Python path).
         """
         self._require_source()
+        branch_text: str | None
         if encoded_branches is not None:
             if branches is not None:
                 raise ValueError("branches and encoded_branches are exclusive")
@@ -310,7 +311,7 @@ class CoverageWriter(DocumentWriter):
         if self._current is not None:
             raise RuntimeError("finish with an open source")
         from aqe_ci.model.schema import validate_document
-        from aqe_ci.storage.store import summarize
+        from aqe_ci.model.summary import summarize
 
         self._spool.flush()
         fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)

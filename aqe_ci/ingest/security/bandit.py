@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_str
 from aqe_ci.ingest.security.common import (
     array_items,
     cwe_id,
@@ -85,9 +85,9 @@ class BanditParser(ReportParser):
         severity = BANDIT_SEVERITY.get(str(raw_sev).upper(), "info")
         line = r.get("line_number") if type(r.get("line_number")) is int else None
         rng = [x for x in (r.get("line_range") or []) if type(x) is int]
-        code = r.get("code") if isinstance(r.get("code"), str) else ""
+        code = json_str(r.get("code")) or ""
         snippet = flagged_code(code, rng or ([line] if line else []))
-        text = r.get("issue_text") if isinstance(r.get("issue_text"), str) else ""
+        text = json_str(r.get("issue_text")) or ""
         content = "snippet:" + text_hash(snippet) if snippet.strip() else "message:" + text_hash(text)
         key = (test_id, filename, content)
         n = occurrences.get(key, 0) + 1
@@ -106,7 +106,7 @@ class BanditParser(ReportParser):
             "message": safe_text(text),
             "severity": severity,
             "tool_severity": raw_sev if isinstance(raw_sev, str) else None,
-            "confidence": r.get("issue_confidence") if isinstance(r.get("issue_confidence"), str) else None,
+            "confidence": json_str(r.get("issue_confidence")),
             "location": {
                 "path": filename,
                 "start_line": line if line is not None and line >= 0 else None,

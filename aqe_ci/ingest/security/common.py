@@ -96,11 +96,10 @@ def safe_text(value: Any, limit: int = 4000) -> str | None:
     """A string field for the document: str or None, credentials in URLs removed, length capped."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        value = str(value)
-    if "@" in value and "://" in value:
-        value = _USERINFO.sub(r"\1", value)
-    return value if len(value) <= limit else value[:limit] + "…"
+    text = value if isinstance(value, str) else str(value)
+    if "@" in text and "://" in text:
+        text = _USERINFO.sub(r"\1", text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def first_line(text: str | None, limit: int = 200) -> str:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object, json_str
 from aqe_ci.ingest.security.common import (
     advisory_id,
     array_items,
@@ -68,20 +68,20 @@ class GrypeParser(ReportParser):
         vid, name = vuln.get("id"), art.get("name")
         if not isinstance(vid, str) or not isinstance(name, str):
             raise ReportError(f"match {i} lacks vulnerability.id or artifact.name")
-        version = art.get("version") if isinstance(art.get("version"), str) else None
+        version = json_str(art.get("version"))
         locs = [x.get("path") for x in (art.get("locations") or [])
                 if isinstance(x, dict) and isinstance(x.get("path"), str)]
         loc_path = locs[0] if locs else None
         raw = vuln.get("severity")
         severity = GRYPE_SEVERITY.get(str(raw).lower(), "info")
-        fix = vuln.get("fix") if isinstance(vuln.get("fix"), dict) else {}
+        fix = json_object(vuln.get("fix"))
         fixes = [v for v in (fix.get("versions") or []) if isinstance(v, str)]
         related = [r.get("id") for r in (m.get("relatedVulnerabilities") or [])
                    if isinstance(r, dict) and isinstance(r.get("id"), str)]
         ids = [x for x in (advisory_id(v) for v in [vid, *related]) if x] or [vid]
         urls = [u for u in (vuln.get("urls") or []) if isinstance(u, str)]
         url = vuln.get("dataSource") if isinstance(vuln.get("dataSource"), str) else (urls[0] if urls else None)
-        desc = vuln.get("description") if isinstance(vuln.get("description"), str) else None
+        desc = json_str(vuln.get("description"))
         cwes = [c for c in (cwe_id(x) for x in (vuln.get("cwes") or [])) if c]
         f: dict[str, Any] = {
             "fingerprint": fingerprint("dependency", "grype", vid, name, version or "", loc_path or ""),
@@ -95,7 +95,7 @@ class GrypeParser(ReportParser):
             "tool_severity": raw if isinstance(raw, str) else None,
             "location": {"path": loc_path, "start_line": None, "end_line": None,
                          "start_column": None, "end_column": None} if loc_path else None,
-            "package": {"name": name, "ecosystem": art.get("type") if isinstance(art.get("type"), str) else None,
+            "package": {"name": name, "ecosystem": json_str(art.get("type")),
                         "installed_version": version, "fixed_version": ", ".join(fixes) or None,
                         "path": loc_path},
             "ids": dedupe(ids),

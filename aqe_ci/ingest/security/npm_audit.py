@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_array, json_object, json_str
 from aqe_ci.ingest.security.common import (
     cwe_id,
     dedupe,
@@ -84,22 +84,22 @@ def _v1_advisory_findings(adv: Any, tool: str, only_path: str | None = None) -> 
     name = adv.get("module_name")
     if not isinstance(name, str) or not name:
         raise ReportError("an advisory has no module_name")
-    ghsa = adv.get("github_advisory_id") if isinstance(adv.get("github_advisory_id"), str) else None
+    ghsa = json_str(adv.get("github_advisory_id"))
     ghsa = ghsa or ghsa_from_url(adv.get("url"))
     num = adv.get("id")
     advisory = ghsa or (f"npm:{num}" if num is not None else None)
     if advisory is None:
         raise ReportError(f"the advisory for {name} has neither an id nor a GHSA id")
-    cves = adv.get("cves") if isinstance(adv.get("cves"), list) else []
+    cves = json_array(adv.get("cves"))
     ids = [x for x in [ghsa, *cves] if isinstance(x, str)]
     cwe = adv.get("cwe")
     cwes = cwe if isinstance(cwe, list) else [cwe]
     versions: dict[str | None, str | None] = {}
-    findings = adv.get("findings") if isinstance(adv.get("findings"), list) else []
+    findings = json_array(adv.get("findings"))
     for f in findings:
         if not isinstance(f, dict):
             continue
-        version = f.get("version") if isinstance(f.get("version"), str) else None
+        version = json_str(f.get("version"))
         paths = [p for p in (f.get("paths") or []) if isinstance(p, str)]
         if only_path is not None:
             if only_path not in paths:
@@ -121,7 +121,7 @@ def _v1_advisory_findings(adv: Any, tool: str, only_path: str | None = None) -> 
 
 
 def _npm_error_reason(doc: dict[str, Any]) -> str:
-    err = doc.get("error") if isinstance(doc.get("error"), dict) else {}
+    err = json_object(doc.get("error"))
     parts = [doc.get("message"), err.get("summary"), err.get("code"), err.get("detail")]
     text = next((p for p in parts if isinstance(p, str) and p.strip()), "no details")
     return f"npm audit failed and wrote an error instead of a report: {safe_text(first_line(text), 300)}"
@@ -238,7 +238,8 @@ class NpmAuditV2Parser(ReportParser):
         for via in entry.get("via") or []:
             if not isinstance(via, dict):
                 continue  # "vulnerable through another package": that package has the finding
-            pkg = via.get("name") if isinstance(via.get("name"), str) else name
+            via_name = json_str(via.get("name"))
+            pkg = via_name if via_name is not None else name
             ghsa = ghsa_from_url(via.get("url"))
             advisory = ghsa or (f"npm:{via.get('source')}" if via.get("source") is not None else None)
             if advisory is None:
@@ -281,8 +282,8 @@ class YarnClassicAuditParser(ReportParser):
                 events += 1
                 if not isinstance(data, dict):
                     raise ReportError("auditAdvisory without data", line=lineno)
-                res = data.get("resolution") if isinstance(data.get("resolution"), dict) else {}
-                only = res.get("path") if isinstance(res.get("path"), str) else None
+                res = json_object(data.get("resolution"))
+                only = json_str(res.get("path"))
                 try:
                     for finding in _v1_advisory_findings(data.get("advisory"), tool, only_path=only):
                         writer.add_finding(finding)
@@ -323,7 +324,7 @@ class YarnBerryAuditParser(ReportParser):
             advisory = ghsa or (f"npm:{ch.get('ID')}" if ch.get("ID") is not None else None)
             if advisory is None:
                 raise ReportError(f"the advisory for {name} has no ID", line=lineno)
-            versions = [v for v in (ch.get("Tree Versions") or []) if isinstance(v, str)] or [None]
+            versions: list[str | None] = [v for v in (ch.get("Tree Versions") or []) if isinstance(v, str)] or [None]
             dependents = [d for d in (ch.get("Dependents") or []) if isinstance(d, str)]
             for version in versions:
                 writer.add_finding(_dep_finding(

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_str
 from aqe_ci.ingest.security.common import (
     advisory_id,
     array_items,
@@ -73,7 +73,7 @@ class PipAuditParser(ReportParser):
         if "skip_reason" in dep and "vulns" not in dep:
             return
         name = dep["name"]
-        version = dep.get("version") if isinstance(dep.get("version"), str) else None
+        version = json_str(dep.get("version"))
         vulns = dep.get("vulns")
         if not isinstance(vulns, list):
             raise ReportError(f"dependency {name!r} has no vulns list")
@@ -83,7 +83,7 @@ class PipAuditParser(ReportParser):
             vid = v["id"]
             aliases = [a for a in (v.get("aliases") or []) if isinstance(a, str)]
             fixes = [f for f in (v.get("fix_versions") or []) if isinstance(f, str)]
-            desc = v.get("description") if isinstance(v.get("description"), str) else None
+            desc = json_str(v.get("description"))
             ids = [i for i in (advisory_id(a) for a in [vid, *aliases]) if i]
             writer.add_finding({
                 "fingerprint": fingerprint("dependency", "pip-audit", vid, name.lower(), version or ""),

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_array, json_object, json_str
 from aqe_ci.ingest.security.common import (
     array_items,
     cwe_id,
@@ -75,12 +75,13 @@ class SemgrepParser(ReportParser):
         if not isinstance(r, dict) or not isinstance(r.get("check_id"), str):
             raise ReportError(f"result {i} has no check_id")
         check = r["check_id"]
-        path = r.get("path") if isinstance(r.get("path"), str) else None
-        extra = r.get("extra") if isinstance(r.get("extra"), dict) else {}
-        meta = extra.get("metadata") if isinstance(extra.get("metadata"), dict) else {}
-        message = extra.get("message") if isinstance(extra.get("message"), str) else None
-        raw = extra.get("severity") if isinstance(extra.get("severity"), str) else None
-        impact = meta.get("impact") if isinstance(meta.get("impact"), str) else None
+        path = json_str(r.get("path"))
+        extra = json_object(r.get("extra"))
+        meta = json_object(extra.get("metadata"))
+        message = json_str(extra.get("message"))
+        raw = json_str(extra.get("severity"))
+        impact = json_str(meta.get("impact"))
+        tool_sev: str | None
         if impact and impact.upper() in IMPACT:
             severity, tool_sev = IMPACT[impact.upper()], f"impact {impact}"
         else:
@@ -98,14 +99,14 @@ class SemgrepParser(ReportParser):
             n = occurrences.get(key, 0) + 1
             occurrences[key] = n
             fp, fp_source = fingerprint("computed", "semgrep", check, path or "", content, n), "computed"
-        start = r.get("start") if isinstance(r.get("start"), dict) else {}
-        end = r.get("end") if isinstance(r.get("end"), dict) else {}
+        start = json_object(r.get("start"))
+        end = json_object(r.get("end"))
         cwe_raw = meta.get("cwe")
         cwes = [c for c in (cwe_id(x) for x in (cwe_raw if isinstance(cwe_raw, list) else [cwe_raw])) if c]
-        refs = meta.get("references") if isinstance(meta.get("references"), list) else []
-        url = meta.get("source") if isinstance(meta.get("source"), str) else next(
-            (u for u in refs if isinstance(u, str)), None)
-        conf = meta.get("confidence") if isinstance(meta.get("confidence"), str) else None
+        refs = json_array(meta.get("references"))
+        source = json_str(meta.get("source"))
+        url = source if source is not None else next((u for u in refs if isinstance(u, str)), None)
+        conf = json_str(meta.get("confidence"))
         f: dict[str, Any] = {
             "fingerprint": fp,
             "fingerprint_source": fp_source,

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
 from aqe_ci.ingest.security.common import (
     advisory_id,
     array_items,
@@ -144,7 +144,7 @@ class TrivyParser(ReportParser):
         rid = _s(m.get("ID")) or _s(m.get("AVDID"))
         if rid is None:
             raise ReportError(f"a misconfiguration of {target!r} has no ID")
-        cause = m.get("CauseMetadata") if isinstance(m.get("CauseMetadata"), dict) else {}
+        cause = json_object(m.get("CauseMetadata"))
         message = _s(m.get("Message"))
         sev, raw = _sev(m.get("Severity"))
         f: dict[str, Any] = {

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,11 @@ def _no_default(o: Any) -> Any:
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
-try:  # the C encoder, built once (json.dumps builds one per call)
-    from json.encoder import c_make_encoder, encode_basestring_ascii
+_c_encode: Callable[[object, int], Iterable[str]] | None
+try:  # the C encoder (json.encoder's c_make_encoder), built once (json.dumps builds one per call)
+    from _json import encode_basestring_ascii, make_encoder
 
-    _c_encode = c_make_encoder(None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, False)
+    _c_encode = make_encoder(None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, False)
 except ImportError:  # pragma: no cover - CPython always has it
     _c_encode = None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from aqe_ci.ingest.base import ReportError
@@ -29,6 +29,7 @@ MAX_DEPTH = 200
 #: counts the newlines of the whole window — milliseconds per chunk boundary
 LOOKAHEAD = 256 << 10
 
+# both match the empty string, so ``match`` never returns None (the asserts below say so to mypy)
 _WS = re.compile(r"[ \t\n\r]*")
 _WS_COMMA = re.compile(r"[ \t\n\r]*(,)?[ \t\n\r]*")
 
@@ -38,6 +39,9 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+#: the C scanner ``raw_decode`` wraps, called directly (one Python frame less per element); every
+#: JSONDecoder sets it in ``__init__``, typeshed does not declare it
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 class JsonStream:
@@ -96,7 +100,9 @@ class JsonStream:
 
     def _skip_ws(self) -> None:
         while True:
-            self.pos = _WS.match(self.buf, self.pos).end()
+            m = _WS.match(self.buf, self.pos)
+            assert m is not None
+            self.pos = m.end()
             if self.pos < len(self.buf) or not self._fill():
                 return
 
@@ -116,6 +122,7 @@ class JsonStream:
         """After an element: consume ',' (True: another follows) or the closing bracket (False)."""
         while True:
             m = _WS_COMMA.match(self.buf, self.pos)
+            assert m is not None
             end = m.end()
             if end >= len(self.buf) and not self.eof:
                 self._fill()
@@ -239,7 +246,7 @@ class JsonStream:
         if self.peek() == "]":
             self.pos += 1
             return
-        scan = _DECODER.scan_once  # the C scanner raw_decode wraps (one Python frame less)
+        scan = _SCAN
         sep = _WS_COMMA.match
         while True:
             if len(self.buf) - self.pos < LOOKAHEAD and not self.eof:
@@ -261,6 +268,7 @@ class JsonStream:
                         self.pos = end
             yield obj
             m = sep(self.buf, self.pos)  # the common case inline: ',' with blanks, more text after
+            assert m is not None
             if m.group(1) and m.end() < len(self.buf):
                 self.pos = m.end()
                 continue

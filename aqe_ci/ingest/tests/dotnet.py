@@ -150,6 +150,7 @@ class NUnitParser(ReportParser):
     @staticmethod
     def _case(el: Any, writer: Any, suite: str, v3: bool) -> None:
         full = el.get("fullname") or el.get("name") or ""
+        status: str | None
         if v3:
             classname = el.get("classname") or _split_name(full)[0]
             name = el.get("name") or _split_name(full)[1]
