@@ -143,6 +143,49 @@ class _Record:
 
 
 @dataclass(slots=True)
+class _Totals:
+    """The run's totals, summed over the file entries as they are written."""
+
+    lines_valid: int = 0
+    lines_covered: int = 0
+    branches_valid: int = 0
+    branches_covered: int = 0
+    functions_valid: int = 0
+    functions_covered: int = 0
+    any_branch: bool = False
+    any_function: bool = False
+
+    def add(self, rec: _Record) -> None:
+        self.lines_valid += rec.lines_valid
+        self.lines_covered += rec.lines_covered
+        if rec.branches is not None:
+            self.any_branch = True
+            self.branches_valid += rec.branches[0]
+            self.branches_covered += rec.branches[1]
+        if rec.functions is not None:
+            self.any_function = True
+            self.functions_valid += rec.functions[0]
+            self.functions_covered += rec.functions[1]
+
+    def data(self) -> dict[str, Any]:
+        """The document's ``data`` members after ``files``, in document order (``sources`` last, not here)."""
+        data: dict[str, Any] = {
+            "line_rate": rate(self.lines_covered, self.lines_valid),
+            "branch_rate": rate_or_null(self.branches_covered, self.branches_valid) if self.any_branch else None,
+            "function_rate": rate_or_null(self.functions_covered, self.functions_valid) if self.any_function else None,
+            "lines_valid": self.lines_valid,
+            "lines_covered": self.lines_covered,
+        }
+        if self.any_branch:
+            data["branches_valid"] = self.branches_valid
+            data["branches_covered"] = self.branches_covered
+        if self.any_function:
+            data["functions_valid"] = self.functions_valid
+            data["functions_covered"] = self.functions_covered
+        return data
+
+
+@dataclass(slots=True)
 class _Source:
     info: SourceInfo
     reported_line_rate: float | None = None
@@ -316,47 +359,11 @@ class CoverageWriter(DocumentWriter):
         self._spool.flush()
         fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)
         out_path = Path(name)
-        lv = lc = bv = bc = fv = fc = 0
-        any_branch = any_func = False
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(b'{"type":"coverage","timestamp":' + json.dumps(timestamp).encode()
                           + b',"data":{"files":{')
-                first = True
-                for path, records in self._files.items():
-                    if len(records) == 1:
-                        rec = records[0]
-                        self._spool.seek(rec.offset)
-                        frag = self._spool.read(rec.length)
-                    else:
-                        rec, frag = self._merge(path, records)
-                    if not first:
-                        out.write(b",")
-                    first = False
-                    out.write(frag)
-                    lv += rec.lines_valid
-                    lc += rec.lines_covered
-                    if rec.branches is not None:
-                        any_branch = True
-                        bv += rec.branches[0]
-                        bc += rec.branches[1]
-                    if rec.functions is not None:
-                        any_func = True
-                        fv += rec.functions[0]
-                        fc += rec.functions[1]
-                data: dict[str, Any] = {
-                    "line_rate": rate(lc, lv),
-                    "branch_rate": rate_or_null(bc, bv) if any_branch else None,
-                    "function_rate": rate_or_null(fc, fv) if any_func else None,
-                    "lines_valid": lv,
-                    "lines_covered": lc,
-                }
-                if any_branch:
-                    data["branches_valid"] = bv
-                    data["branches_covered"] = bc
-                if any_func:
-                    data["functions_valid"] = fv
-                    data["functions_covered"] = fc
+                data = self._write_files(out).data()
                 data["sources"] = [_source_dict(s) for s in self._sources]
                 tail = json.dumps(data, separators=(",", ":"))
                 out.write(b"}," + tail[1:].encode() + b"}")
@@ -371,6 +378,24 @@ class CoverageWriter(DocumentWriter):
         summary["files"] = len(self._files)
         return WrittenDocument(doc_type="coverage", path=out_path, summary=summary,
                                sources=[s.info for s in self._sources])
+
+    def _write_files(self, out: BinaryIO) -> _Totals:
+        """Write the ``files`` members (repeated paths merged), summing the run's totals."""
+        totals = _Totals()
+        first = True
+        for path, records in self._files.items():
+            if len(records) == 1:
+                rec = records[0]
+                self._spool.seek(rec.offset)
+                frag = self._spool.read(rec.length)
+            else:
+                rec, frag = self._merge(path, records)
+            if not first:
+                out.write(b",")
+            first = False
+            out.write(frag)
+            totals.add(rec)
+        return totals
 
     def _merge(self, path: str, records: list[_Record]) -> tuple[_Record, bytes]:
         entries = []
