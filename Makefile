@@ -13,9 +13,9 @@ NSTAMP := $(NODE_DIR)/node_modules/.installed
 
 help:
 	@echo "make demo   - install into .venv and run the main job end to end on the local store"
-	@echo "make test   - install with test dependencies and servers, run the whole suite"
+	@echo "make test   - install with test dependencies and servers, lint, run the whole suite"
 	@echo "make bench  - run the benchmarks side by side with the reference tools"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy --strict"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,15 +53,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
-test: $(TSTAMP) $(NSTAMP)
+test: lint $(TSTAMP) $(NSTAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench
+	$(VENV)/bin/mypy --strict aqe_ci
 
 bench: $(BSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .qe-artifacts .pytest_cache build *.egg-info
+	rm -rf $(VENV) .qe-artifacts .pytest_cache .mypy_cache build *.egg-info
