@@ -31,6 +31,7 @@ from aqe_ci.ingest.base import (
     DocumentWriter,
     FileDigest,
     IngestProblem,
+    ReportParser,
     SourceInfo,
     WrittenDocument,
     read_head,
@@ -141,7 +142,7 @@ def describe_head(head: bytes) -> str:
     return f"text starting {_clean(first[:40])!r}"
 
 
-def _select_parser(fmt: str) -> Any | None:
+def _select_parser(fmt: str) -> type[ReportParser] | None:
     from aqe_ci.ingest import registry
 
     if fmt == "auto":
@@ -198,7 +199,7 @@ def ingest_files(
     return result
 
 
-def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
+def _ingest_one(path: Path, forced: type[ReportParser] | None, limits: Limits, workdir: Path,
                 writers: dict[str, DocumentWriter], good: dict[str, int], registry: Any) -> IngestProblem | None:
     name = str(path)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
-from typing import Any
+
+from aqe_ci.ingest.base import DocumentWriter, ReportParser
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
@@ -41,28 +42,38 @@ WRITERS: dict[str, str] = {
 }
 
 
-def _load(ref: str) -> Any:
+def _load(ref: str) -> object:
     module, _, attr = ref.partition(":")
     return getattr(import_module(module), attr)
 
 
+def _parser_class(ref: str) -> type[ReportParser]:
+    cls = _load(ref)
+    if isinstance(cls, type) and issubclass(cls, ReportParser):
+        return cls
+    raise TypeError(f"{ref} is not a ReportParser")
+
+
 @cache
-def parser_classes() -> tuple[Any, ...]:
-    classes = [_load(ref) for ref in PARSERS]
+def parser_classes() -> tuple[type[ReportParser], ...]:
+    classes = [_parser_class(ref) for ref in PARSERS]
     return tuple(sorted(classes, key=lambda c: c.priority))
 
 
-def writer_class(doc_type: str) -> Any:
-    return _load(WRITERS[doc_type])
+def writer_class(doc_type: str) -> type[DocumentWriter]:
+    cls = _load(WRITERS[doc_type])
+    if isinstance(cls, type) and issubclass(cls, DocumentWriter):
+        return cls
+    raise TypeError(f"{WRITERS[doc_type]} is not a DocumentWriter")
 
 
-def by_format(name: str) -> Any | None:
+def by_format(name: str) -> type[ReportParser] | None:
     for cls in parser_classes():
         if cls.format == name:
             return cls
     return None
 
 
-def detect(head: bytes) -> list[Any]:
+def detect(head: bytes) -> list[type[ReportParser]]:
     """Every parser class that claims ``head``, best first."""
     return [cls for cls in parser_classes() if cls.detect(head)]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.cobertura_common import emit_class, int_value, method_covered, root_details
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
+from aqe_ci.ingest.coverage.writer import CoverageWriter
 from aqe_ci.ingest.stream import safexml
 
 
@@ -51,7 +52,7 @@ class CoberturaParser(ReportParser):
         return (attr(attrs, b"line-rate") is not None or attr(attrs, b"lines-valid") is not None
                 or b"<packages" in head)
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
 
         try:
@@ -63,7 +64,7 @@ class CoberturaParser(ReportParser):
             writer.begin_source(source)
         self.parse_lxml(path, writer)
 
-    def parse_lxml(self, path: Path, writer: Any) -> None:
+    def parse_lxml(self, path: Path, writer: CoverageWriter) -> None:
         """The reference reader: lxml iterparse per ``<class>`` (used when the fast reader declines)."""
         x = _xpaths()
         saw_root = False
@@ -86,7 +87,7 @@ class CoberturaParser(ReportParser):
         if not saw_root:
             raise ReportError("not a Cobertura report: the root element is not <coverage>")
 
-    def _class(self, el: Any, writer: Any, x: dict[str, Any], branch_mode: bool) -> None:
+    def _class(self, el: Any, writer: CoverageWriter, x: dict[str, Any], branch_mode: bool) -> None:
         filename = el.get("filename")
         if not filename:
             raise ReportError("<class> without a filename attribute", line=el.sourceline)

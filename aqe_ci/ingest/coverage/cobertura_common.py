@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from aqe_ci.ingest.base import ReportError
-from aqe_ci.ingest.coverage.writer import MAX_HITS, percent_or_none
+from aqe_ci.ingest.coverage.writer import MAX_HITS, CoverageWriter, percent_or_none
 
 _CONDITION = re.compile(r"\(\s*(\d+)\s*/\s*(\d+)\s*\)")
 #: one "(c/v)" per NUL-separated value, and only one: more or fewer sends us to the careful path
@@ -41,7 +40,7 @@ def _is_positive(text: str | None) -> bool:
         return False
 
 
-def root_details(writer: Any, get: Callable[[str], str | None]) -> bool:
+def root_details(writer: CoverageWriter, get: Callable[[str], str | None]) -> bool:
     """``<coverage>``'s attributes (``get``) → the writer's source details; True in branch mode
     (``branches-valid`` > 0: classes without condition-coverage then report 0 branches, not none).
     """
@@ -70,7 +69,7 @@ def _branch(branches: dict[int, tuple[int, int]], ln: int, c: int, v: int, filen
     branches[ln] = (c, v) if old is None else (max(c, old[0]), max(v, old[1]))
 
 
-def emit_class(writer: Any, filename: str, lines: list[int], hits: list[int], cc_numbers: list[str], cc: list[str],
+def emit_class(writer: CoverageWriter, filename: str, lines: list[int], hits: list[int], cc_numbers: list[str], cc: list[str],
                functions: tuple[int, int] | None, branch_mode: bool, line: int | None) -> None:
     """One ``<class>``'s extracted values → ``writer.add_file`` (shared by the lxml and the fast parser).
 

@@ -48,7 +48,7 @@ from aqe_ci.ingest.coverage.cobertura_common import (
     method_covered,
     root_details,
 )
-from aqe_ci.ingest.coverage.writer import MAX_LINE
+from aqe_ci.ingest.coverage.writer import MAX_LINE, CoverageWriter
 from aqe_ci.ingest.stream import safexml
 
 CHUNK = 1 << 20
@@ -155,7 +155,7 @@ def _careful_lines(span: bytes) -> tuple[list[dict[str, str]], int]:
 class FastCobertura:
     """One file's fast read; :meth:`run` raises :class:`Decline` or ReportError (syntax only)."""
 
-    def __init__(self, writer: Any) -> None:
+    def __init__(self, writer: CoverageWriter) -> None:
         self.writer = writer
         self.stack: list[bytes] = []
         self.saw_root = False

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.jsonutil import check_text, first_keys, ijson_backend, json_errors
-from aqe_ci.ingest.coverage.writer import percent_or_none
+from aqe_ci.ingest.coverage.writer import CoverageWriter, percent_or_none
 
 
 def _lines(value: Any, what: str, path: str) -> list[int]:
@@ -35,7 +35,7 @@ class CoveragePyJsonParser(ReportParser):
             return False
         return b'"files"' in head and (b'"branch_coverage"' in head or b'"show_contexts"' in head)
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         ijson = ijson_backend()
         with open(path, "rb") as f, json_errors():
             check_text(f)
@@ -67,7 +67,7 @@ class CoveragePyJsonParser(ReportParser):
                                   reported_line_rate=line_rate, reported_branch_rate=branch_rate)
 
     @staticmethod
-    def _file(name: str, data: Any, writer: Any, branch_mode: bool) -> None:
+    def _file(name: str, data: Any, writer: CoverageWriter, branch_mode: bool) -> None:
         if not isinstance(data, dict):
             raise ReportError(f"{name}: file entry is not an object")
         executed = _lines(data.get("executed_lines", []), "executed_lines", name)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
-from aqe_ci.ingest.coverage.writer import MAX_HITS
+from aqe_ci.ingest.coverage.writer import MAX_HITS, CoverageWriter
 
 _MODE = re.compile(rb"mode: (set|count|atomic)[ \t]*\r?(?:\n|$)")
 _BLOCK = re.compile(r"(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)")
@@ -37,7 +37,7 @@ class GoCoverParser(ReportParser):
         rest = h[m.end():]
         return not rest.strip() or bool(_BLOCK_B.match(rest))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         current: str | None = None
         per_line: dict[int, int] = {}
         mode = None
@@ -86,6 +86,6 @@ class GoCoverParser(ReportParser):
         writer.set_source_details(producer=f"go test -coverprofile (mode {mode})")
 
     @staticmethod
-    def _emit(name: str, per_line: dict[int, int], writer: Any) -> None:
+    def _emit(name: str, per_line: dict[int, int], writer: CoverageWriter) -> None:
         lines = sorted(per_line)
         writer.add_file(name, lines, [per_line[ln] for ln in lines], exact_ints=True)

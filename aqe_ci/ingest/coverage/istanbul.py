@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
-from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, percent_or_none
+from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, CoverageWriter, percent_or_none
 
 _FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
               b"inputSourceMap", b"all", b"bT")
@@ -66,7 +66,7 @@ class IstanbulFinalParser(ReportParser):
             inner = _first_inner_key(rest[rest.find(b":") + 1:]) if b":" in rest else None
         return inner in _FILE_KEYS and b'"statementMap"' in head
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         ijson = ijson_backend()
         with open(path, "rb") as f, json_errors():
             fk = first_keys(check_text(f))
@@ -87,7 +87,7 @@ class IstanbulFinalParser(ReportParser):
         writer.set_source_details(producer="istanbul")
 
     @staticmethod
-    def _file(name: str, fc: Any, writer: Any) -> None:
+    def _file(name: str, fc: Any, writer: CoverageWriter) -> None:
         if not isinstance(fc, dict):
             raise ReportError(f"{name}: file coverage is not an object")
         smap, s = fc.get("statementMap", {}), fc.get("s", {})
@@ -138,7 +138,7 @@ class IstanbulSummaryParser(ReportParser):
             return False
         return _first_inner_key(fk[1]) in _METRICS
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         ijson = ijson_backend()
         total: dict[str, Any] | None = None
         with open(path, "rb") as f, json_errors():

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
-from aqe_ci.ingest.coverage.writer import rate_or_null
+from aqe_ci.ingest.coverage.writer import CoverageWriter, rate_or_null
 from aqe_ci.ingest.stream import safexml
 
 
@@ -50,7 +50,7 @@ class JacocoParser(ReportParser):
         return (b"<sessioninfo" in rest or b'<counter type="' in rest or b"<sourcefile" in rest
                 or (b"<package name=" in rest and attr(root[1], b"name") is not None))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
         saw_root = False
         package = ""
         for event, el in safexml.iterparse(path, events=("start", "end"),
@@ -85,7 +85,7 @@ class JacocoParser(ReportParser):
             raise ReportError("not a JaCoCo report: the root element is not <report>")
 
     @staticmethod
-    def _sourcefile(el: Any, package: str, writer: Any) -> None:
+    def _sourcefile(el: Any, package: str, writer: CoverageWriter) -> None:
         name = el.get("name")
         if not name:
             raise ReportError("<sourcefile> without a name", line=el.sourceline)

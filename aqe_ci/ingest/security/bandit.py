@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_str
 from aqe_ci.ingest.security.common import (
@@ -26,6 +26,9 @@ from aqe_ci.ingest.security.common import (
     safe_text,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
 _CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
@@ -54,7 +57,7 @@ class BanditParser(ReportParser):
         return (text.startswith("{") and '"generated_at"' in text and '"metrics"' in text
                 and ('"errors"' in text or '"results"' in text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         seen = set()
         version = None
         occurrences: dict[tuple[str, str, str], int] = {}

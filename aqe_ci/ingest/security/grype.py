@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object, json_str
 from aqe_ci.ingest.security.common import (
@@ -23,6 +23,9 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 GRYPE_SEVERITY = {"critical": "critical", "high": "high", "medium": "medium", "low": "low",
                   "negligible": "info", "unknown": "info"}
@@ -40,7 +43,7 @@ class GrypeParser(ReportParser):
         text = head_text(head)
         return bool(_MATCHES.match(text) and _GRYPE.search(text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None
         seen = False
         with json_stream(path) as js:

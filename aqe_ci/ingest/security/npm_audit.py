@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_array, json_object, json_str
 from aqe_ci.ingest.security.common import (
@@ -33,6 +33,9 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 NPM_SEVERITY = {"critical": "critical", "high": "high", "moderate": "medium", "medium": "medium",
                 "low": "low", "info": "info", "none": "info"}
@@ -141,7 +144,7 @@ class NpmAuditErrorParser(ReportParser):
                 and not _ADVISORIES.search(text) and not _V2.search(text)
                 and ('"summary"' in text or bool(_NPM_ERROR_TOP.search(text))))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         doc = read_json_document(path)
         if not isinstance(doc, dict):
             raise ReportError("not an npm audit document")
@@ -161,7 +164,7 @@ class NpmAuditV1Parser(ReportParser):
         return (text.startswith("{") and bool(_ADVISORIES.search(text)) and not _V2.search(text)
                 and bool(_V1_SIBLING.search(text) or '"metadata"' in text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         with json_stream(path) as js:
             advisories: list[Any] = []
             keys: set[str] = set()
@@ -204,7 +207,7 @@ class NpmAuditV2Parser(ReportParser):
         text = head_text(head)
         return text.startswith("{") and bool(_V2.search(text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         tool = "npm audit"
         seen = False
         with json_stream(path) as js:
@@ -230,7 +233,7 @@ class NpmAuditV2Parser(ReportParser):
             raise ReportError("not an npm audit v2 report: $.vulnerabilities is missing")
 
     @staticmethod
-    def _package(name: str, entry: Any, writer: Any, tool: str) -> None:
+    def _package(name: str, entry: Any, writer: SecurityWriter, tool: str) -> None:
         if not isinstance(entry, dict):
             raise ReportError(f"$.vulnerabilities[{name!r}] is not an object")
         nodes = [n for n in (entry.get("nodes") or []) if isinstance(n, str)]
@@ -271,7 +274,7 @@ class YarnClassicAuditParser(ReportParser):
             return False
         return b'"type":"audit' in head or b'"type": "audit' in head
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         tool = "yarn audit"
         events = 0
         writer.add_tool(tool)
@@ -313,7 +316,7 @@ class YarnBerryAuditParser(ReportParser):
         return (isinstance(first.get("value"), str)
                 and isinstance(first.get("children"), dict) and "ID" in first["children"])
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         tool = "yarn npm audit"
         writer.add_tool(tool)
         for lineno, obj in iter_json_lines(path):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_str
 from aqe_ci.ingest.security.common import (
@@ -27,6 +27,9 @@ from aqe_ci.ingest.security.common import (
     json_stream,
     safe_text,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 DEFAULT_SEVERITY = "medium"
 _DEPS = re.compile(r'^\{\s*"dependencies"\s*:\s*\[')
@@ -44,7 +47,7 @@ class PipAuditParser(ReportParser):
         text = head_text(head)
         return bool((_DEPS.match(text) or _LIST.match(text)) and _VULNS.search(text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         writer.add_tool("pip-audit")
         with json_stream(path) as js:
             ch = js.peek()
@@ -67,7 +70,7 @@ class PipAuditParser(ReportParser):
             js.end()
 
     @staticmethod
-    def _dependency(dep: Any, i: int, writer: Any) -> None:
+    def _dependency(dep: Any, i: int, writer: SecurityWriter) -> None:
         if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
             raise ReportError(f"dependency {i} is not an object with a name")
         if "skip_reason" in dep and "vulns" not in dep:

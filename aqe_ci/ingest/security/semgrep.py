@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_array, json_object, json_str
 from aqe_ci.ingest.security.common import (
@@ -28,6 +28,9 @@ from aqe_ci.ingest.security.common import (
     safe_text,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 SEMGREP_SEVERITY = {"ERROR": "high", "WARNING": "medium", "INFO": "low", "CRITICAL": "critical",
                     "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "INVENTORY": "info",
@@ -51,7 +54,7 @@ class SemgrepParser(ReportParser):
             return False
         return bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None
         seen = False
         occurrences: dict[tuple[str, str, str], int] = {}

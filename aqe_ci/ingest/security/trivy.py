@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
 from aqe_ci.ingest.security.common import (
@@ -29,6 +29,9 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.security.writer import SecurityWriter
 
 TRIVY_SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low",
                   "UNKNOWN": "info"}
@@ -56,7 +59,7 @@ class TrivyParser(ReportParser):
         text = head_text(head)
         return text.startswith("{") and bool(_SCHEMA2.search(text)) and bool(_TRIVY_KEYS.search(text))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None
         schema = None
         self._secret_seq: dict[tuple[str, str, str], int] = {}
@@ -84,7 +87,7 @@ class TrivyParser(ReportParser):
             raise ReportError("not a Trivy report: $.SchemaVersion 2 is missing")
         writer.add_tool("trivy", version)
 
-    def _result(self, r: dict[str, Any], writer: Any) -> None:
+    def _result(self, r: dict[str, Any], writer: SecurityWriter) -> None:
         target = _s(r.get("Target")) or ""
         ecosystem = _s(r.get("Type"))
         for v in r.get("Vulnerabilities") or []:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.stream import safexml
 from aqe_ci.ingest.stream.xmlhead import root_start
 from aqe_ci.ingest.tests.junit import MESSAGE_CHARS, first_line, seconds
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.tests.writer import TestResultsWriter
 
 _TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
 
@@ -59,7 +62,7 @@ def _check_root(path: Path, roots: tuple[str, ...], what: str) -> tuple[bytes, t
     return head, root
 
 
-def _emit(writer: Any, *, suite: str, classname: str, name: str, status: str, duration: float | None,
+def _emit(writer: TestResultsWriter, *, suite: str, classname: str, name: str, status: str, duration: float | None,
           message: str | None, ftype: str | None, details: str | None, stdout: str | None = None,
           stderr: str | None = None, props: dict[str, str] | None = None) -> None:
     test: dict[str, Any] = {"suite": suite, "classname": classname, "name": name, "status": status,
@@ -76,7 +79,7 @@ def _emit(writer: Any, *, suite: str, classname: str, name: str, status: str, du
             test[key] = t
     if props:
         test["properties"] = props
-    failure = None
+    failure: dict[str, Any] | None = None
     if status in ("failed", "error"):
         failure = {"suite": suite, "classname": classname, "name": name, "status": status,
                    "duration": duration, "message": message}
@@ -115,7 +118,7 @@ class NUnitParser(ReportParser):
         return (root[0] == "test-suite" and root[1].startswith(b"<test-suite") and b"type=" in root[1]
                 and b"<test-case" in head)
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: TestResultsWriter, source: SourceInfo) -> None:
         head, root = _check_root(path, ("test-results", "test-run", "test-suite"), "NUnit XML")
         v3 = root[0] == "test-run" or b"fullname=" in head[:4096]
         writer.set_dialect("nunit3" if v3 else "nunit2", "NUnit")
@@ -148,7 +151,7 @@ class NUnitParser(ReportParser):
         writer.add_duration(top_time)
 
     @staticmethod
-    def _case(el: Any, writer: Any, suite: str, v3: bool) -> None:
+    def _case(el: Any, writer: TestResultsWriter, suite: str, v3: bool) -> None:
         full = el.get("fullname") or el.get("name") or ""
         status: str | None
         if v3:
@@ -216,7 +219,7 @@ class XUnitParser(ReportParser):
         return root[0] == "assembly" and (b"<collection" in head or b"<class" in head or b"test-framework" in head
                                           or b"<test " in head)
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: TestResultsWriter, source: SourceInfo) -> None:
         _check_root(path, ("assemblies", "assembly"), "xUnit.net XML")
         dialect = None
         total = 0.0
@@ -243,7 +246,7 @@ class XUnitParser(ReportParser):
         writer.add_duration(total)
 
     @staticmethod
-    def _test(el: Any, writer: Any, suite: str) -> None:
+    def _test(el: Any, writer: TestResultsWriter, suite: str) -> None:
         name = el.get("name") or ""
         classname = el.get("type") or _split_name(name)[0]
         status = _XUNIT_STATUS.get((el.get("result") or "").lower(), "passed")
@@ -296,7 +299,7 @@ class TrxParser(ReportParser):
         root = root_start(head)
         return root is not None and root[0] == "TestRun" and b"TeamTest" in root[1]
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: TestResultsWriter, source: SourceInfo) -> None:
         _check_root(path, ("TestRun",), "TRX")
         writer.set_dialect("trx", "VSTest")
         classes = self._definitions(path)
@@ -333,7 +336,7 @@ class TrxParser(ReportParser):
         return classes
 
     @staticmethod
-    def _result(el: Any, writer: Any, classes: dict[str, str]) -> float | None:
+    def _result(el: Any, writer: TestResultsWriter, classes: dict[str, str]) -> float | None:
         name = el.get("testName") or ""
         classname = classes.get(el.get("testId") or "", "")
         status = _TRX_STATUS.get((el.get("outcome") or "").lower(), "skipped")

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.tests.junit import first_line
+
+if TYPE_CHECKING:
+    from aqe_ci.ingest.tests.writer import TestResultsWriter
 
 MESSAGE_CHARS = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -59,7 +62,7 @@ class PlaywrightJsonParser(ReportParser):
         return (h.startswith(b"{") and b'"config"' in h[:2048] and b'"rootDir"' in h
                 and (b'"projects"' in h or b'"configFile"' in h))
 
-    def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
+    def parse(self, path: Path, writer: TestResultsWriter, source: SourceInfo) -> None:
         import ijson
 
         writer.set_dialect("playwright", "playwright")
@@ -81,7 +84,7 @@ class PlaywrightJsonParser(ReportParser):
         if not seen:
             raise ReportError("not a Playwright JSON report: no \"suites\" array")
 
-    def _suite(self, writer: Any, suite: dict[str, Any], *, file: str, titles: list[str]) -> None:
+    def _suite(self, writer: TestResultsWriter, suite: dict[str, Any], *, file: str, titles: list[str]) -> None:
         for spec in suite.get("specs") or []:
             if isinstance(spec, dict):
                 self._spec(writer, spec, file=file, titles=titles)
@@ -89,7 +92,7 @@ class PlaywrightJsonParser(ReportParser):
             if isinstance(child, dict):
                 self._suite(writer, child, file=file, titles=[*titles, str(child.get("title") or "")])
 
-    def _spec(self, writer: Any, spec: dict[str, Any], *, file: str, titles: list[str]) -> None:
+    def _spec(self, writer: TestResultsWriter, spec: dict[str, Any], *, file: str, titles: list[str]) -> None:
         name = " › ".join([*(t for t in titles if t), str(spec.get("title") or "")])
         spec_file = str(spec.get("file") or file)
         for t in spec.get("tests") or []:
