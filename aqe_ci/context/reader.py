@@ -8,7 +8,7 @@ warning naming the variable, so garbage in the environment never ends up in a ma
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aqe_ci.git import GitRunner
@@ -73,7 +73,7 @@ class Reader:
         self.sources[field] = source
         return True
 
-    def env(self, field: str, *names: str, transform: Any = None) -> bool:
+    def env(self, field: str, *names: str, transform: Callable[[str], object] | None = None) -> bool:
         """Offer the first set variable of ``names`` (each validated in turn) for ``field``."""
         for name in names:
             raw = self.get(name)
