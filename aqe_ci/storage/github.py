@@ -41,6 +41,7 @@ import re
 import sys
 import tempfile
 import time
+import weakref
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -180,10 +181,13 @@ class GitHubBackend(DocumentBackend):
         self.session = requests.Session()
         self.session.trust_env = False  # never send the tokens through a proxy from the environment
         self.request_count = 0
+        #: called with the request number before every HTTP request (fault injection in the tests)
+        self.before_request: Callable[[int], None] | None = None
         self._warned: set[str] = set()
         self._records: dict[int, dict[str, Any]] = {}  # artifact id -> REST record, from every listing
         self._downloads: OrderedDict[int, _Download] = OrderedDict()
         self._our_ids: dict[str, int] = {}  # names of artifacts this process finalized in its run
+        weakref.finalize(self, _release, self._downloads, self.session)
 
     # -- Backend ----------------------------------------------------------------------------------
     @property
@@ -192,6 +196,11 @@ class GitHubBackend(DocumentBackend):
 
     def reset_counts(self) -> None:
         self.request_count = 0
+
+    def _count(self) -> None:
+        self.request_count += 1
+        if self.before_request is not None:
+            self.before_request(self.request_count)
 
     def close(self) -> None:
         for d in self._downloads.values():
@@ -347,7 +356,7 @@ class GitHubBackend(DocumentBackend):
                       name: str) -> None:
         for attempt in range(self.max_attempts):
             try:
-                self.request_count += 1
+                self._count()
                 resp = self.session.request(method, url, params=params, data=data, headers=headers,
                                             timeout=self.timeout)
             except OSError as exc:
@@ -386,6 +395,32 @@ class GitHubBackend(DocumentBackend):
         if d is not None:
             d.close()
         del resp
+
+    def repair(self, *, grace_seconds: float, dry_run: bool, now: float) -> dict[str, Any]:
+        """Index documents whose writer died between the document and its entry (a full listing).
+
+        Unfinished uploads are invisible and GitHub discards them; deletes need no tombstones (an
+        artifact's deletion is atomic), so there is nothing else to finish.
+        """
+        report: dict[str, Any] = {"finished_deletes": [], "reindexed": [], "stale_index": [], "orphans": []}
+        records = list(self._all_records())
+        indexed = {e.id for e in (self._entry_of(r) for r in records) if e is not None}
+        for rec in sorted(records, key=lambda r: int(r["id"])):
+            ident = self._identity(rec["name"])
+            if ident is None or ident in indexed or rec.get("expired"):
+                continue
+            if now - (_parse_time(rec.get("created_at")) or datetime.now(UTC)).timestamp() < grace_seconds:
+                continue  # its writer may still be about to write the entry
+            indexed.add(ident)
+            report["reindexed"].append("/".join(ident))
+            if dry_run:
+                continue
+            from aqe_ci.storage.store import Manifest
+
+            manifest = Manifest(json.loads(self._download(rec).zip.read(layout.manifest_name(*ident))))
+            expires = _parse_time(rec.get("expires_at")) or self._expires(None, None)
+            self._upload_artifact(entry_name(self.prefix, manifest.entry(), False), io.BytesIO(POINTER_ZIP), expires)
+        return report
 
     # -- DocumentBackend: queries -----------------------------------------------------------------
     def query(self, q: Query) -> Iterator[Entry]:
@@ -511,7 +546,7 @@ class GitHubBackend(DocumentBackend):
         secrets.register(location)
         spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - closed with the cache
         sha = hashlib.sha256()
-        self.request_count += 1
+        self._count()
         try:
             with self.session.get(location, stream=True, timeout=self.timeout) as blob:  # no Authorization
                 if blob.status_code != 200:
@@ -593,7 +628,7 @@ class GitHubBackend(DocumentBackend):
                    "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "aqe-artifacts"}
         for attempt in range(self.max_attempts):
             try:
-                self.request_count += 1
+                self._count()
                 resp = self.session.request(method, self.api_url + path, params=params, headers=headers,
                                             timeout=self.timeout, allow_redirects=False)
             except OSError as exc:
@@ -658,7 +693,7 @@ class GitHubBackend(DocumentBackend):
         url = f"{origin}/twirp/{TWIRP_SERVICE}/{method}"
         for attempt in range(self.max_attempts):
             try:
-                self.request_count += 1
+                self._count()
                 resp = self.session.post(url, data=json.dumps(payload), headers=headers, timeout=self.timeout)
             except OSError as exc:
                 raise BackendError(f"GitHub's artifact service at {origin} is unreachable ({method}): "
@@ -712,6 +747,14 @@ class _NoEntryType:
 
 
 _NoEntry = _NoEntryType()
+
+
+def _release(downloads: OrderedDict[int, _Download], session: Any) -> None:
+    """Close what a backend that was never closed still holds (spooled downloads, connections)."""
+    for d in downloads.values():
+        d.close()
+    downloads.clear()
+    session.close()
 
 
 def _get(data: dict[str, Any], snake: str) -> Any:
