@@ -236,15 +236,22 @@ class GitHubBackend(DocumentBackend):
         records = self._key_records(bits[1]) if len(bits) > 2 and bits[1] else self._all_records()
         want = f"{self.prefix}~d~"
         seen: set[str] = set()
+        expired: list[dict[str, Any]] = []
         for rec in records:
             ident = self._identity(rec["name"]) if rec["name"].startswith(want) else None
-            if ident is None or rec.get("expired"):
+            if ident is None:
+                continue
+            if rec.get("expired"):
+                if layout.manifest_name(*ident).startswith(prefix):
+                    expired.append(rec)
                 continue
             name = layout.manifest_name(*ident)
             if name.startswith(prefix) and name not in seen and (start_after is None or name > start_after):
                 seen.add(name)
                 yield ObjectInfo(name=name, size=int(rec.get("size_in_bytes") or 0),
                                  modified=(_parse_time(rec.get("created_at")) or datetime.now(UTC)).timestamp())
+        if not seen and expired and len(bits) > 2 and bits[1]:
+            raise self._expired_error(max(expired, key=lambda r: int(r["id"])))  # say why the key is empty
 
     def delete(self, name: str) -> None:
         parsed = layout.parse_doc_object(name)
@@ -477,7 +484,9 @@ class GitHubBackend(DocumentBackend):
 
     def _key_records(self, key: str) -> Iterator[dict[str, Any]]:
         name = pointer_name(self.prefix, "k", key)
-        runs = {int((r.get("workflow_run") or {}).get("id") or 0) for r in self._live(self._by_name(name))}
+        # expired pointers too: their runs still list the expired documents, so a read can say so
+        runs = {int((r.get("workflow_run") or {}).get("id") or 0) for r in self._by_name(name)
+                if not r.get("_deleted")}
         for run in sorted(runs, reverse=True):
             for rec in self._run_records(run):
                 ident = self._identity(rec["name"])
