@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 
 from aqe_ci import secrets
 from aqe_ci.errors import BackendError, NotFoundError, ObjectExists, ObjectMissing, UsageError
+from aqe_ci.model import keys
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import DocumentBackend, DocumentWrite, ObjectInfo
 
@@ -513,7 +514,7 @@ class GitHubBackend(DocumentBackend):
 
     def _identity(self, name: str) -> tuple[str, str, str] | None:
         bits = name.split("~")
-        if len(bits) == 5 and bits[0] == self.prefix and bits[1] == "d" and bits[3] in layout.DOC_TYPES:
+        if len(bits) == 5 and bits[0] == self.prefix and bits[1] == "d" and bits[3] in keys.DOC_TYPES:
             return bits[2], bits[3], bits[4]
         return None
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.context.model import CiContext
 from aqe_ci.errors import ConflictError, IntegrityError, NotFoundError
+from aqe_ci.model.context import CiContext
 from aqe_ci.storage.github import GitHubBackend
 from aqe_ci.storage.store import Query, Store
 from tests.servers.azurite import Azurite

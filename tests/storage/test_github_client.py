@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.context.model import CiContext
+from aqe_ci.model.context import CiContext
 from aqe_ci.storage.codec import Codec
 from aqe_ci.storage.github import GitHubBackend, content_name, entry_name, pointer_name
 from aqe_ci.storage.local import LocalBackend
