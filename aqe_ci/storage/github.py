@@ -500,10 +500,10 @@ class GitHubBackend(DocumentBackend):
             yield from records
 
     def _sorted_entries(self, records: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterator[Entry]:
-        for rec in sorted(records, key=lambda r: -int(r["id"])):
-            e = self._entry_of(rec)
-            if e is not None:
-                yield e
+        """The entries among ``records``, newest first by creation time (copied history keeps its own)."""
+        found = [(e, int(rec["id"])) for rec in records if (e := self._entry_of(rec)) is not None]
+        for e, _ in sorted(found, key=lambda pair: (-pair[0].created_ms, -pair[1])):
+            yield e
 
     def _entry_of(self, rec: dict[str, Any]) -> Entry | None:
         name = rec["name"]
