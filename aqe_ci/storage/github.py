@@ -69,9 +69,10 @@ PAGE = 100
 DEFAULT_MAX_RETENTION = 90
 PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 PERMISSION_HINT = "give the job `permissions: actions: read` (and `actions: write` to delete or overwrite)"
-RUNTIME_HINT = ("ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL exist only inside a JavaScript or container "
-                "action step: run `aqe` through the aqe-artifacts action, or pass them to a container with "
-                "`env: ACTIONS_RUNTIME_TOKEN: ${{ env.ACTIONS_RUNTIME_TOKEN }}` (see docs/backends.md)")
+RUNTIME_HINT = ("the runner gives ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL only to JavaScript and container "
+                "action steps: use the aqe-artifacts action, or export them for `run:` steps first with "
+                "actions/github-script (core.exportVariable) and pass them on with `docker run -e` "
+                "(docs/backends.md)")
 POINTER_README = json.dumps({
     "what": "an index entry of aqe-artifacts (backend: github); it holds no data",
     "layout": "docs/storage-layout.md of aqe-artifacts: the document is the artifact named <prefix>~d~<key>~<type>~<part>",

@@ -134,6 +134,7 @@ class ResultsService:
         self.pending: dict[tuple[str, str, str], Pending] = {}
         self.next_id = 1000
         self.next_run_id = 9_000_000
+        self._preloaded: set[str] = set()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
         from azure.storage.blob import BlobServiceClient
@@ -211,8 +212,11 @@ class ResultsService:
 
     def preload(self, run: Run, name: str, data: bytes, *, created_at: datetime | None = None) -> Artifact:
         """Store a finalized artifact directly (benchmarks: thousands of runs without the protocol)."""
-        blob = f"{run.backend_id}/workflow-job-run-preload/artifacts/{hashlib.sha256(name.encode()).hexdigest()}.zip"
-        self.blob_client(blob).upload_blob(data, overwrite=True)
+        digest = hashlib.sha256(data).hexdigest()
+        blob = f"preload/{digest}.zip"  # content-addressed: identical pointer zips are uploaded once
+        if blob not in self._preloaded:
+            self.blob_client(blob).upload_blob(data, overwrite=True)
+            self._preloaded.add(blob)
         with self.lock:
             return self._add(name, run, "preload", blob, len(data), "sha256:" + hashlib.sha256(data).hexdigest(),
                              created_at or _now(), _now() + timedelta(days=self.max_retention_days))

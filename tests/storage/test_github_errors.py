@@ -110,7 +110,7 @@ def test_no_runtime_variables_names_the_workflow_env(aqe: Any, workdir: Path, gh
     write_config(workdir, fake, run, runtime_token=None, results_url=None)
     result = aqe(*store_args())
     assert result.code == 8
-    assert_one_line(result.err, "ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL", "env:")
+    assert_one_line(result.err, "ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL", "core.exportVariable", "docs/backends.md")
 
 
 def test_missing_actions_read(aqe: Any, workdir: Path, gh: Any) -> None:
