@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from aqe_ci.storage.layout import Entry
     from aqe_ci.storage.store import Query
 
+Records = list[dict[str, Any]]  # REST artifact records (``list`` is a method name in the class)
 TWIRP_SERVICE = "github.actions.results.api.v1.ArtifactService"
 BLOCK_SIZE = 4 * 1024 * 1024
 PAGE = 100
@@ -238,7 +239,7 @@ class GitHubBackend(DocumentBackend):
         records = self._key_records(bits[1]) if len(bits) > 2 and bits[1] else self._all_records()
         want = f"{self.prefix}~d~"
         seen: set[str] = set()
-        expired: list[dict[str, Any]] = []
+        expired: Records = []
         for rec in records:
             ident = self._identity(rec["name"]) if rec["name"].startswith(want) else None
             if ident is None:
@@ -459,7 +460,7 @@ class GitHubBackend(DocumentBackend):
         for run_id in self._channel_runs(pointer_name(self.prefix, *channel), floor):
             yield from self._sorted_entries(self._run_records(run_id))
 
-    def _commit_complete(self, records: list[dict[str, Any]], sha: str, floor: int) -> bool:
+    def _commit_complete(self, records: Records, sha: str, floor: int) -> bool:
         """Does the page prove it holds every document of ``sha``? Yes when the oldest run pointer of the
         commit on it belongs to a run whose entries say it was the first run to store the commit."""
         name = pointer_name(self.prefix, "c", sha)
@@ -500,7 +501,7 @@ class GitHubBackend(DocumentBackend):
         for records, _ in self._pages(f"/repos/{self.repository}/actions/artifacts", what="listing artifacts"):
             yield from records
 
-    def _sorted_entries(self, records: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterator[Entry]:
+    def _sorted_entries(self, records: Iterator[dict[str, Any]] | Records) -> Iterator[Entry]:
         """The entries among ``records``, newest first by creation time (copied history keeps its own)."""
         found = [(e, int(rec["id"])) for rec in records if (e := self._entry_of(rec)) is not None]
         for e, _ in sorted(found, key=lambda pair: (-pair[0].created_ms, -pair[1])):
@@ -591,25 +592,25 @@ class GitHubBackend(DocumentBackend):
         return download
 
     # -- REST -------------------------------------------------------------------------------------
-    def _by_name(self, name: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _by_name(self, name: str) -> Records:
+        out: Records = []
         for records, _ in self._pages(f"/repos/{self.repository}/actions/artifacts", name=name,
                                       what=f"listing artifacts named {name}"):
             out.extend(records)
         return out
 
-    def _run_records(self, run_id: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _run_records(self, run_id: int) -> Records:
+        out: Records = []
         for records, _ in self._pages(f"/repos/{self.repository}/actions/runs/{run_id}/artifacts",
                                       what=f"listing the artifacts of workflow run {run_id}"):
             out.extend(records)
         return out
 
     @staticmethod
-    def _live(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _live(records: Records) -> Records:
         return [r for r in records if not r.get("expired") and not r.get("_deleted")]
 
-    def _pages(self, path: str, *, what: str, name: str | None = None) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    def _pages(self, path: str, *, what: str, name: str | None = None) -> Iterator[tuple[Records, bool]]:
         """Pages of a REST artifact listing, newest first, fetched one at a time: (records, more follow)."""
         page = 1
         while True:
