@@ -425,6 +425,10 @@ class GitHubBackend(DocumentBackend):
             report["reindexed"].append("/".join(ident))
             if dry_run:
                 continue
+            if self.runtime is None or not self.results_url:
+                self.warn(f"{'/'.join(ident)} has no listing entry; run `aqe artifacts cleanup` in a job of a "
+                          "workflow (it needs the runner's ACTIONS_RUNTIME_TOKEN) to write it")
+                continue
             from aqe_ci.storage.store import Manifest
 
             manifest = Manifest(json.loads(self._download(rec).zip.read(layout.manifest_name(*ident))))
