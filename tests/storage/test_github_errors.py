@@ -192,3 +192,19 @@ def test_ghes_is_refused_with_the_alternative(aqe: Any, workdir: Path, gh: Any, 
     result = aqe("artifacts", "list")
     assert result.code == 8
     assert_one_line(result.err, "GitHub Enterprise Server", '"backend": "s3"')
+
+
+def test_delete_by_branch_and_cleanup_run_on_github(aqe: Any, workdir: Path, gh: Any) -> None:
+    fake, run = gh
+    write_config(workdir, fake, run)
+    for key, branch in (("b-1", "main"), ("b-2", "feature-x"), ("b-3", "feature-x")):
+        stored = aqe("artifacts", "store", "--type", "coverage", "--file", "cov.json", "--key", key,
+                     "--branch", branch)
+        assert stored.code == 0, stored.err
+    deleted = aqe("artifacts", "delete", "--branch", "feature-x", "--all", "--yes")
+    assert deleted.code == 0, deleted.err
+    listed = json.loads(aqe("artifacts", "list", "--format", "json").out)["artifacts"]
+    assert [a["key"] for a in listed] == ["b-1"]
+    assert not [a.name for a in fake.live() if "b-2" in a.name and not a.name.startswith("aqe~k~")]
+    dry = aqe("artifacts", "cleanup", "--dry-run")
+    assert dry.code == 0, dry.err
