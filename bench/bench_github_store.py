@@ -156,7 +156,9 @@ def main() -> int:
         "add the download of the document's zip: one REST call answered with a 302 and one blob GET. An "
         "empty store answers with the one listing. `get --commit` needs no second listing because the "
         "oldest run pointer of the commit on the first page belongs to a run whose entry is marked `e1` "
-        "(the first run to store that commit), which proves that page holds all of its documents.",
+        "(the first run to store that commit), which proves that page holds all of its documents. Times are "
+        "the fake's, not GitHub's: it answers every listing by scanning all its artifacts in Python and renders "
+        "up to 100 records; the request counts are what the design controls.",
         "",
     ]
     OUT.write_text("\n".join(lines))
