@@ -397,14 +397,13 @@ class GitHubBackend(DocumentBackend):
             self._rest_delete(rec)
 
     def _rest_delete(self, rec: dict[str, Any]) -> None:
-        resp = self._rest("DELETE", f"/repos/{self.repository}/actions/artifacts/{rec['id']}",
-                          what=f"deleting artifact {rec['name']}", ok=(204, 404))
+        self._rest("DELETE", f"/repos/{self.repository}/actions/artifacts/{rec['id']}",
+                   what=f"deleting artifact {rec['name']}", ok=(204, 404))
         rec["_deleted"] = True
         self._records.pop(int(rec["id"]), None)
         d = self._downloads.pop(int(rec["id"]), None)
         if d is not None:
             d.close()
-        del resp
 
     def repair(self, *, grace_seconds: float, dry_run: bool, now: float) -> dict[str, Any]:
         """Index documents whose writer died between the document and its entry (a full listing).
@@ -474,8 +473,12 @@ class GitHubBackend(DocumentBackend):
         oldest = min(pointers, key=lambda r: int(r["id"]))
         run = (oldest.get("workflow_run") or {}).get("id")
         mark = f"{self.prefix}~e1~"
-        return any(r["name"].startswith(mark) and (r.get("workflow_run") or {}).get("id") == run
-                   and (self._entry_of(r) or _NoEntry).commit == sha.lower() for r in records)
+        for r in records:
+            if r["name"].startswith(mark) and (r.get("workflow_run") or {}).get("id") == run:
+                e = self._entry_of(r)
+                if e is not None and e.commit == sha.lower():
+                    return True
+        return False
 
     def _channel_runs(self, name: str, floor: int) -> Iterator[int]:
         """Workflow runs that hold ``name``'s pointer older than ``floor`` (newer ones were on page 1)."""
@@ -756,13 +759,6 @@ class GitHubBackend(DocumentBackend):
 
     def _sleep(self, attempt: int) -> None:
         time.sleep(self.retry_base * (1.5 ** attempt))
-
-
-class _NoEntryType:
-    commit = None
-
-
-_NoEntry = _NoEntryType()
 
 
 def _release(downloads: OrderedDict[int, _Download], session: Any) -> None:
