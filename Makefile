@@ -61,7 +61,7 @@ lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench
 	$(VENV)/bin/mypy --strict aqe_ci
 
-bench: $(BSTAMP)
+bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
