@@ -12,6 +12,7 @@ from aqe_ci.cli.options import format_option, yes_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import UsageError
 from aqe_ci.model.keys import DOC_TYPES, format_time
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 from aqe_ci.storage.layout import Entry
 
@@ -25,7 +26,7 @@ def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:
 
 
 def entry_line(prefix: str, e: Entry) -> str:
-    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={e.branch or '-'}"]
+    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={term_text(e.branch or '-')}"]
     if e.pr is not None:
         bits.append(f"pr={e.pr}")
     bits.append(human_bytes(e.stored_size) or "?")
