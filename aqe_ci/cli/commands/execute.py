@@ -69,7 +69,8 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
             artifact_key: str | None, part: str, metadata: str | None, report: tuple[str, ...],
             tag: tuple[str, ...], **ctx_flags: Any) -> int:
     """Run the tests, then store the test results and coverage they produced."""
-    from aqe_ci.cli.commands.store import collect_documents, parse_metadata, put_all
+    from aqe_ci.cli.commands.store import collect_documents, put_all
+    from aqe_ci.model.runinput import parse_metadata
 
     check_part(part)
     meta = parse_metadata(metadata)
@@ -99,7 +100,7 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
             echo("aqe: the run produced no reports to store (write them to $AQE_REPORTS_DIR or name them "
                  "with --report)", err=True)
             return rc or 7
-        ctx = runtime.ci_context(**ctx_flags)
+        ctx = runtime.ci_context(metadata=meta, **ctx_flags)
         key = artifact_key or runtime.default_key(ctx)
         try:
             docs = collect_documents(files, doc_type=None, fmt="auto", limits=runtime.config.limits,
