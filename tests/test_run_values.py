@@ -58,6 +58,13 @@ def test_bad_values_are_refused_with_a_clear_error_and_nothing_stored(aqe: Any, 
     assert not Path(".qe-artifacts").exists() or stored(aqe) == []
 
 
+def test_execute_checks_values_before_running_anything(aqe: Any, workdir: Path) -> None:
+    for args in (["--branch", "a\nb"], ["--base-branch", "\u202emain"], ["--metadata", '{"x": "\\t"}']):
+        r = aqe("execute", "--store-artifacts", "--key", "k1", *args, "--", "sh", "-c", "touch ran")
+        assert r.code == EXIT_USAGE, r.err
+        assert not (workdir / "ran").exists()  # the tests were not run for nothing
+
+
 def test_metadata_branch_and_pr_set_the_run_context(aqe: Any, doc: str) -> None:
     """The guide's GitHub example: --metadata '{"branch": ..., "pr": ...}' with no flags and no CI."""
     r = aqe("artifacts", "store", "--file", doc, "--key", "k1", "--metadata", '{"branch": "feature-x", "pr": "42"}')
