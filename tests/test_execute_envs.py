@@ -196,6 +196,8 @@ def test_explicit_choice_wins_and_a_venv_without_pytest_is_passed_over(envs: Env
     assert r.returncode == 1, r.stderr
     assert f"aqe: running the tests with {envs.project / 'bin' / 'python'} " in r.stderr
     assert "; AQE_EXECUTE_PYTHON)" in r.stderr
+    # the guide's GitLab example stores nothing itself: GitLab picks up ./coverage.xml (Cobertura)
+    assert "<coverage" in (project / "coverage.xml").read_text() and not (project / ".qe-artifacts").exists()
     r = aqe(envs, project, env, "execute", "tests/", "--python", str(envs.aqe / "bin" / "python"))
     assert r.returncode == 2
     assert f"Error: --python {envs.aqe / 'bin' / 'python'} has no pytest" in r.stderr

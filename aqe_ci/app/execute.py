@@ -45,7 +45,9 @@ PROBE_TIMEOUT = 60
 
 #: run by each candidate interpreter: which Python, pytest, pytest-cov and coverage.py it has
 PROBE = """\
-import json, sys
+import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # the project's own modules must not shadow these
+import json
 from importlib import util
 try:
     from importlib import metadata

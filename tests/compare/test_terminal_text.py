@@ -82,3 +82,12 @@ def test_json_output_escapes_what_a_terminal_would_act_on(cfg: str, capsys: pyte
     assert not HOSTILE.search(out.replace("\n", ""))
     branches = {a["branch"] for a in json.loads(out)["artifacts"]}
     assert branches == {"main", EVIL_BRANCH}  # the same data: escapes, not removal
+
+
+def test_compare_json_on_the_terminal_escapes_them(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", cfg, "artifacts", "compare", "base", "head", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert not HOSTILE.search(out.replace("\n", ""))
+    result = json.loads(out)
+    assert result["comparison"]["head"]["branch"] == EVIL_BRANCH
+    assert result["comparison"]["tests"]["new_failures"][0]["name"] == EVIL_NAME
