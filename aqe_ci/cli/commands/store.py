@@ -36,7 +36,9 @@ then nothing is stored.""")
               help="Run key, e.g. build-$SHA (default: derived from the CI context, printed).")
 @click.option("--part", default="default", show_default=True, metavar="NAME",
               help="Part name, for matrix/sharded jobs storing one type several times under one key.")
-@click.option("--metadata", metavar="JSON", help="JSON object of user metadata kept in the manifest.")
+@click.option("--metadata", metavar="JSON",
+              help='JSON object of user metadata kept in the manifest; its "branch" and "pr" fill what the CI '
+                   'context does not say ("pr": "" = none).')
 @tag_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing document instead of failing.")
 @context_options
