@@ -1,1 +1,1 @@
-"""Use cases, outside click: what a command does once its options are parsed."""
+"""Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers")."""
