@@ -97,10 +97,8 @@ class Config:
         """The effective config with every secret replaced by ``***``."""
         out = copy.deepcopy(self.data)
         for path in self.secret_paths:
-            node = out
-            *parents, last = path.split(".")
-            for p in parents:
-                node = node.get(p, {}) if isinstance(node, dict) else {}
+            parent, _, last = path.rpartition(".")
+            node = node_at(out, parent) if parent else out
             if isinstance(node, dict) and node.get(last) not in (None, ""):
                 node[last] = "***"
         return out
@@ -143,21 +141,44 @@ def parse_config(text: str, *, source: str, environ: Mapping[str, str]) -> Confi
 
     problem = first_error("config", expanded)
     if problem:
+        secret_paths.update(_secret_field_paths(expanded))
         raise ConfigError(f"{source}: {problem[0]}: {_redact_message(problem[1], expanded, secret_paths)}",
                           hint="see `aqe artifacts schema config`")
-    for section, key in SECRET_FIELDS:
-        value = (expanded.get(section) or {}).get(key)
-        if value:
-            secret_paths.add(f"{section}.{key}")
+    secret_paths.update(_secret_field_paths(expanded))
     data = _with_defaults(expanded)
     cfg = Config(source=source, data=data, secret_paths=frozenset(secret_paths))
     for path in secret_paths:
-        node: Any = data
-        for p in path.split("."):
-            node = node.get(p) if isinstance(node, dict) else None
+        node = node_at(data, path)
         if isinstance(node, str):
             secrets.register(node)
     return cfg
+
+
+def _secret_field_paths(data: Mapping[str, Any]) -> set[str]:
+    """Paths of the config values that are secret by their place: credentials, tokens, and each
+    webhook's secret and URL (chat webhook URLs carry their own token)."""
+    paths = {f"{section}.{key}" for section, key in SECRET_FIELDS
+             if isinstance(data.get(section), dict) and data[section].get(key)}
+    hooks = data.get("notify", {}).get("webhooks") if isinstance(data.get("notify"), dict) else None
+    for i, hook in enumerate(hooks if isinstance(hooks, list) else []):
+        if isinstance(hook, dict):
+            paths.update(f"notify.webhooks[{i}].{k}" for k in ("secret", "url") if hook.get(k))
+    return paths
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def node_at(data: Any, path: str) -> Any:
+    """The value at a dotted path with list indices (``notify.webhooks[0].secret``), or None."""
+    node = data
+    for m in _PATH_PART.finditer(path):
+        key, index = m.group(1), m.group(2)
+        if key is not None:
+            node = node.get(key) if isinstance(node, dict) else None
+        else:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+    return node
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
@@ -198,9 +219,7 @@ def _expand(node: Any, path: str, source: str, environ: Mapping[str, str], secre
 
 def _redact_message(message: str, data: dict[str, Any], secret_paths: set[str]) -> str:
     for path in secret_paths:
-        node: Any = data
-        for p in path.split("."):
-            node = node.get(p) if isinstance(node, dict) else None
+        node = node_at(data, path)
         if isinstance(node, str) and node:
             message = message.replace(node, "***")
     return message

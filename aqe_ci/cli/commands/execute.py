@@ -69,7 +69,7 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
             artifact_key: str | None, part: str, metadata: str | None, report: tuple[str, ...],
             tag: tuple[str, ...], **ctx_flags: Any) -> int:
     """Run the tests, then store the test results and coverage they produced."""
-    from aqe_ci.cli.commands.store import collect_documents, parse_metadata, put_all
+    from aqe_ci.cli.commands.store import collect_documents, notify_stored, parse_metadata, put_all
 
     check_part(part)
     meta = parse_metadata(metadata)
@@ -114,4 +114,5 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
         for m in stored:
             echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
         echo(f"key: {key}")
+        notify_stored(runtime, ctx, key, stored)
     return rc

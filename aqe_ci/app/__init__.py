@@ -1,0 +1,1 @@
+"""Use cases and the composition root: what the CLI, the action entrypoint and the GitLab job call."""
