@@ -1,1 +1,1 @@
-"""Use cases and the composition root: what the CLI, the action entrypoint and the GitLab job call."""
+"""Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers")."""
