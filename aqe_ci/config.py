@@ -33,6 +33,8 @@ SECRET_FIELDS = {
     ("gitlab", "token"),
 }
 SECRET_VAR = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|_KEY$|^KEY$|ACCESS_KEY)", re.IGNORECASE)
+#: a config key whose value is secret wherever it appears (``tokens``, ``api_token``, ``client_secret``, ...)
+SECRET_NAME = re.compile(r"(token|secret|password|passwd|credential|private_key|access_key)", re.IGNORECASE)
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 DEFAULTS: dict[str, Any] = {
@@ -99,9 +101,9 @@ class Config:
         out = copy.deepcopy(self.data)
         for path in self.secret_paths:
             parent, _, last = path.rpartition(".")
-            node = node_at(out, parent) if parent else out
-            if isinstance(node, dict) and node.get(last) not in (None, ""):
-                node[last] = "***"
+            node = _at(out, parent) if parent else out
+            if isinstance(node, dict) and node.get(last) is not None and node.get(last) != "":
+                node[last] = "***"  # whatever its type: a list or a number is hidden whole
         return out
 
 
@@ -138,47 +140,58 @@ def parse_config(text: str, *, source: str, environ: Mapping[str, str]) -> Confi
         raise ConfigError(f"{source}: $: the config must be a JSON object")
     secret_paths: set[str] = set()
     expanded = _expand(raw, "$", source, environ, secret_paths)
+    secret_paths.update(_secret_fields(expanded))
+    # registered before anything can fail, whatever their type: errors and tracebacks show ***
+    hidden = [_at(expanded, path) for path in secret_paths]
+    for value in hidden:
+        secrets.register_value(value)
     from aqe_ci.model.schema import first_error
 
     problem = first_error("config", expanded)
     if problem:
-        secret_paths.update(_secret_field_paths(expanded))
-        raise ConfigError(f"{source}: {problem[0]}: {_redact_message(problem[1], expanded, secret_paths)}",
+        raise ConfigError(f"{source}: {problem[0]}: {secrets.scrub(problem[1], hidden)}",
                           hint="see `aqe artifacts schema config`")
-    secret_paths.update(_secret_field_paths(expanded))
-    data = _with_defaults(expanded)
-    cfg = Config(source=source, data=data, secret_paths=frozenset(secret_paths))
-    for path in secret_paths:
-        node = node_at(data, path)
-        if isinstance(node, str):
-            secrets.register(node)
-    return cfg
+    return Config(source=source, data=_with_defaults(expanded), secret_paths=frozenset(secret_paths))
 
 
-def _secret_field_paths(data: Mapping[str, Any]) -> set[str]:
-    """Paths of the config values that are secret by their place: credentials, tokens, and each
-    webhook's secret and URL (chat webhook URLs carry their own token)."""
-    paths = {f"{section}.{key}" for section, key in SECRET_FIELDS
-             if isinstance(data.get(section), dict) and data[section].get(key)}
-    hooks = data.get("notify", {}).get("webhooks") if isinstance(data.get("notify"), dict) else None
-    for i, hook in enumerate(hooks if isinstance(hooks, list) else []):
-        if isinstance(hook, dict):
-            paths.update(f"notify.webhooks[{i}].{k}" for k in ("secret", "url") if hook.get(k))
-    return paths
+def _secret_fields(data: Any, prefix: str = "") -> set[str]:
+    """Paths of the secret fields present with a value of any type: the known ones (``s3.access_key_id``,
+    ``s3.secret_access_key``, ``s3.session_token``, ``github.token``, ``gitlab.token``) and any key named
+    like a secret (``...token``, ``...secret...``, ``password``, ``...access_key...``) at any depth."""
+    found: set[str] = set()
+    if not isinstance(data, dict):
+        return found
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if value is None or value == "":
+            continue
+        if tuple(path.split(".")) in SECRET_FIELDS or SECRET_NAME.search(str(key)):
+            found.add(path)
+        elif isinstance(value, dict):
+            found |= _secret_fields(value, f"{path}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                found |= _secret_fields(item, f"{path}[{i}].")
+    found |= _webhook_urls(data) if not prefix else set()
+    return found
 
 
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+def _webhook_urls(data: dict[str, Any]) -> set[str]:
+    """Webhook URLs are secrets too: chat webhook URLs carry their token in the path."""
+    notify = data.get("notify")
+    hooks = notify.get("webhooks") if isinstance(notify, dict) else None
+    return {f"notify.webhooks[{i}].url" for i, hook in enumerate(hooks if isinstance(hooks, list) else [])
+            if isinstance(hook, dict) and hook.get("url")}
 
 
-def node_at(data: Any, path: str) -> Any:
-    """The value at a dotted path with list indices (``notify.webhooks[0].secret``), or None."""
+def _at(data: Any, path: str) -> Any:
+    """The value at ``path`` (``s3.access_key_id``, ``retention.protected_branches[0]``), else None."""
     node = data
-    for m in _PATH_PART.finditer(path):
-        key, index = m.group(1), m.group(2)
-        if key is not None:
-            node = node.get(key) if isinstance(node, dict) else None
-        else:
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
             node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+        else:
+            node = node.get(name) if isinstance(node, dict) else None
     return node
 
 
@@ -216,14 +229,6 @@ def _expand(node: Any, path: str, source: str, environ: Mapping[str, str], secre
     if value in ("null", "None") and VAR.fullmatch(node):
         return None
     return value
-
-
-def _redact_message(message: str, data: dict[str, Any], secret_paths: set[str]) -> str:
-    for path in secret_paths:
-        node = node_at(data, path)
-        if isinstance(node, str) and node:
-            message = message.replace(node, "***")
-    return message
 
 
 def strip_comments(text: str) -> str:
