@@ -26,6 +26,7 @@ PROVIDER = {
     "lxml": "lxml",
     "ijson": "ijson",
     "requests": "requests",
+    "urllib3": "urllib3",
     "github": "pygithub",
     "gitlab": "python-gitlab",
 }

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import jsonschema_rs
     from jsonschema import Draft202012Validator
 
-SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config")
+SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config", "webhook_event")
 
 
 def schema_text(name: str) -> str:
