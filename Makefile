@@ -58,7 +58,7 @@ test: $(TSTAMP) $(NSTAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(TSTAMP)
-	$(VENV)/bin/ruff check aqe_ci tests bench
+	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
 
 bench: $(BSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
