@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
-from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE, percent_or_none
+from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, percent_or_none
 
 _FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
               b"inputSourceMap", b"all", b"bT")

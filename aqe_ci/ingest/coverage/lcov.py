@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
-from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE
+from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE
 
 _FIRST = re.compile(rb"(?:TN|SF|VER):")
 _KNOWN = re.compile(rb"^(?:TN|SF|VER|FN|FNDA|FNF|FNH|FNL|FNA|DA|LF|LH|BRDA|BRF|BRH|end_of_record)\b", re.M)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import ReportError
-from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.stream.jsonstream import JsonStream
 
 _SPACES = re.compile(r"\s+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
