@@ -176,7 +176,7 @@ def store_reports(inputs: Inputs, store: Any, cfg: Any, ctx: Any, key: str) -> N
 
     from aqe_ci.cli.commands.store import collect_documents, put_all
     from aqe_ci.errors import UsageError
-    from aqe_ci.storage.layout import check_part
+    from aqe_ci.model.keys import check_part
 
     files = inputs.lines("files")
     if not files:
@@ -198,7 +198,7 @@ def store_reports(inputs: Inputs, store: Any, cfg: Any, ctx: Any, key: str) -> N
 def compare(inputs: Inputs, store: Any, ctx: Any, key: str, workdir: Path, gates: list[Any]) -> dict[str, Any]:
     from aqe_ci.compare.engine import compare_runs
     from aqe_ci.compare.gates import check_gates
-    from aqe_ci.compare.git import Git
+    from aqe_ci.git import Git
 
     result = compare_runs(store, key, base_branch=inputs.get("baseline") or None, git=Git(workdir),
                           env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
@@ -312,7 +312,7 @@ class Settings:
 
 def run(inputs: Inputs) -> int:
     from aqe_ci.context import default_key, detect
-    from aqe_ci.storage.layout import check_key, utc_now
+    from aqe_ci.model.keys import check_key, utc_now
 
     settings = Settings.parse(inputs)
     workspace, workdir = enter_workdir(inputs)
