@@ -82,6 +82,48 @@ def publish_run(forge: Forge, result: Mapping[str, Any], *, target: CommentTarge
     return PublishResult(comment=comment, body=body, outputs=outs, annotations=notes, fallback_file=fallback)
 
 
+def publish_comment_file(forge: Forge, path: Path, *, project: str, sha: str,
+                         job_summary: bool = True) -> tuple[PublishResult, list[str]]:
+    """Post a saved comment file (:mod:`aqe_ci.publish.file`) from a trusted job.
+
+    The pull request is the open PR of ``project`` whose head is ``sha``, as the forge says (the
+    trusted job's own event gives ``sha``); the file's ``target`` is never used. The body is rendered
+    again from the file's ``result``. Returns the result and warnings (file and forge disagreeing).
+    """
+    from aqe_ci.errors import BackendError, InvalidInputError, NotFoundError
+    from aqe_ci.model.keys import KEY_RE
+    from aqe_ci.publish.file import read_comment_file
+    from aqe_ci.render.markdown import render_markdown
+
+    record = read_comment_file(path)
+    options = PublishOptions(comment_id=record.comment_id, comment_mode=record.mode, comment_on="always",
+                             title=record.title or DEFAULT_TITLE, max_rows=record.max_rows,
+                             job_summary=job_summary, annotations=False)
+    try:  # the result came from an untrusted run: it must render with our escaping, or it is refused
+        render_markdown(record.result, max_chars=forge.comment_limit, comment_id=options.comment_id,
+                        title=options.title, max_rows=options.max_rows)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InvalidInputError(f"{path}: $.result is not a comparison this version can render "
+                                f"({type(exc).__name__})") from None
+    numbers = forge.pulls_for_commit(project, sha)
+    if not numbers:
+        raise NotFoundError(f"no open pull request of {project} has head commit {sha[:12]}",
+                            hint="run it from the workflow_run event of the pull request's run")
+    warnings = []
+    if len(numbers) > 1:
+        warnings.append(f"{len(numbers)} open pull requests have head {sha[:12]}; commenting on #{numbers[0]}")
+    if record.target is not None and (record.target.project, record.target.number) != (project, numbers[0]):
+        warnings.append(f"the file names {record.target.project}#{record.target.number}; ignored, GitHub says "
+                        f"{project}#{numbers[0]}")
+    head = (record.result.get("comparison") or {}).get("head") or {}
+    key = head.get("key") if isinstance(head.get("key"), str) and KEY_RE.match(head["key"]) else ""
+    published = publish_run(forge, record.result, target=CommentTarget(project=project, number=numbers[0]),
+                            key=key, options=options)
+    if published.comment.action == "fallback":
+        raise BackendError(f"could not post the comment to {project}#{numbers[0]}: {published.comment.reason}")
+    return published, warnings
+
+
 def post_comment(forge: Forge, target: CommentTarget | None, body: str, options: PublishOptions,
                  result: Mapping[str, Any]) -> CommentResult:
     if options.comment_mode == "off":

@@ -109,8 +109,12 @@ def read_comment_file(path: Path) -> CommentFile:
     max_rows = data.get("max_rows", 100)
     if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0):
         raise bad("max_rows", "must be a non-negative integer or null")
+    target = data.get("target")
+    named = None
+    if isinstance(target, dict) and isinstance(target.get("number"), int) and isinstance(target.get("project"), str):
+        named = CommentTarget(project=target["project"][:200], number=target["number"])
     return CommentFile(result=result, comment_id=comment_id, mode=mode, title=title, max_rows=max_rows or None,
-                       head_sha=data.get("head_sha") if isinstance(data.get("head_sha"), str) else None)
+                       target=named, head_sha=data.get("head_sha") if isinstance(data.get("head_sha"), str) else None)
 
 
 class FileForge(Forge):
