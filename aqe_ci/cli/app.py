@@ -36,6 +36,7 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("aqe_ci.cli.commands.execute:execute", "Run the tests and store the reports they produce."),
     "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
+    "doctor": ("aqe_ci.cli.commands.doctor:doctor", "Diagnose the CI context, comment target and storage backend."),
 }
 
 
