@@ -23,6 +23,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,6 +84,7 @@ class Request:
     body: Any
     token: str | None
     status: int
+    at: float = 0.0  # time.perf_counter() when the server had handled it
 
     def line(self) -> str:
         q = ("?" + urlencode(sorted(self.query.items()))) if self.query else ""
@@ -232,7 +234,7 @@ class FakeGitHub:
         token = auth.split(" ", 1)[1] if " " in auth else None
         with self.lock:
             status, payload, headers = self._route(h.command, parts.path, query, body, token)
-            self.state.requests.append(Request(h.command, parts.path, query, body, token, status))
+            self.state.requests.append(Request(h.command, parts.path, query, body, token, status, time.perf_counter()))
         self._send(h, status, payload, headers)
 
     def _send(self, h: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]) -> None:
