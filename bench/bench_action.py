@@ -171,7 +171,7 @@ def main() -> int:
         "by git merge-base. A sticky comment exists before the timed runs (the first PR step created it).".format(
             sizes["junit.xml"] / 1e6, sizes["coverage.xml"] / 1e6, sizes["sarif.json"] / 1e6),
         "",
-        "| measure | target | median of {} runs | worst |".format(len(timed_rows)),
+        f"| measure | target | median of {len(timed_rows)} runs | worst |",
         "|---|---|---:|---:|",
         f"| process start → comment posted (PATCH received) | ≤ 1.5 s | {med['to_comment']:.2f} s | {worst:.2f} s |",
         f"| whole process (wall) | | {med['wall']:.2f} s | {max(r['wall'] for r in timed_rows):.2f} s |",
