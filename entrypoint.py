@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,11 +149,12 @@ def build_store(cfg: Any) -> Any:
     return Store(build_backend(cfg.backend, cfg.section(cfg.backend)), codec=cfg.codec)
 
 
-def build_forge(inputs: Inputs, workspace: Path) -> Any:
+def build_forge(inputs: Inputs, workspace: Path, *, client: bool = True) -> Any:
+    """The GitHub forge: comments through PyGithub (``client``), and the step's file commands."""
     from aqe_ci.app.forges import DEFAULT_API_URL, GitHubSettings, github_forge
 
     env = inputs.env
-    token = inputs.get("github-token") or env.get("GITHUB_TOKEN", "").strip() or None
+    token = (inputs.get("github-token") or env.get("GITHUB_TOKEN", "").strip() or None) if client else None
 
     def path(name: str) -> Path | None:
         return Path(env[name]) if env.get(name) else None
@@ -324,13 +326,18 @@ def run(inputs: Inputs) -> int:
     say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
         f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
     store = build_store(cfg)
-    forge = build_forge(inputs, workspace)
-    if settings.mode in ("all", "store"):
-        store_reports(inputs, store, cfg, ctx, key)
     if settings.mode == "store":
-        forge.set_outputs({"key": key})
+        store_reports(inputs, store, cfg, ctx, key)
+        build_forge(inputs, workspace, client=False).set_outputs({"key": key})
         return 0
-    result = compare(inputs, store, ctx, key, workdir, settings.gates)
+    # PyGithub takes a good part of a second to import: build the client while the reports are
+    # stored and compared (the compression and parsers leave the interpreter free part of the time)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqe-forge") as pool:
+        pending = pool.submit(build_forge, inputs, workspace)
+        if settings.mode == "all":
+            store_reports(inputs, store, cfg, ctx, key)
+        result = compare(inputs, store, ctx, key, workdir, settings.gates)
+        forge = pending.result()
     report_file = write_report(inputs, result, workspace)
     target = comment_target(ctx, forge) if settings.mode in ("all", "comment") else None
     publish(settings, forge, result, target, key, ctx, report_file, workspace)
