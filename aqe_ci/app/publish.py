@@ -220,17 +220,19 @@ def comment_note(comment: CommentResult, fallback: Path | None) -> str:
 
 
 def annotations_for(result: Mapping[str, Any]) -> list[Annotation]:
-    """Error annotations for new failures, and one per new security finding by its severity."""
+    """Error annotations for new failures, and one per new security finding by its severity (without a
+    baseline: every failure and finding of the run, not called "new")."""
     c = result.get("comparison", result)
+    new = "New " if (c.get("baseline") or {}).get("key") else ""  # without a baseline every one is "new"
     out: list[Annotation] = []
     for t in (c.get("tests") or {}).get("new_failures") or []:
-        out.append(Annotation(level="error", title=f"New failure: {test_label(t)}"[:200],
+        out.append(Annotation(level="error", title=f"{new}{'failure' if new else 'Failure'}: {test_label(t)}"[:200],
                               message=str(t.get("message") or t.get("status") or "failed")[:2000],
                               file=t.get("file"), line=t.get("line")))
     for f in (c.get("security") or {}).get("new") or []:
         sev = f.get("severity") or "info"
         out.append(Annotation(level=SECURITY_LEVEL.get(sev, "notice"),
-                              title=f"New {sev} finding: {f.get('rule_id') or 'unknown rule'}"[:200],
+                              title=f"{new or 'Security: '}{sev} finding: {f.get('rule_id') or 'unknown rule'}"[:200],
                               message=str(f.get("title") or f.get("rule_id") or "security finding")[:2000],
                               file=f.get("path"), line=f.get("line")))
     return out

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.action.runner_files import parse_file_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +31,28 @@ ENTRYPOINT = ROOT / "entrypoint.py"
 
 def declared_inputs(action_yml: Path = ROOT / "action.yml") -> dict[str, str]:
     """Input name → its default (as text) from an action.yml."""
-    meta = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
+    text = action_yml.read_text(encoding="utf-8")
+    try:
+        import yaml
+    except ImportError:  # `make demo` installs the package without the test extra: read our own layout
+        return _inputs_without_yaml(text)
+    meta = yaml.safe_load(text)
     return {name: str(spec.get("default", "")) for name, spec in (meta.get("inputs") or {}).items()}
+
+
+def _inputs_without_yaml(text: str) -> dict[str, str]:
+    """Our action.yml's inputs: ``  name:`` lines under ``inputs:``, each with a one-line ``    default:``."""
+    block = text.split("\ninputs:\n", 1)[1].split("\n\n", 1)[0]
+    out: dict[str, str] = {}
+    name = None
+    for line in block.splitlines():
+        if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+            name = line.strip()[:-1]
+            out[name] = ""
+        elif name and line.startswith("    default:"):
+            value = line.split(":", 1)[1].strip()
+            out[name] = value[1:-1] if value[:1] in "'\"" and len(value) > 1 else value
+    return out
 
 
 def payload(event: str, **values: Any) -> dict[str, Any]:

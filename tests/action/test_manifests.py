@@ -172,3 +172,10 @@ def test_the_composite_run_step_comments_like_the_docker_action(job: Job, event:
     [comment] = job.github.comments(REPO, 42)
     outputs = parse_file_command(Path(env["GITHUB_OUTPUT"]))
     assert outputs["comment-id"] == str(comment.id) and outputs["baseline-key"]
+
+
+def test_the_runner_env_reads_action_yml_the_same_without_yaml() -> None:
+    from tests.action.runner_env import _inputs_without_yaml, declared_inputs
+
+    for path in (ROOT / "action.yml", ROOT / "composite" / "action.yml"):
+        assert _inputs_without_yaml(path.read_text()) == declared_inputs(path)
