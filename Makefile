@@ -61,7 +61,7 @@ test: $(TSTAMP) $(NSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
 
-bench: $(BSTAMP)
+bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # The action's container image: BASE=python:3.12-slim when the engine has it, else a local base made
