@@ -55,6 +55,27 @@ def _inputs_without_yaml(text: str) -> dict[str, str]:
     return out
 
 
+def runs_env(action_yml: Path) -> dict[str, str]:
+    """``runs.env`` of an action.yml (what a Docker action adds to its container's environment)."""
+    try:
+        import yaml
+    except ImportError:  # our action.yml: "  env:" under runs, then "    NAME: value" lines
+        block = action_yml.read_text(encoding="utf-8").split("\nruns:\n", 1)[1]
+        if "\n  env:\n" not in block:
+            return {}
+        lines = block.split("\n  env:\n", 1)[1].splitlines()
+        return dict(line.strip().split(": ", 1) for line in lines
+                    if line.startswith("    ") and not line.strip().startswith("#") and ": " in line)
+    meta = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
+    return {k: str(v) for k, v in ((meta.get("runs") or {}).get("env") or {}).items()}
+
+
+def _expand_inputs(value: str, inputs: Mapping[str, str]) -> str:
+    import re
+
+    return re.sub(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", lambda m: inputs.get(m.group(1), ""), value)
+
+
 def payload(event: str, **values: Any) -> dict[str, Any]:
     """The webhook payload ``events/<event>.json`` with its ``{{NAME}}`` placeholders filled in."""
     repo = values.setdefault("REPO", "acme/widgets")
@@ -155,6 +176,10 @@ class Runner:
                 value = self.token or ""
             env["INPUT_" + name.replace(" ", "_").upper()] = value
         env.update(extra or {})
+        # runs.env: evaluated with the inputs context, added only where the step has no such variable
+        for name, value in runs_env(action_yml).items():
+            if name not in env:
+                env[name] = _expand_inputs(value, {n: env["INPUT_" + n.replace(" ", "_").upper()] for n in defaults})
         return env
 
     def run(self, env: Mapping[str, str], *, timeout: float = 120, argv: list[str] | None = None) -> Step:

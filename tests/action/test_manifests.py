@@ -100,7 +100,7 @@ def test_action_outputs_are_what_the_step_writes() -> None:
 
 
 def test_main_builds_from_the_dockerfile_and_the_release_points_at_the_image() -> None:
-    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert (ACTION["runs"]["using"], ACTION["runs"]["image"]) == ("docker", "Dockerfile")
     release = (ROOT / ".github" / "workflows" / "release.yml").read_text()
     # the release commit rewrites exactly this line of action.yml to docker://ghcr.io/OWNER/aqe-artifacts:VERSION
     assert 's|^  image: Dockerfile$|  image: ${ref}|' in release
@@ -175,7 +175,9 @@ def test_the_composite_run_step_comments_like_the_docker_action(job: Job, event:
 
 
 def test_the_runner_env_reads_action_yml_the_same_without_yaml() -> None:
-    from tests.action.runner_env import _inputs_without_yaml, declared_inputs
+    from tests.action import runner_env
 
     for path in (ROOT / "action.yml", ROOT / "composite" / "action.yml"):
-        assert _inputs_without_yaml(path.read_text()) == declared_inputs(path)
+        assert runner_env._inputs_without_yaml(path.read_text()) == runner_env.declared_inputs(path)
+    assert runner_env.runs_env(ROOT / "action.yml") == ACTION["runs"]["env"] == {
+        "GITHUB_TOKEN": "${{ inputs.github-token }}"}
