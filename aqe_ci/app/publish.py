@@ -116,7 +116,8 @@ def publish_comment_file(forge: Forge, path: Path, *, project: str, sha: str,
         warnings.append(f"the file names {record.target.project}#{record.target.number}; ignored, GitHub says "
                         f"{project}#{numbers[0]}")
     head = (record.result.get("comparison") or {}).get("head") or {}
-    key = head.get("key") if isinstance(head.get("key"), str) and KEY_RE.match(head["key"]) else ""
+    raw = head.get("key")
+    key = raw if isinstance(raw, str) and KEY_RE.match(raw) else ""
     published = publish_run(forge, record.result, target=CommentTarget(project=project, number=numbers[0]),
                             key=key, options=options)
     if published.comment.action == "fallback":

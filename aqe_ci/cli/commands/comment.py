@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from aqe_ci.app.publish import PublishOptions
 from aqe_ci.cli.options import format_option
 
 
@@ -37,6 +38,8 @@ and body are never used. Exit 4 when no open PR has that head commit, 7 for a ma
 @click.option("--comment-on", type=click.Choice(["always", "changes", "failures", "regressions"]),
               default="always", show_default=True, help="When to comment (KEY form).")
 @click.option("--title", default="aqe-artifacts: quality report", show_default=True, help="Comment heading.")
+@click.option("--comment-file", type=click.Path(dir_okay=False, path_type=Path), default=Path(".aqe/comment.json"),
+              show_default=True, help="KEY form: where the comment is saved when the token may not post it.")
 @click.option("--token", envvar=["GITHUB_TOKEN", "GH_TOKEN"], show_envvar=True, show_default=False, metavar="TOKEN",
               help="GitHub token with pull-requests: write.")
 @click.option("--api-url", envvar="GITHUB_API_URL", show_envvar=True, default="https://api.github.com",
@@ -45,7 +48,7 @@ and body are never used. Exit 4 when no open PR has that head commit, 7 for a ma
 @click.pass_obj
 def comment(runtime: Any, key: str | None, from_file: Path | None, repository: str | None, commit: str | None,
             pr: int | None, baseline_branch: str | None, comment_id: str, comment_mode: str, comment_on: str,
-            title: str, token: str | None, api_url: str, format: str) -> None:
+            title: str, comment_file: Path, token: str | None, api_url: str, format: str) -> None:
     """Comment on the pull request: KEY compared with its baseline, or --from-file FILE."""
     from aqe_ci import secrets
     from aqe_ci.errors import UsageError
@@ -61,8 +64,10 @@ def comment(runtime: Any, key: str | None, from_file: Path | None, repository: s
     if from_file is not None:
         _from_file(forge, from_file, project, ctx.commit, format)
         return
-    _compare_and_comment(runtime, forge, key or "", ctx, project, baseline_branch, comment_id, comment_mode,
-                         comment_on, title, format)
+    options = PublishOptions(comment_id=comment_id, comment_mode=comment_mode,  # type: ignore[arg-type]
+                             comment_on=comment_on, title=title, annotations=False,  # type: ignore[arg-type]
+                             fallback_file=comment_file, head_sha=ctx.commit)
+    _compare_and_comment(runtime, forge, key or "", ctx, project, baseline_branch, options, format)
 
 
 def _forge(token: str | None, api_url: str) -> Any:
@@ -87,8 +92,8 @@ def _from_file(forge: Any, path: Path, project: str, sha: str | None, format: st
 
 
 def _compare_and_comment(runtime: Any, forge: Any, key: str, ctx: Any, project: str, baseline: str | None,
-                         comment_id: str, mode: str, on: str, title: str, format: str) -> None:
-    from aqe_ci.app.publish import PublishOptions, publish_run
+                         options: PublishOptions, format: str) -> None:
+    from aqe_ci.app.publish import publish_run
     from aqe_ci.compare.engine import compare_runs
     from aqe_ci.errors import UsageError
     from aqe_ci.git import Git
@@ -100,9 +105,6 @@ def _compare_and_comment(runtime: Any, forge: Any, key: str, ctx: Any, project: 
         raise UsageError("no pull request known to comment on", hint="pass --pr N")
     result = compare_runs(runtime.store, key, base_branch=baseline, git=Git(Path.cwd()),
                           env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
-    options = PublishOptions(comment_id=comment_id, comment_mode=mode, comment_on=on,  # type: ignore[arg-type]
-                             title=title, annotations=False,
-                             fallback_file=Path(".aqe/comment.json"), head_sha=ctx.commit)
     published = publish_run(forge, result, target=CommentTarget(project=project, number=ctx.pr), key=key,
                             options=options)
     _report(published.comment, [], format)
