@@ -216,7 +216,7 @@ def write_report(inputs: Inputs, result: dict[str, Any], workspace: Path) -> str
     if not name:
         return None
     from aqe_ci import secrets
-    from aqe_ci.cli.output import write_atomic
+    from aqe_ci.model.files import write_atomic
     from aqe_ci.render.json import iter_json
 
     path = Path(name)

@@ -19,8 +19,6 @@ Comment file (``format`` ``aqe-artifacts/comment@1``)::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 from aqe_ci import secrets
 from aqe_ci.errors import InvalidInputError
+from aqe_ci.model.files import write_atomic
 from aqe_ci.publish.base import (
     COMMENT_MODES,
     AnnotateResult,
@@ -41,18 +40,6 @@ from aqe_ci.publish.base import (
 
 FORMAT = "aqe-artifacts/comment@1"
 MAX_FILE_BYTES = 64 * 1024 * 1024
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +126,7 @@ class FileForge(Forge):
         base = self.record or CommentFile(result={"comparison": {}})
         rec = CommentFile(result=base.result, comment_id=comment_id, mode=mode, title=base.title,
                           max_rows=base.max_rows, target=target, head_sha=base.head_sha, body=body)
-        write_atomic(self.comment_file, secrets.redact(json.dumps(rec.as_json(self.reason), ensure_ascii=False)))
+        write_atomic(self.comment_file, [secrets.redact(json.dumps(rec.as_json(self.reason), ensure_ascii=False))])
         why = f"{self.reason}; " if self.reason else ""
         return CommentResult(action="fallback", reason=f"{why}comment saved to {self.comment_file}")
 
