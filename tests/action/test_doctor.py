@@ -14,13 +14,13 @@ from tests.action.runner_env import payload
 AQE = [sys.executable, "-m", "aqe_ci"]
 
 
-def doctor(job: Job, event: str = "pull_request", *args: str, **values: Any) -> Any:
+def doctor(job: Job, event: str = "pull_request", *args: str, config: str | None = None, **values: Any) -> Any:
+    """``aqe [--config FILE] doctor ARGS`` in a ``run:`` step of a job started by ``event``."""
     ev = payload(event, HEAD_SHA=job.head_sha, BASE_SHA=job.base_sha, **values)
     env = job.runner.environment(event, ev, sha="f" * 40, ref="refs/pull/42/merge", head_ref="feature/json-storage",
                                  base_ref="main", inputs={})
     env = {k: v for k, v in env.items() if not k.startswith("INPUT_")} | {"GITHUB_TOKEN": TOKEN}
-    return job.runner.run(env, argv=[*AQE, *args, "doctor"] if args and args[0] == "--config" else
-                          [*AQE, "doctor", *args])
+    return job.runner.run(env, argv=[*AQE, *(["--config", config] if config else []), "doctor", *args])
 
 
 def row(out: str, name: str) -> tuple[str, str]:
@@ -62,12 +62,12 @@ def test_doctor_reports_a_reachable_and_an_unreachable_s3_backend(job: Job,
                                                                   s3_bucket: Callable[..., dict[str, Any]]) -> None:
     ok = job.runner.workspace / "s3.json"
     ok.write_text(json.dumps({"backend": "s3", "s3": s3_bucket()}))
-    step = doctor(job, "pull_request", "--config", str(ok))
+    step = doctor(job, config=str(ok))
     assert step.code == 0, step.log
     assert "backend:  s3 at s3://aqe-test-" in step.stdout and "reachable (" in step.stdout
 
     down = job.runner.workspace / "down.json"
     down.write_text(json.dumps({"backend": "s3", "s3": s3_bucket(endpoint="http://127.0.0.1:9", max_attempts=1)}))
-    step = doctor(job, "pull_request", "--config", str(down))
+    step = doctor(job, config=str(down))
     assert step.code == 8, step.log
     assert "UNREACHABLE" in step.stdout and "is unreachable" in step.stderr
