@@ -337,7 +337,10 @@ def run(inputs: Inputs) -> int:
         if settings.mode == "all":
             store_reports(inputs, store, cfg, ctx, key)
         result = compare(inputs, store, ctx, key, workdir, settings.gates)
-        forge = pending.result()
+        try:
+            forge = pending.result()
+        except Exception:  # e.g. the import lock's deadlock guard fired in the thread: build it here
+            forge = build_forge(inputs, workspace)
     report_file = write_report(inputs, result, workspace)
     target = comment_target(ctx, forge) if settings.mode in ("all", "comment") else None
     publish(settings, forge, result, target, key, ctx, report_file, workspace)
