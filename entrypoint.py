@@ -142,13 +142,6 @@ def action_config(inputs: Inputs) -> Any:
     return parse_config(json.dumps(data), source=f"{base.source} + action inputs", environ=inputs.env)
 
 
-def build_store(cfg: Any) -> Any:
-    from aqe_ci.storage.factory import build_backend
-    from aqe_ci.storage.store import Store
-
-    return Store(build_backend(cfg.backend, cfg.section(cfg.backend)), codec=cfg.codec)
-
-
 def build_forge(inputs: Inputs, workspace: Path, *, client: bool = True) -> Any:
     """The GitHub forge: comments through PyGithub (``client``), and the step's file commands."""
     from aqe_ci.app.forges import DEFAULT_API_URL, GitHubSettings, github_forge
@@ -313,6 +306,7 @@ class Settings:
 
 
 def run(inputs: Inputs) -> int:
+    from aqe_ci.app.copy import open_store
     from aqe_ci.context import default_key, detect
     from aqe_ci.model.keys import check_key, utc_now
 
@@ -325,7 +319,7 @@ def run(inputs: Inputs) -> int:
     key = check_key(inputs.get("key")) if inputs.get("key") else default_key(ctx, utc_now())
     say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
         f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
-    store = build_store(cfg)
+    store = open_store(cfg)  # backend, codec and per-type retention, as every command builds it
     if settings.mode == "store":
         store_reports(inputs, store, cfg, ctx, key)
         build_forge(inputs, workspace, client=False).set_outputs({"key": key})
