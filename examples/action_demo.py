@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.action.runner_env import Runner, git, payload  # noqa: E402
+from tests.action.runner_env import Runner, git, payload, sample_history  # noqa: E402
 from tests.servers.fake_github import BOT, FakeGitHub  # noqa: E402
 
 TOKEN = "ghs_demo0000000000000000000000000000000"
@@ -34,16 +34,7 @@ def main() -> int:
         gh.add_token(TOKEN, BOT)
         runner = Runner(Path(tmp), api_url=gh.url, token=TOKEN)
         ws = runner.workspace
-        git(ws, "init", "-q", "-b", "main")
-        shutil.copytree(ROOT / "examples" / "sample-project" / "base", ws, dirs_exist_ok=True)
-        git(ws, "add", "-A")
-        git(ws, "commit", "-qm", "invoice: base")
-        base = git(ws, "rev-parse", "HEAD")
-        git(ws, "checkout", "-qb", "feature/json-storage")
-        shutil.copytree(ROOT / "examples" / "sample-project" / "pr", ws, dirs_exist_ok=True)
-        git(ws, "add", "-A")
-        git(ws, "commit", "-qm", "invoice: store JSON, print")
-        head = git(ws, "rev-parse", "HEAD")
+        base, head = sample_history(ws)
         gh.add_pull("acme/widgets", 42, head, head_ref="feature/json-storage", base_sha=base)
 
         heading("the action on a push to main (stores the baseline run)")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.action.runner_env import ROOT, Runner, Step, git, payload
+from tests.action.runner_env import ROOT, Runner, Step, git, payload, sample_history
 from tests.servers.fake_github import BOT, FakeGitHub
 
 REPO = "acme/widgets"
@@ -65,18 +65,7 @@ class Job:
 @pytest.fixture
 def job(tmp_path: Path, github: FakeGitHub) -> Iterator[Job]:
     runner = Runner(tmp_path, api_url=github.url, token=TOKEN)
-    ws = runner.workspace
-    git(ws, "init", "-q", "-b", "main")
-    shutil.copytree(ROOT / "examples" / "sample-project" / "base", ws, dirs_exist_ok=True)
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "invoice: base")
-    base = git(ws, "rev-parse", "HEAD")
-    git(ws, "checkout", "-qb", "feature/json-storage")
-    shutil.copytree(ROOT / "examples" / "sample-project" / "pr", ws, dirs_exist_ok=True)
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "invoice: store JSON")
-    head = git(ws, "rev-parse", "HEAD")
-    (ws / ".git" / "info" / "exclude").write_text("reports/\n.qe-artifacts/\n.aqe/\n")
+    base, head = sample_history(runner.workspace)
     github.add_pull(REPO, 42, head, head_ref="feature/json-storage", base_sha=base)
     yield Job(runner, github, base, head)
 

@@ -198,3 +198,22 @@ def git(repo: Path, *args: str) -> str:
                 "GIT_COMMITTER_EMAIL": "dev@example.invalid"})
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
                           text=True).stdout.strip()
+
+
+def sample_history(ws: Path) -> tuple[str, str]:
+    """The sample project's history in ``ws``: ``main`` with the base version, then the
+    ``feature/json-storage`` branch with the pull request's version checked out. Returns (base, head) shas."""
+    import shutil
+
+    sample = ROOT / "examples" / "sample-project"
+    git(ws, "init", "-q", "-b", "main")
+    shutil.copytree(sample / "base", ws, dirs_exist_ok=True)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "invoice: base")
+    base = git(ws, "rev-parse", "HEAD")
+    git(ws, "checkout", "-qb", "feature/json-storage")
+    shutil.copytree(sample / "pr", ws, dirs_exist_ok=True)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "invoice: store JSON, print")
+    (ws / ".git" / "info" / "exclude").write_text("reports/\n.qe-artifacts/\n.aqe/\n")
+    return base, git(ws, "rev-parse", "HEAD")
