@@ -31,10 +31,10 @@ PROVIDER = {
     "gitlab": "python-gitlab",
 }
 
-#: declared in pyproject and the README, not imported yet: the GitLab backend and the forges that
-#: use them are being built (wip/gitlab, wip/action); each entry is removed by the branch whose
-#: code imports it (the test fails on an entry that is imported)
-PENDING = {"pygithub", "python-gitlab"}
+#: declared in pyproject and the README, not imported yet: the GitLab forge is being built
+#: (wip/gitlab); each entry is removed by the branch whose code imports it (the test fails on an
+#: entry that is imported)
+PENDING = {"python-gitlab"}
 
 
 def _norm(name: str) -> str:
