@@ -213,7 +213,7 @@ def comment_note(comment: CommentResult, fallback: Path | None) -> str:
         text = f"> [!NOTE]\n> The PR comment could not be posted: {md_text(comment.reason or 'refused', limit=400)}."
         if fallback is not None:
             text += (f"\n> It was saved to {md_text(str(fallback), limit=200)}; a trusted `workflow_run` job "
-                     "can post it with `aqe artifacts comment --from-file`.")
+                     "can post it with `aqe artifacts comment --from-file` (docs/troubleshooting.md#no-comment-on-a-fork-pr).")
         return text + "\n"
     if comment.url:
         return f"PR comment {comment.action}: {comment.url}\n"

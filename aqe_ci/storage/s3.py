@@ -316,16 +316,18 @@ class S3Backend(Backend):
             if code in DENIED_CODES or status == 403:
                 return BackendError(f"access denied to {where} at {self.endpoint} ({code})",
                                     hint="check the credentials and the bucket policy (s3:GetObject, "
-                                         "s3:PutObject, s3:ListBucket, s3:DeleteObject)")
+                                         "s3:PutObject, s3:ListBucket, s3:DeleteObject); "
+                                         "see docs/troubleshooting.md#s3-accessdenied")
             if code in REGION_CODES or status == 301:
                 actual = (exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
                           .get("x-amz-bucket-region") or err.get("Region"))
                 told = f"; it is in {actual}" if actual else ""
                 return BackendError(f"S3 bucket {self.bucket} is not in region {self.region}{told}",
-                                    hint="set s3.region to the bucket's region")
+                                    hint="set s3.region to the bucket's region; see docs/troubleshooting.md#s3-wrong-region")
             if code in THROTTLE_CODES or status == 503:
                 return BackendError(f"S3 endpoint {self.endpoint} is throttling requests to bucket {self.bucket} "
-                                    f"({code}), still failing after retries", hint="retry later")
+                                    f"({code}), still failing after retries",
+                                    hint="retry later; see docs/troubleshooting.md#s3-slowdown")
             return BackendError(f"S3 {op} on {where} at {self.endpoint} failed: {code} "
                                 f"{self._scrub(str(err.get('Message') or ''))}".rstrip())
         if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError | bex.CredentialRetrievalError):

@@ -326,7 +326,8 @@ class Store:
     def _conflict(self, key: str, doc_type: str, part: str) -> ConflictError:
         return ConflictError(
             f"document {key}/{doc_type}/{part} already exists in {self.location}",
-            hint="documents are immutable; use another --key or --part, or --overwrite to replace it",
+            hint="documents are immutable; use another --key or --part, or --overwrite to replace it "
+                 "(docs/troubleshooting.md#document-already-exists)",
         )
 
     def _write_index(self, manifest: Manifest) -> None:

@@ -149,7 +149,8 @@ def put_all(store: Any, docs: dict[str, Any], *, key: str, part: str, ctx: Any, 
             except NotFoundError:
                 continue
             raise ConflictError(f"document {key}/{t}/{part} already exists in {store.location}",
-                                hint="documents are immutable; use another --key or --part, or --overwrite")
+                                hint="documents are immutable; use another --key or --part, or --overwrite "
+                                     "(docs/troubleshooting.md#document-already-exists)")
     stored = []
     try:
         for t, doc in docs.items():
