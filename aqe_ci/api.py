@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,9 +103,9 @@ def open_store(config: str | os.PathLike[str] | Mapping[str, Any] | Config | Non
         cfg = parse_config(json.dumps(config), source="<api config>", environ=env)
     else:
         cfg = load_config(None if config is None else os.fspath(config), env)
-    from aqe_ci.app.copy import open_store as compose
+    from aqe_ci.app.root import store_for
 
-    return ArtifactStore(cfg, compose(cfg))
+    return ArtifactStore(cfg, store_for(cfg))
 
 
 class ArtifactStore:
@@ -197,18 +196,14 @@ class ArtifactStore:
                     metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> StoredRun:
         """Ingest report files (any format ``aqe artifacts ingest`` reads) or normalised documents
         and store them under ``key``: all or nothing, as ``aqe artifacts store``."""
-        from aqe_ci.cli.commands.store import collect_documents, put_all
+        from aqe_ci.app.store import StoreRequest, store_run
         from aqe_ci.model.context import CiContext
 
-        check_key(key)
-        check_part(part)
-        ctx = CiContext(branch=branch, commit=commit, pr=pr, base_branch=base_branch, platform="api")
-        with tempfile.TemporaryDirectory(prefix="aqe-api-") as tmp:
-            docs = collect_documents([os.fspath(f) for f in files], doc_type=None, fmt="auto",
-                                     limits=self.config.limits, workdir=Path(tmp))
-            stored = put_all(self._store, docs, key=key, part=part, ctx=ctx, tags=dict(tags or {}),
-                             metadata=dict(metadata or {}), overwrite=overwrite)
-        return StoredRun(key=key, documents=tuple(Document._from_entry(m.entry()) for m in stored))
+        ctx = CiContext(branch=branch, commit=commit, pr=pr, base_branch=base_branch)
+        request = StoreRequest(files=tuple(os.fspath(f) for f in files), key=check_key(key), part=check_part(part),
+                               tags=dict(tags or {}), metadata=dict(metadata or {}), overwrite=overwrite)
+        result = store_run(self._store, request, ctx=ctx, limits=self.config.limits)
+        return StoredRun(key=result.key, documents=tuple(Document._from_entry(m.entry()) for m in result.stored))
 
     def compare(self, head: str, base: str | None = None, *, baseline: str | None = None,
                 git_dir: str | os.PathLike[str] = ".", diff_only: bool = False,
@@ -216,15 +211,13 @@ class ArtifactStore:
         """Compare run ``head`` with run ``base``, or with the baseline the rules choose (the merge-base
         run of ``baseline``'s branch, found with the git checkout at ``git_dir``): the JSON of
         ``aqe artifacts compare --format json`` (``{"comparison": {...}}``)."""
-        from aqe_ci.compare.engine import compare_runs
+        from aqe_ci.app.compare import CompareRequest, compare_run
         from aqe_ci.git import Git
 
-        check_key(head)
-        if base is not None:
-            check_key(base)
-        git = Git(Path(git_dir)) if base is None else None
-        return compare_runs(self._store, head, base_key=base, types=list(types) if types else None,
-                            base_branch=baseline, git=git, diff_only=diff_only)
+        request = CompareRequest(head_key=head, base_key=base, types=tuple(types or ()), base_branch=baseline,
+                                 diff_only=diff_only)
+        comparison = compare_run(self._store, request, git=Git(Path(git_dir)) if base is None else None)
+        return comparison.as_json()
 
     # -- helpers ------------------------------------------------------------------------------
     def _resolve(self, *, key: str | None, commit: str | None, branch: str | None, doc_type: str | None) -> str:
