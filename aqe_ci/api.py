@@ -5,13 +5,14 @@ values they return change only in a major release (new optional parameters and n
 in minor ones). Documents and comparisons are the JSON shapes of the CLI (``aqe artifacts get`` /
 ``compare --format json``), as plain ``dict``s.
 
-    >>> from aqe_ci import api
-    >>> store = api.open_store({"backend": "local", "local": {"base_path": str(tmp / "store")}})
-    >>> run = store.store_files(["junit.xml"], key="build-1", branch="main", commit="1a2b3c4d")
-    >>> [d.type for d in run.documents]
-    ['test_results']
-    >>> store.list_runs(limit=5)[0].key
-    'build-1'
+    from aqe_ci import api
+
+    with api.open_store("config/storage.json") as store:
+        store.store_files(["junit.xml", "coverage.xml"], key="build-1", branch="main", commit="1a2b3c4d")
+        latest = store.list_runs(limit=1)[0]
+        coverage = store.get_run(latest.key, type="coverage")["data"]["line_rate"]
+
+docs/api.md has the whole tour; its examples run as tests (tests/test_api_docs.py).
 
 Everything raises :class:`aqe_ci.errors.AqeError` subclasses on failure; ``err.exit_code`` is the
 CLI's exit code for the same failure (README, "Exit codes").
