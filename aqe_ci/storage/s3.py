@@ -18,7 +18,9 @@ primitives of :class:`~aqe_ci.storage.base.Backend`:
   set ``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` for servers that reject them — plus the
   store's own sha256 of every payload, verified on read.
 * **Object tags** ``aqe-type`` and ``aqe-kind`` on every document object, so S3 lifecycle rules can
-  expire each document type on its own schedule (``aqe artifacts lifecycle``).
+  expire each document type on its own schedule (``aqe artifacts lifecycle``). The Store says what
+  each object is (:meth:`put_object` with an :class:`~aqe_ci.storage.base.ObjectMeta`); object
+  names are never parsed here.
 * **Retries**: botocore "standard" mode (throttling and 5xx with backoff); errors that remain become
   one-line :class:`~aqe_ci.errors.BackendError` naming the bucket and endpoint, never a credential.
 * **Request counting**: :attr:`S3Backend.request_count` counts every HTTP attempt (botocore's
@@ -43,8 +45,7 @@ from urllib.parse import quote, urlsplit
 
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
 from aqe_ci.model import keys
-from aqe_ci.storage import layout
-from aqe_ci.storage.base import Backend, ObjectInfo
+from aqe_ci.storage.base import Backend, ObjectInfo, ObjectMeta
 
 MB = 1024 * 1024
 CAPABILITIES_NAME = "_aqe/capabilities.json"
@@ -87,19 +88,6 @@ def _botocore_session() -> Any:
             _LOADER = botocore.loaders.create_loader()
     session.register_component("data_loader", _LOADER)
     return session
-
-
-def object_tags(name: str) -> dict[str, str]:
-    """Tags for lifecycle rules: ``aqe-type`` (document type) and ``aqe-kind`` (doc, index, claim)."""
-    doc = layout.parse_doc_object(name)
-    if doc is not None and doc[1] in keys.DOC_TYPES:
-        kind = "claim" if doc[3].startswith(CLAIM_MARK) else "doc"
-        return {"aqe-type": doc[1], "aqe-kind": kind}
-    if name.startswith("index/"):
-        entry = layout.parse_entry(name)
-        if entry is not None:
-            return {"aqe-type": entry.type, "aqe-kind": "index"}
-    return {}
 
 
 def _tagging(tags: dict[str, str]) -> str:
@@ -432,50 +420,47 @@ class S3Backend(Backend):
 
     # -- writes -------------------------------------------------------------------------------
     def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
-        key = self._key(name)
-        token = secrets.token_hex(8)
-
-        def put(conditional: bool) -> None:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Body": data,
-                                      "Metadata": {WRITER_META: token}}
-            tags = object_tags(name)
-            if tags:
-                kwargs["Tagging"] = _tagging(tags)
-            if conditional:
-                kwargs["IfNoneMatch"] = "*"
-            self.client.put_object(**kwargs)
-
-        self._write(name, put, token, if_absent=if_absent)
+        self._put(name, data, None, if_absent=if_absent)
 
     def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
-        path = Path(path)
-        size = path.stat().st_size
+        self._put(name, Path(path), None, if_absent=if_absent)
+
+    def put_object(self, name: str, source: Path | bytes, *, meta: ObjectMeta, if_absent: bool = False) -> None:
+        """A document object, tagged ``aqe-type`` / ``aqe-kind`` from ``meta`` for the lifecycle rules."""
+        self._put(name, source, meta, if_absent=if_absent)
+
+    def _put(self, name: str, source: Path | bytes, meta: ObjectMeta | None, *, if_absent: bool) -> None:
         key = self._key(name)
         token = secrets.token_hex(8)
-        if size < self.multipart_threshold:
+        fields: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
+        if meta is not None:
+            fields["Tagging"] = _tagging(meta.tags())
+        put: Callable[[bool], None]
+        if isinstance(source, bytes) or source.stat().st_size < self.multipart_threshold:
             def put(conditional: bool) -> None:
-                kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
-                tags = object_tags(name)
-                if tags:
-                    kwargs["Tagging"] = _tagging(tags)
-                if conditional:
-                    kwargs["IfNoneMatch"] = "*"
-                with open(path, "rb") as body:
+                kwargs = dict(fields, IfNoneMatch="*") if conditional else fields
+                if isinstance(source, bytes):
+                    self.client.put_object(Body=source, **kwargs)
+                    return
+                with open(source, "rb") as body:
                     self.client.put_object(Body=body, **kwargs)
         else:
+            size = source.stat().st_size
+
             def put(conditional: bool) -> None:
-                self._multipart(name, key, path, size, token, conditional)
+                self._multipart(name, source, size, fields, conditional)
 
-        self._write(name, put, token, if_absent=if_absent)
+        self._write(name, put, token, if_absent=if_absent, meta=meta)
 
-    def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool) -> None:
+    def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool,
+               meta: ObjectMeta | None) -> None:
         if not if_absent:
             self.call("PutObject", put, name, conditional=False)
             return
         if self.conditional_writes_honoured():
             self._conditional(name, put, token)
         else:
-            self._claimed(name, lambda: put(False))
+            self._claimed(name, lambda: put(False), meta)
 
     def _conditional(self, name: str, put: Callable[[bool], None], token: str) -> None:
         for attempt in range(8):
@@ -499,16 +484,15 @@ class S3Backend(Backend):
         return bool(info) and info.get("Metadata", {}).get(WRITER_META) == token
 
     # -- multipart ----------------------------------------------------------------------------
-    def _multipart(self, name: str, key: str, path: Path, size: int, token: str, conditional: bool) -> None:
+    def _multipart(self, name: str, path: Path, size: int, fields: dict[str, Any], conditional: bool) -> None:
+        """A multipart upload of ``path``; ``fields``: Bucket, Key, Metadata and Tagging of the object."""
+        key = fields["Key"]
         parts_n = max(1, -(-size // self.chunk_size))
         chunk = self.chunk_size
         if parts_n > 10_000:
             chunk = -(-size // 10_000)
             parts_n = -(-size // chunk)
-        create: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
-        tags = object_tags(name)
-        if tags:
-            create["Tagging"] = _tagging(tags)
+        create: dict[str, Any] = dict(fields)
         checksum = self._checksums_on()
         if checksum:
             create["ChecksumAlgorithm"] = "CRC32"
@@ -663,7 +647,7 @@ class S3Backend(Backend):
         directory, _, base = name.rpartition("/")
         return f"{directory}/{CLAIM_MARK}{base}-" if directory else f"{CLAIM_MARK}{base}-"
 
-    def _claimed(self, name: str, put: Callable[[], None]) -> None:
+    def _claimed(self, name: str, put: Callable[[], None], meta: ObjectMeta | None = None) -> None:
         """Create-only write on a server that ignores ``If-None-Match`` (docs/storage-layout.md).
 
         1. if ``name`` exists: ObjectExists;
@@ -680,7 +664,10 @@ class S3Backend(Backend):
                 raise ObjectExists(f"object {name} already exists in {self.location}")
             started = time.monotonic()
             claim = f"{cprefix}{int(time.time() * 1000):013d}-{secrets.token_hex(6)}"
-            self.put_bytes(claim, b"")
+            if meta is None:
+                self.put_bytes(claim, b"")
+            else:  # tagged as a claim of the same type, so the lifecycle rule for claims collects it
+                self.put_object(claim, b"", meta=ObjectMeta(doc_type=meta.doc_type, kind="claim"))
             won = False
             try:
                 claims = {info.name: info.modified for info in self.list(cprefix)}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.model.context import CiContext
 from aqe_ci.model.linehits import encode_line_hits
+from aqe_ci.model.run import RunFacts
 from aqe_ci.model.schema import validate_document
 from aqe_ci.storage.store import Store
 
@@ -19,8 +19,8 @@ def put(store: Store, key: str, doc: dict[str, Any], *, minutes: int = 0, commit
         branch: str | None = None, base_branch: str | None = None, base_sha: str | None = None,
         platform: str | None = None, part: str = "default") -> None:
     validate_document(doc)
-    ctx = CiContext(commit=commit, branch=branch, base_branch=base_branch, base_sha=base_sha, platform=platform)
-    store.put_document(doc, key=key, part=part, context=ctx, created_at=T0 + timedelta(minutes=minutes))
+    ctx = RunFacts(commit=commit, branch=branch, base_branch=base_branch, base_sha=base_sha, platform=platform)
+    store.put_document(doc, key=key, part=part, run=ctx, created_at=T0 + timedelta(minutes=minutes))
 
 
 def results_doc(tests: list[dict[str, Any]], *, duration: float | None = None) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def put_all(store: Any, docs: dict[str, Any], *, key: str, part: str, ctx: Any, 
     stored = []
     try:
         for t, doc in docs.items():
-            kwargs = dict(key=key, part=part, context=ctx, tags=tags, metadata=metadata, overwrite=overwrite)
+            kwargs = dict(key=key, part=part, run=ctx.run_facts(), tags=tags, metadata=metadata, overwrite=overwrite)
             if isinstance(doc, dict):
                 stored.append(store.put_document(doc, **kwargs))
             else:  # an ingested WrittenDocument spooled on disk
