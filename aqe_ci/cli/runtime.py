@@ -24,11 +24,9 @@ class Runtime:
 
     @cached_property
     def store(self) -> Store:
-        from aqe_ci.storage.factory import build_backend
+        from aqe_ci.storage.factory import backend_for
 
-        cfg = self.config
-        backend = build_backend(cfg.backend, cfg.section(cfg.backend))
-        return Store(backend, codec=cfg.codec)
+        return Store(backend_for(self.config), codec=self.config.codec)
 
     def ci_context(self, **overrides: Any) -> CiContext:
         """The CI context from the environment, with command-line flags taking precedence.

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aqe_ci.config import RetentionSettings
+from aqe_ci.model.jsontypes import JsonValue
 from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.retention.policy import RetentionPolicy
 from aqe_ci.storage.base import KIND_TAG, ObjectMeta
@@ -43,13 +45,16 @@ def _tag_filter(prefix: str, tags: Mapping[str, str]) -> dict[str, Any]:
     return {"And": body}
 
 
-def lifecycle_configuration(retention: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The ``LifecycleConfiguration`` for a store at ``prefix`` (as ``put-bucket-lifecycle-configuration`` takes it)."""
+def lifecycle_configuration(retention: RetentionSettings | Mapping[str, JsonValue],
+                            prefix: str = "") -> dict[str, Any]:
+    """The ``LifecycleConfiguration`` for a store at ``prefix`` (as ``put-bucket-lifecycle-configuration`` takes
+    it), from the ``retention`` config section (typed, or as JSON)."""
     prefix = prefix.lstrip("/")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     idp = rule_id_prefix(prefix)
-    policy = RetentionPolicy.from_config(retention)
+    policy = (RetentionPolicy.from_settings(retention) if isinstance(retention, RetentionSettings)
+              else RetentionPolicy.from_config(retention))
     rules: list[dict[str, Any]] = []
     for doc_type in DOC_TYPES:
         days = policy.days_for(doc_type)

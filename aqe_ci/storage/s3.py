@@ -37,14 +37,16 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 from urllib.parse import quote, urlsplit
 
+from aqe_ci.config import S3Settings
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
 from aqe_ci.model import keys
+from aqe_ci.model.jsontypes import JsonValue
 from aqe_ci.storage.base import Backend, ObjectInfo, ObjectMeta
 
 MB = 1024 * 1024
@@ -178,76 +180,49 @@ class _Body(io.RawIOBase):
 class S3Backend(Backend):
     kind = "s3"
 
-    def __init__(
-        self,
-        *,
-        bucket: str,
-        prefix: str = "",
-        region: str | None = None,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-        session_token: str | None = None,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        use_ssl: bool = True,
-        verify_ssl: bool = True,
-        addressing_style: str = "auto",
-        conditional_writes: str = "auto",
-        multipart_threshold_mb: int = 16,
-        multipart_chunk_mb: int = 16,
-        max_concurrency: int = 4,
-        max_attempts: int = 5,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
-    ) -> None:
-        if not bucket:
-            raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
-        if conditional_writes not in ("auto", "on", "off"):
-            raise UsageError(f"invalid s3.conditional_writes {conditional_writes!r}", hint="use auto, on or off")
-        if addressing_style not in ("auto", "path", "virtual"):
-            raise UsageError(f"invalid s3.addressing_style {addressing_style!r}", hint="use auto, path or virtual")
-        if bool(access_key_id) != bool(secret_access_key):
-            raise UsageError(f"s3 storage for bucket {bucket}: access_key_id and secret_access_key must be set together",
-                             hint="set both, or neither to use the AWS credential chain")
-        self.bucket = bucket
-        prefix = prefix.strip("/")
+    def __init__(self, settings: S3Settings, *, connect_timeout: float = 10.0, read_timeout: float = 60.0) -> None:
+        _check(settings)
+        self.bucket = settings.bucket
+        prefix = settings.prefix.strip("/")
         self.prefix = f"{prefix}/" if prefix else ""
-        self.endpoint_url = endpoint_url
-        self.conditional_writes = conditional_writes
-        self.multipart_threshold = max(5, multipart_threshold_mb) * MB
-        self.chunk_size = max(5, multipart_chunk_mb) * MB
-        self.max_concurrency = max(1, max_concurrency)
+        self.endpoint_url = settings.endpoint_url
+        self.conditional_writes = settings.conditional_writes
+        self.multipart_threshold = max(5, settings.multipart_threshold_mb) * MB
+        self.chunk_size = max(5, settings.multipart_chunk_mb) * MB
+        self.max_concurrency = max(1, settings.max_concurrency)
         self.request_count = 0
         self.requests: Counter[str] = Counter()
         self._count_lock = threading.Lock()
+        self.client = self._client(settings, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        self.client.meta.events.register("before-send.s3", self._count_request)
+        self.region = self.client.meta.region_name
 
+    def _client(self, s: S3Settings, *, connect_timeout: float, read_timeout: float) -> Any:
         import boto3
         from botocore.config import Config
 
         session = boto3.session.Session(
             botocore_session=_botocore_session(),
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            aws_session_token=session_token or None,
-            profile_name=profile or None,
-            region_name=region or None,
+            aws_access_key_id=s.access_key_id or None,
+            aws_secret_access_key=s.secret_access_key or None,
+            aws_session_token=s.session_token or None,
+            profile_name=s.profile or None,
+            region_name=s.region or None,
         )
         config = Config(
-            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
-            s3={"addressing_style": addressing_style},
+            retries={"mode": "standard", "total_max_attempts": max(1, s.max_attempts)},
+            s3={"addressing_style": s.addressing_style},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max(10, self.max_concurrency * 2),
             user_agent_extra="aqe-artifacts",
         )
         try:
-            self.client = session.client("s3", endpoint_url=endpoint_url or None, use_ssl=use_ssl,
-                                         verify=verify_ssl, config=config)
+            return session.client("s3", endpoint_url=s.endpoint_url or None, use_ssl=s.use_ssl,
+                                  verify=s.verify_ssl, config=config)
         except Exception as exc:  # botocore.exceptions.ProfileNotFound, invalid endpoint, …
-            raise BackendError(f"cannot set up the S3 client for bucket {bucket}: {type(exc).__name__}: "
+            raise BackendError(f"cannot set up the S3 client for bucket {s.bucket}: {type(exc).__name__}: "
                                f"{self._scrub(str(exc))}") from None
-        self.client.meta.events.register("before-send.s3", self._count_request)
-        self.region = self.client.meta.region_name
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -692,15 +667,27 @@ class S3Backend(Backend):
                            f"after {CLAIM_ATTEMPTS} attempts", hint="too many concurrent writers; retry later")
 
 
-def from_settings(settings: dict[str, Any]) -> S3Backend:
-    """Build an S3Backend from the ``"s3"`` section of the storage config (already ${VAR}-expanded)."""
-    known = {"bucket", "prefix", "region", "access_key_id", "secret_access_key", "session_token", "profile",
-             "endpoint_url", "use_ssl", "verify_ssl", "addressing_style", "conditional_writes",
-             "multipart_threshold_mb", "multipart_chunk_mb", "max_concurrency", "max_attempts"}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise UsageError(f"unknown s3 setting {unknown[0]!r}", hint=f"known settings: {', '.join(sorted(known))}")
-    kwargs = {k: v for k, v in settings.items() if v is not None}
-    if not kwargs.get("bucket"):
+KNOWN_SETTINGS = frozenset(S3Settings.__dataclass_fields__)
+
+
+def _check(s: S3Settings) -> None:
+    if not s.bucket:
         raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
-    return S3Backend(**kwargs)
+    if s.conditional_writes not in ("auto", "on", "off"):
+        raise UsageError(f"invalid s3.conditional_writes {s.conditional_writes!r}", hint="use auto, on or off")
+    if s.addressing_style not in ("auto", "path", "virtual"):
+        raise UsageError(f"invalid s3.addressing_style {s.addressing_style!r}", hint="use auto, path or virtual")
+    if bool(s.access_key_id) != bool(s.secret_access_key):
+        raise UsageError(f"s3 storage for bucket {s.bucket}: access_key_id and secret_access_key must be set together",
+                         hint="set both, or neither to use the AWS credential chain")
+
+
+def from_settings(settings: S3Settings | Mapping[str, JsonValue]) -> S3Backend:
+    """An S3Backend from the typed ``s3`` config section, or from that section as JSON (``${VAR}``s expanded)."""
+    if not isinstance(settings, S3Settings):
+        unknown = sorted(set(settings) - KNOWN_SETTINGS)
+        if unknown:
+            raise UsageError(f"unknown s3 setting {unknown[0]!r}",
+                             hint=f"known settings: {', '.join(sorted(KNOWN_SETTINGS))}")
+        settings = S3Settings.from_json(dict(settings))
+    return S3Backend(settings)

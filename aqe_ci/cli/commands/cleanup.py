@@ -68,7 +68,7 @@ def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], br
     filters = CleanupFilters(older_than_ms=parse_duration(older_than) if older_than else None,
                              doc_types=doc_types, branch=branch)
     require_confirmation_possible(yes, dry_run, "cleanup")
-    policy = RetentionPolicy.from_config(runtime.config.retention,
+    policy = RetentionPolicy.from_settings(runtime.config.retention,
                                          default_branch=runtime.ci_context().default_branch)
     store = runtime.store
     streaming = format == "table"

@@ -96,7 +96,7 @@ def _delete_branch(runtime: Any, branch: str, doc_type: str | None, dry_run: boo
     from aqe_ci.retention.policy import RetentionPolicy
 
     require_confirmation_possible(yes, dry_run, f"delete --branch {branch} --all")
-    policy = RetentionPolicy.from_config(runtime.config.retention,
+    policy = RetentionPolicy.from_settings(runtime.config.retention,
                                          default_branch=runtime.ci_context().default_branch)
     store = runtime.store
     table = format == "table"

@@ -32,11 +32,10 @@ def lifecycle(runtime: Any, output: Path | None, apply_: bool) -> None:
     from aqe_ci.retention import lifecycle as lc
 
     cfg = runtime.config
-    s3 = cfg.section("s3")
-    if cfg.backend != "s3" and not s3:
+    if cfg.backend != "s3" and not cfg.section("s3"):
         raise UsageError(f"lifecycle rules need an S3 store, but {cfg.source} uses the {cfg.backend!r} backend",
                          hint='set "backend": "s3" and an "s3" section')
-    prefix = str(s3.get("prefix") or "").strip("/")
+    prefix = (cfg.s3.prefix if cfg.s3 else "").strip("/")
     prefix = f"{prefix}/" if prefix else ""
     configuration = lc.lifecycle_configuration(cfg.retention, prefix)
     text = json.dumps(configuration, indent=2)
