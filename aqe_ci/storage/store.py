@@ -17,6 +17,7 @@ orphans older than a grace period.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -236,7 +237,7 @@ class Store:
 
         upload_id = secrets.token_hex(8)
         meta = ObjectMeta(doc_type=doc_type, kind="doc")
-        uploaded: list[str] = []
+        uploaded: builtins.list[str] = []
         try:
             payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
                                                                      self.codec.extension), meta, uploaded)
@@ -263,7 +264,7 @@ class Store:
     def _manifest_data(self, *, key: str, doc_type: str, part: str, upload_id: str, run: RunFacts, now: datetime,
                        tags: Mapping[str, str] | None, metadata: Mapping[str, Any] | None,
                        summary: Mapping[str, Any], payload_obj: dict[str, Any],
-                       blob_objs: list[dict[str, Any]]) -> dict[str, Any]:
+                       blob_objs: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """The manifest of a document, validated against manifest.schema.json."""
         manifest_data: dict[str, Any] = {
             "manifest_version": 1,
@@ -286,7 +287,7 @@ class Store:
         validate_manifest(manifest_data)
         return manifest_data
 
-    def _commit(self, manifest: Manifest, *, overwrite: bool, uploaded: list[str]) -> None:
+    def _commit(self, manifest: Manifest, *, overwrite: bool, uploaded: builtins.list[str]) -> None:
         """Write the manifest: the commit point. A lost race is a ConflictError; on an unknown outcome
         the payload is kept (``uploaded`` cleared) when a committed manifest may name it."""
         key, doc_type, part = manifest.id
@@ -319,7 +320,7 @@ class Store:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    def _upload(self, path: Path, name: str, meta: ObjectMeta, uploaded: list[str]) -> dict[str, Any]:
+    def _upload(self, path: Path, name: str, meta: ObjectMeta, uploaded: builtins.list[str]) -> dict[str, Any]:
         enc = encode_file(path, self.codec)
         try:
             uploaded.append(name)
@@ -379,7 +380,7 @@ class Store:
             raise IntegrityError(f"manifest {name} does not describe {key}/{doc_type}/{part}")
         return Manifest(data)
 
-    def manifests(self, key: str, doc_type: str | None = None) -> list[Manifest]:
+    def manifests(self, key: str, doc_type: str | None = None) -> builtins.list[Manifest]:
         """Every document stored under ``key`` (optionally of one type): one listing plus one read each."""
         keys.check_key(key)
         prefix = f"runs/{key}/" + (f"{keys.check_type(doc_type)}/" if doc_type else "")
@@ -489,14 +490,14 @@ class Store:
         """The newest document on ``branch`` (of ``doc_type``), created at or before ``before_ms``."""
         return next(self.list(Query(branch=branch, type=doc_type, until_ms=before_ms, limit=1)), None)
 
-    def by_commit(self, commit: str, doc_type: str | None = None) -> list[Entry]:
+    def by_commit(self, commit: str, doc_type: str | None = None) -> builtins.list[Entry]:
         return list(self.list(Query(commit=commit, type=doc_type)))
 
-    def run_entries(self, key: str, doc_type: str | None = None) -> list[Entry]:
+    def run_entries(self, key: str, doc_type: str | None = None) -> builtins.list[Entry]:
         return list(self.list(Query(key=key, type=doc_type)))
 
     # -- deleting -----------------------------------------------------------------------------
-    def delete(self, key: str, doc_type: str | None = None, part: str | None = None) -> list[Manifest]:
+    def delete(self, key: str, doc_type: str | None = None, part: str | None = None) -> builtins.list[Manifest]:
         """Delete the documents of ``key`` (optionally one type/part). Crash-safe via tombstones."""
         targets = [m for m in self.manifests(key, doc_type) if part is None or m.data["part"] == part]
         if not targets:
@@ -522,7 +523,7 @@ class Store:
 
     # -- maintenance --------------------------------------------------------------------------
     def repair(self, *, grace_seconds: float = ORPHAN_GRACE_SECONDS, dry_run: bool = False,
-               now: float | None = None) -> dict[str, list[str]]:
+               now: float | None = None) -> dict[str, builtins.list[str]]:
         """Finish interrupted deletes and writes, drop stale index entries and old orphans.
 
         A full scan by nature; run by ``aqe artifacts cleanup``.
@@ -530,7 +531,7 @@ class Store:
         import time
 
         now = time.time() if now is None else now
-        report: dict[str, list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
+        report: dict[str, builtins.list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
                                         "orphans": []}
         docs: dict[tuple[str, str, str], dict[str, Any]] = {}
         for info in self.backend.list("runs/"):

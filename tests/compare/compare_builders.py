@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aqe_ci.app.compare import CompareRequest, compare_run
+from aqe_ci.git import Git
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.model.linehits import encode_line_hits
 from aqe_ci.model.run import RunFacts
 from aqe_ci.model.schema import validate_document
@@ -87,3 +90,14 @@ def sec_doc(findings: list[dict[str, Any]]) -> dict[str, Any]:
     summary["suppressed"] = sup
     return {"type": "security", "timestamp": "2026-01-05T12:00:00Z",
             "data": {"vulnerabilities": findings, "summary": summary}}
+
+
+def compare(store: Store, head_key: str, *, git: Git | None = None, types: list[str] | None = None,
+            **request: Any) -> Comparison:
+    """The use case, as the CLI calls it (``base_key=``, ``diff_only=``, … are CompareRequest fields)."""
+    return compare_run(store, CompareRequest(head_key=head_key, types=tuple(types or ()), **request), git=git)
+
+
+def compare_runs(store: Store, head_key: str, **kwargs: Any) -> dict[str, Any]:
+    """The comparison's JSON form (what ``aqe artifacts compare --format json`` prints)."""
+    return compare(store, head_key, **kwargs).as_json()

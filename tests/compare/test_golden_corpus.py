@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compare_builders import CORPUS
+from compare_builders import CORPUS, compare_runs
 
-from aqe_ci.compare.engine import compare_runs
 from aqe_ci.ingest.driver import ingest_files
 from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.store import Store
