@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
+from aqe_ci.errors import UsageError
+from aqe_ci.model.jsontypes import JsonValue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +38,19 @@ def context_options(f: F) -> F:
 
 def tag_option(f: F) -> F:
     return click.option("--tag", "tag", multiple=True, metavar="K=V", help="Tag (repeatable).")(f)
+
+
+def parse_metadata(text: str | None) -> dict[str, JsonValue]:
+    """``--metadata``: a JSON object of user metadata."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--metadata is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise UsageError("--metadata must be a JSON object")
+    return value
 
 
 def parse_tags(values: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -53,7 +53,7 @@ older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/co
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the report to this file.")
 @format_option("json", "table", "markdown", default="json")
 @click.pass_obj
-def compare(runtime: Runtime, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
+def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
             git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
             max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""

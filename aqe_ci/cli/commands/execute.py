@@ -8,14 +8,18 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from aqe_ci.cli.options import context_options, parse_tags, tag_option
+from aqe_ci.app.store import StoreRequest, store_run
+from aqe_ci.cli.options import context_options, parse_metadata, parse_tags, tag_option
 from aqe_ci.cli.output import echo, summary_text
 from aqe_ci.errors import AqeError, UsageError
 from aqe_ci.model.keys import check_key, check_part
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 
 def default_command(path: str, reports: Path) -> list[str]:
@@ -65,12 +69,9 @@ when the tests passed but storing failed, exits with the storing error's code.""
 @tag_option
 @context_options
 @click.pass_obj
-def execute(runtime: Any, path: str | None, store_artifacts: bool,
-            artifact_key: str | None, part: str, metadata: str | None, report: tuple[str, ...],
-            tag: tuple[str, ...], **ctx_flags: Any) -> int:
+def execute(runtime: Runtime, /, path: str | None, store_artifacts: bool, artifact_key: str | None, part: str,
+            metadata: str | None, report: tuple[str, ...], tag: tuple[str, ...], **ctx_flags: str | int | None) -> int:
     """Run the tests, then store the test results and coverage they produced."""
-    from aqe_ci.cli.commands.store import collect_documents, parse_metadata, put_all
-
     check_part(part)
     meta = parse_metadata(metadata)
     tags = parse_tags(tag)
@@ -80,18 +81,8 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
     with tempfile.TemporaryDirectory(prefix="aqe-exec-") as tmp:
         reports_dir = Path(tmp) / "reports"
         reports_dir.mkdir()
-        if command:
-            cmd = list(command)
-        else:
-            target = path or ("tests" if Path("tests").is_dir() else ".")
-            cmd = default_command(target, reports_dir)
-        echo(f"aqe: running {' '.join(cmd)}", err=True)
-        env = dict(os.environ, AQE_REPORTS_DIR=str(reports_dir))
-        try:
-            rc = subprocess.run(cmd, env=env).returncode
-        except FileNotFoundError:
-            raise UsageError(f"command not found: {cmd[0]}") from None
-        echo(f"aqe: tests exited with {rc}", err=True)
+        rc = run_tests(command or default_command(path or ("tests" if Path("tests").is_dir() else "."), reports_dir),
+                       reports_dir)
         files = collect_reports(reports_dir, report)
         if not store_artifacts:
             return rc
@@ -99,19 +90,28 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool,
             echo("aqe: the run produced no reports to store (write them to $AQE_REPORTS_DIR or name them "
                  "with --report)", err=True)
             return rc or 7
-        ctx = runtime.ci_context(**ctx_flags)
-        key = artifact_key or runtime.default_key(ctx)
+        request = StoreRequest(files=tuple(files), key=artifact_key, part=part, metadata=meta, tags=tags)
         try:
-            docs = collect_documents(files, doc_type=None, fmt="auto", limits=runtime.config.limits,
-                                     workdir=Path(tmp) / "work")
-            stored = put_all(runtime.store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata=meta,
-                             overwrite=False)
+            result = store_run(lambda: runtime.store, request, ctx=runtime.ci_context(ctx_flags),
+                               limits=runtime.config.limits)
         except AqeError as exc:
             if rc:
                 echo(f"Error: {exc.one_line()}", err=True)
                 return rc
             raise
-        for m in stored:
+        for m in result.stored:
             echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
-        echo(f"key: {key}")
+        echo(f"key: {result.key}")
+    return rc
+
+
+def run_tests(cmd: list[str], reports_dir: Path) -> int:
+    """Run the test command with ``$AQE_REPORTS_DIR`` set; its exit code."""
+    echo(f"aqe: running {' '.join(cmd)}", err=True)
+    env = dict(os.environ, AQE_REPORTS_DIR=str(reports_dir))
+    try:
+        rc = subprocess.run(cmd, env=env).returncode
+    except FileNotFoundError:
+        raise UsageError(f"command not found: {cmd[0]}") from None
+    echo(f"aqe: tests exited with {rc}", err=True)
     return rc
