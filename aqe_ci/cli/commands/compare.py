@@ -62,7 +62,6 @@ def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch:
     from aqe_ci.cli.output import write_atomic
     from aqe_ci.compare.gates import parse_gates
     from aqe_ci.errors import UsageError
-    from aqe_ci.git import Git
     from aqe_ci.render.markdown import marker
 
     gates = parse_gates(fail_on)  # a malformed expression fails before any read
@@ -76,7 +75,7 @@ def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch:
     head_key, base_key = (key_b, key_a) if key_b is not None else (key_a, None)
     request = CompareRequest(head_key=head_key, base_key=base_key, types=types, base_branch=baseline_branch or None,
                              base_sha=base_sha or None, diff_only=diff_only, gates=tuple(gates))
-    comparison = compare_run(runtime.store, request, git=Git(Path(git_dir)) if key_b is None else None,
+    comparison = compare_run(runtime.store, request, git=runtime.git(git_dir) if key_b is None else None,
                              ci=runtime.ci_context())
     if format == "json":  # big comparisons: written in chunks of whole lines, never one huge string
         chunks: Callable[[], Iterator[str]] = comparison.iter_json
