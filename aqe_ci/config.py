@@ -38,6 +38,7 @@ SECRET_FIELDS = {
     ("s3", "secret_access_key"),
     ("s3", "session_token"),
     ("github", "token"),
+    ("github", "runtime_token"),
     ("gitlab", "token"),
 }
 SECRET_VAR = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|_KEY$|^KEY$|ACCESS_KEY)", re.IGNORECASE)
@@ -104,6 +105,14 @@ class _Fields:
     def number(self, name: str, default: int) -> int:
         value = self.opt_number(name)
         return default if value is None else value
+
+    def real(self, name: str, default: float) -> float:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise self._bad(name, "a number")
 
     def texts(self, name: str) -> tuple[str, ...] | None:
         value = self.data.get(name)
@@ -177,18 +186,27 @@ class S3Settings:
 
 @dataclass(frozen=True, kw_only=True)
 class GitHubSettings:
-    """``github``: GitHub Actions artifact storage."""
+    """``github``: GitHub Actions artifact storage (docs/backends.md). None: the runner's variable
+    fills it (``storage.github.from_settings``)."""
 
     token: str | None = field(default=None, repr=False)
     repository: str | None = None
     api_url: str | None = None
     retention_days: int | None = None
+    results_url: str | None = None
+    runtime_token: str | None = field(default=None, repr=False)
+    prefix: str = "aqe"
+    timeout_seconds: float = 60.0
+    max_attempts: int = 4
 
     @classmethod
     def from_json(cls, value: JsonValue, path: str = "$.github") -> GitHubSettings:
         f = _Fields(_object(value, path), path)
         return cls(token=f.opt_text("token"), repository=f.opt_text("repository"), api_url=f.opt_text("api_url"),
-                   retention_days=f.opt_number("retention_days"))
+                   retention_days=f.opt_number("retention_days"), results_url=f.opt_text("results_url"),
+                   runtime_token=f.opt_text("runtime_token"), prefix=f.text("prefix", cls.prefix),
+                   timeout_seconds=f.real("timeout_seconds", cls.timeout_seconds),
+                   max_attempts=f.number("max_attempts", cls.max_attempts))
 
 
 @dataclass(frozen=True, kw_only=True)

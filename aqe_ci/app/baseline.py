@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from aqe_ci.compare.baseline import pick_run, run_from_entries, short, with_tip
 from aqe_ci.git import Git
 from aqe_ci.model.comparison import Baseline, RunRef
-from aqe_ci.storage.store import Query, Store
+from aqe_ci.storage.query import Query
+from aqe_ci.storage.store import Store
 
 MAX_ANCESTORS = 50
 PLATFORMS_WITH_MERGE_BASE_SHA = frozenset({"gitlab"})

@@ -35,6 +35,13 @@ def _stderr(text: str) -> None:
     print(secrets.redact(text), file=sys.stderr, flush=True)
 
 
+def store_for(config: Config) -> Store:
+    """The store a config describes: its backend, codec and retention."""
+    from aqe_ci.storage.factory import backend_for
+
+    return Store(backend_for(config), codec=config.codec, retention_days=config.retention_days)
+
+
 class App:
     """Config, store, CI context and git of one process, each built on first use and kept."""
 
@@ -52,9 +59,7 @@ class App:
 
     @cached_property
     def store(self) -> Store:
-        from aqe_ci.storage.factory import backend_for
-
-        return Store(backend_for(self.config), codec=self.config.codec)
+        return store_for(self.config)
 
     @cached_property
     def detected_context(self) -> CiContext:

@@ -3,7 +3,8 @@
 ``backend_for(config)`` → the backend ``config.backend`` names, from its typed section;
 ``build_backend("s3", {...})`` → the same from a section as JSON (``${VAR}``s already expanded), for
 callers holding settings rather than a :class:`~aqe_ci.config.Config` (tests, subprocess writers).
-Backend modules are imported on demand, so building a local store never imports boto3.
+The github backend takes its section as JSON either way (the runner's variables fill what it leaves
+out). Backend modules are imported on demand, so building a local store never imports boto3.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def build_backend(backend_name: str, settings: Mapping[str, JsonValue] | None = 
         from aqe_ci.storage.s3 import from_settings
 
         return from_settings(settings)
-    if backend_name in ("github", "gitlab"):
+    if backend_name == "github":
+        from aqe_ci.storage.github import from_settings as github_from_settings
+
+        return github_from_settings(settings)
+    if backend_name == "gitlab":
         raise UsageError(f'the "{backend_name}" storage backend is not available in this version',
                          hint='use "backend": "s3" or "local"')
     raise UsageError(f"unknown storage backend {backend_name!r}", hint=f"use one of {', '.join(BACKENDS)}")

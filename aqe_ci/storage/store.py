@@ -24,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,10 @@ from aqe_ci.model.summary import (  # noqa: F401 (re-exported)
     summarize,
 )
 from aqe_ci.storage import layout
-from aqe_ci.storage.base import Backend, ObjectMeta
+from aqe_ci.storage.base import Backend, DocumentBackend, DocumentWrite, ObjectMeta
 from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
 from aqe_ci.storage.layout import Entry
+from aqe_ci.storage.query import Query as Query  # re-exported: the listing filter
 
 SCHEMA_VERSION = 1
 ORPHAN_GRACE_SECONDS = 3600.0
@@ -149,38 +150,6 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Query:
-    """A listing filter. The most selective dimension is listed; the rest filter the entries."""
-
-    type: str | None = None
-    branch: str | None = None
-    commit: str | None = None
-    pr: int | None = None
-    key: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    since_ms: int | None = None  # inclusive
-    until_ms: int | None = None  # inclusive
-    limit: int | None = None
-
-    def matches(self, e: Entry) -> bool:
-        if self.type and e.type != self.type:
-            return False
-        if self.branch is not None and e.branch != self.branch:
-            return False
-        if self.commit and not (e.commit or "").lower().startswith(self.commit.lower()):
-            return False
-        if self.pr is not None and e.pr != self.pr:
-            return False
-        if self.key and e.key != self.key:
-            return False
-        if any(e.tags.get(k) != v for k, v in self.tags.items()):
-            return False
-        if self.until_ms is not None and e.created_ms > self.until_ms:
-            return False
-        return not (self.since_ms is not None and e.created_ms < self.since_ms)
-
-
 # ------------------------------------------------------------------------------------------------
 # summaries
 
@@ -192,10 +161,13 @@ class Query:
 
 class Store:
     def __init__(self, backend: Backend, *, codec: Codec | None = None,
-                 clock: Callable[[], datetime] = keys.utc_now) -> None:
+                 clock: Callable[[], datetime] = keys.utc_now,
+                 retention_days: Callable[[str], int] | None = None) -> None:
         self.backend = backend
         self.codec = codec or Codec()
         self.clock = clock
+        #: days to keep a document of a type, for backends that expire what they store (github)
+        self.retention_days = retention_days
 
     @property
     def location(self) -> str:
@@ -228,7 +200,7 @@ class Store:
             if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
                 raise UsageError(f"invalid blob name {name!r}")
         old: Manifest | None = None
-        if overwrite:
+        if overwrite and not isinstance(self.backend, DocumentBackend):
             with contextlib.suppress(NotFoundError):
                 old = self.manifest(key, doc_type, part)
         # without overwrite, the create-only manifest write is the conflict check (a HEAD here would
@@ -236,29 +208,44 @@ class Store:
         import secrets
 
         upload_id = secrets.token_hex(8)
+
+        def fields(payload_obj: dict[str, Any], blob_objs: builtins.list[dict[str, Any]]) -> dict[str, Any]:
+            return self._manifest_data(key=key, doc_type=doc_type, part=part, upload_id=upload_id,
+                                       run=run or RunFacts(), now=created_at or self.clock(), tags=tags,
+                                       metadata=metadata, summary=summary, payload_obj=payload_obj,
+                                       blob_objs=blob_objs)
+
+        if isinstance(self.backend, DocumentBackend):
+            return self._put_document(key=key, doc_type=doc_type, part=part, upload_id=upload_id,
+                                      payload=payload, blobs=blobs or {}, overwrite=overwrite, fields=fields)
+        manifest = self._put_objects(key=key, doc_type=doc_type, part=part, upload_id=upload_id, payload=payload,
+                                     blobs=blobs or {}, overwrite=overwrite, fields=fields)
+        self._write_index(manifest)
+        if old is not None:
+            self._drop_replaced(old, manifest)
+        return manifest
+
+    def _put_objects(self, *, key: str, doc_type: str, part: str, upload_id: str, payload: Path,
+                     blobs: Mapping[str, Path], overwrite: bool,
+                     fields: Callable[[dict[str, Any], builtins.list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
+        """The write protocol of an object store: payload and blobs under unique names, then the manifest."""
         meta = ObjectMeta(doc_type=doc_type, kind="doc")
         uploaded: builtins.list[str] = []
         try:
             payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
                                                                      self.codec.extension), meta, uploaded)
             blob_objs = []
-            for name, path in sorted((blobs or {}).items()):
+            for name, path in sorted(blobs.items()):
                 obj = self._upload(path, layout.blob_name(key, doc_type, part, upload_id, name,
                                                           self.codec.extension), meta, uploaded)
                 blob_objs.append({"name": name, **obj})
-            manifest = Manifest(self._manifest_data(
-                key=key, doc_type=doc_type, part=part, upload_id=upload_id, run=run or RunFacts(),
-                now=created_at or self.clock(), tags=tags, metadata=metadata, summary=summary,
-                payload_obj=payload_obj, blob_objs=blob_objs))
+            manifest = Manifest(fields(payload_obj, blob_objs))
             self._commit(manifest, overwrite=overwrite, uploaded=uploaded)
         except BaseException:
             for name in uploaded:
                 with contextlib.suppress(Exception):
                     self.backend.delete(name)
             raise
-        self._write_index(manifest)
-        if old is not None:
-            self._drop_replaced(old, manifest)
         return manifest
 
     def _manifest_data(self, *, key: str, doc_type: str, part: str, upload_id: str, run: RunFacts, now: datetime,
@@ -319,6 +306,40 @@ class Store:
                             summary=kwargs.pop("summary", None) or summarize(doc_type, document["data"]), **kwargs)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+    def _put_document(self, *, key: str, doc_type: str, part: str, upload_id: str, payload: Path,
+                      blobs: Mapping[str, Path], overwrite: bool,
+                      fields: Callable[[dict[str, Any], builtins.list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
+        """The write protocol of a :class:`DocumentBackend`: encode, then hand over the whole document."""
+        encoded: builtins.list[tuple[str, Path]] = []
+        try:
+            payload_obj = self._encode(payload, layout.payload_name(key, doc_type, part, upload_id,
+                                                                     self.codec.extension), encoded)
+            blob_objs = []
+            for name, path in sorted(blobs.items()):
+                obj = self._encode(path, layout.blob_name(key, doc_type, part, upload_id, name,
+                                                          self.codec.extension), encoded)
+                blob_objs.append({"name": name, **obj})
+            manifest = Manifest(fields(payload_obj, blob_objs))
+            assert isinstance(self.backend, DocumentBackend)
+            try:
+                self.backend.put_document(DocumentWrite(
+                    key=key, type=doc_type, part=part, manifest_name=layout.manifest_name(key, doc_type, part),
+                    manifest=json.dumps(manifest.data, indent=1, sort_keys=True).encode(), files=tuple(encoded),
+                    entry=manifest.entry(), overwrite=overwrite,
+                    retention_days=self.retention_days(doc_type) if self.retention_days else None))
+            except ObjectExists:
+                raise self._conflict(key, doc_type, part) from None
+            return manifest
+        finally:
+            for _, path in encoded:
+                path.unlink(missing_ok=True)
+
+    def _encode(self, path: Path, name: str, encoded: builtins.list[tuple[str, Path]]) -> dict[str, Any]:
+        enc = encode_file(path, self.codec)
+        encoded.append((name, enc.path))
+        return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
+                "codec": enc.codec}
 
     def _upload(self, path: Path, name: str, meta: ObjectMeta, uploaded: builtins.list[str]) -> dict[str, Any]:
         enc = encode_file(path, self.codec)
@@ -433,6 +454,11 @@ class Store:
     def list(self, query: Query | None = None) -> Iterator[Entry]:
         """Entries newest first; the cost grows with what is returned, not with the store."""
         q = query or Query()
+        if isinstance(self.backend, DocumentBackend):
+            if q.commit and re.fullmatch(r"[0-9a-fA-F]{1,3}", q.commit):
+                raise UsageError(f"commit prefix {q.commit!r} is too short", hint="give at least 4 hex digits")
+            yield from self._limited(self._completed(self.backend.query(q), q), q.limit)
+            return
         if q.key:
             entries = [m.entry() for m in self.manifests(q.key, q.type)]
             entries.sort(key=lambda e: -e.created_ms)
@@ -473,6 +499,17 @@ class Store:
         else:
             yield from self._limited(entries(), q.limit)
 
+    def _completed(self, entries: Iterable[Entry], q: Query) -> Iterator[Entry]:
+        """Entries that match ``q``, reading the manifest of those whose card was cut short."""
+        for e in entries:
+            if not e.complete:
+                try:
+                    e = self.manifest(e.key, e.type, e.part).entry()
+                except NotFoundError:
+                    continue
+            if q.matches(e):
+                yield e
+
     @staticmethod
     def _limited(it: Iterator[Entry], limit: int | None) -> Iterator[Entry]:
         seen: set[tuple[str, str, str]] = set()
@@ -510,6 +547,9 @@ class Store:
 
     def delete_manifest(self, m: Manifest) -> None:
         key, doc_type, part = m.id
+        if isinstance(self.backend, DocumentBackend):
+            self.backend.delete_document(key, doc_type, part)
+            return
         tomb = layout.tombstone_name(key, doc_type, part)
         self.backend.put_object(tomb, json.dumps({"upload_id": m.data.get("upload_id")}).encode(),
                                 meta=ObjectMeta(doc_type=doc_type, kind="doc"))
@@ -531,6 +571,8 @@ class Store:
         import time
 
         now = time.time() if now is None else now
+        if isinstance(self.backend, DocumentBackend):
+            return self.backend.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
         report: dict[str, builtins.list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
                                         "orphans": []}
         docs: dict[tuple[str, str, str], dict[str, Any]] = {}
