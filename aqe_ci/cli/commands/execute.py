@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from aqe_ci.app.store import StoreRequest, store_run
-from aqe_ci.cli.options import context_options, parse_metadata, parse_tags, tag_option
+from aqe_ci.cli.options import parse_metadata, parse_tags, run_options
 from aqe_ci.cli.output import echo, summary_text
 from aqe_ci.errors import AqeError, UsageError
 from aqe_ci.model.keys import check_key, check_part
@@ -60,23 +60,18 @@ its reports into $AQE_REPORTS_DIR, or name them with --report. Exits with the te
 when the tests passed but storing failed, exits with the storing error's code.""")
 @click.argument("path", required=False, default=None)
 @click.option("--store-artifacts", is_flag=True, help="Store the reports the run produced.")
-@click.option("--artifact-key", "--key", "artifact_key", metavar="KEY",
-              help="Run key (default: derived from the CI context, printed).")
-@click.option("--part", default="default", show_default=True, metavar="NAME", help="Part name (matrix legs).")
-@click.option("--metadata", metavar="JSON", help="JSON object of user metadata kept in the manifests.")
 @click.option("--report", "report", multiple=True, metavar="GLOB",
               help="Report files the command writes (repeatable); $AQE_REPORTS_DIR is always collected.")
-@tag_option
-@context_options
+@run_options
 @click.pass_obj
-def execute(runtime: Runtime, /, path: str | None, store_artifacts: bool, artifact_key: str | None, part: str,
+def execute(runtime: Runtime, /, path: str | None, store_artifacts: bool, key: str | None, part: str,
             metadata: str | None, report: tuple[str, ...], tag: tuple[str, ...], **ctx_flags: str | int | None) -> int:
     """Run the tests, then store the test results and coverage they produced."""
     check_part(part)
     meta = parse_metadata(metadata)
     tags = parse_tags(tag)
-    if artifact_key:
-        check_key(artifact_key)
+    if key:
+        check_key(key)
     command: list[str] = click.get_current_context().meta.get("aqe.command", [])
     with tempfile.TemporaryDirectory(prefix="aqe-exec-") as tmp:
         reports_dir = Path(tmp) / "reports"
@@ -90,7 +85,7 @@ def execute(runtime: Runtime, /, path: str | None, store_artifacts: bool, artifa
             echo("aqe: the run produced no reports to store (write them to $AQE_REPORTS_DIR or name them "
                  "with --report)", err=True)
             return rc or 7
-        request = StoreRequest(files=tuple(files), key=artifact_key, part=part, metadata=meta, tags=tags)
+        request = StoreRequest(files=tuple(files), key=key, part=part, metadata=meta, tags=tags)
         try:
             result = store_run(lambda: runtime.store, request, ctx=runtime.ci_context(ctx_flags),
                                limits=runtime.config.limits)

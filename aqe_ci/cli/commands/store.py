@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from aqe_ci.cli.options import context_options, parse_metadata, parse_tags, tag_option
+from aqe_ci.cli.options import parse_metadata, parse_tags, run_options
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.model.keys import DOC_TYPES, check_part
 
@@ -33,14 +33,8 @@ then nothing is stored.""")
 @click.option("--format", "input_format", default="auto", show_default=True, metavar="NAME",
               help="Input format: auto (by content), document (normalised aqe JSON), or a report format "
                    "(see `aqe artifacts ingest --help`).")
-@click.option("--key", "--artifact-key", "key", metavar="KEY",
-              help="Run key, e.g. build-$SHA (default: derived from the CI context, printed).")
-@click.option("--part", default="default", show_default=True, metavar="NAME",
-              help="Part name, for matrix/sharded jobs storing one type several times under one key.")
-@click.option("--metadata", metavar="JSON", help="JSON object of user metadata kept in the manifest.")
-@tag_option
+@run_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing document instead of failing.")
-@context_options
 @click.option("--output-format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="How to print what was stored.")
 @click.pass_obj
