@@ -70,6 +70,7 @@ class CleanupReport:
             "policy": self.policy.as_json(),
             "filters": {"older_than": req.older_than, "types": list(req.doc_types), "branch": req.branch},
             "repair": {k: len(v) for k, v in self.result.repair.items()},
+            "repaired": {k: list(v) for k, v in self.result.repair.items()},
             "removed": [e.as_json() for e in removed],
             "protected": [{**k.entry.as_json(), "reasons": list(k.reasons)} for k in self.plan.protected],
             "skipped": [{**e.as_json(), "why": why} for e, why in self.result.skipped],

@@ -24,6 +24,7 @@ from aqe_ci import secrets
 from aqe_ci.config import Config, load_config
 from aqe_ci.git import Git
 from aqe_ci.model.context import CiContext
+from aqe_ci.model.jsontypes import JsonValue
 from aqe_ci.retention.policy import RetentionPolicy
 from aqe_ci.storage.store import Store
 
@@ -71,9 +72,15 @@ class App:
             self.warn(f"Warning: {warning}")
         return ctx
 
-    def ci_context(self, overrides: ContextOverrides | None = None) -> CiContext:
-        """The detected CI context with the non-None ``overrides`` taking precedence."""
-        return self.detected_context.replace(**dict(overrides or {}))
+    def ci_context(self, overrides: ContextOverrides | None = None, *,
+                   metadata: Mapping[str, JsonValue] | None = None) -> CiContext:
+        """The detected CI context with the non-None ``overrides`` (the command-line flags) taking
+        precedence; their values are checked first (no newlines or control characters). ``metadata``
+        (``--metadata``) fills the branch and PR that neither a flag nor the CI environment gave."""
+        from aqe_ci.model.runinput import check_context_flags, with_metadata
+
+        checked = check_context_flags(overrides or {})
+        return with_metadata(self.detected_context.replace(**checked), metadata or {})
 
     def default_key(self, ctx: CiContext) -> str:
         """The run key when none is given: derived from the CI context, unique per job attempt."""

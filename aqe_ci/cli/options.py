@@ -10,15 +10,11 @@ names (``AQE_EXECUTE_KEY`` and ``AQE_EXECUTE_ARTIFACT_KEY``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-
-from aqe_ci.errors import UsageError
-from aqe_ci.model.jsontypes import JsonValue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +55,8 @@ def part_option(f: F) -> F:
 
 def metadata_option(f: F) -> F:
     return click.option("--metadata", cls=SharedOption, metavar="JSON",
-                        help="JSON object of user metadata kept in the manifests.")(f)
+                        help='JSON object of user metadata kept in the manifests; its "branch" and "pr" fill what '
+                             'the CI context does not say ("pr": "" = none).')(f)
 
 
 def tag_option(f: F) -> F:
@@ -85,19 +82,6 @@ def run_options(f: F) -> F:
     for opt in reversed([key_option, part_option, metadata_option, tag_option, context_options]):
         f = opt(f)
     return f
-
-
-def parse_metadata(text: str | None) -> dict[str, JsonValue]:
-    """``--metadata``: a JSON object of user metadata."""
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--metadata is not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(value, dict):
-        raise UsageError("--metadata must be a JSON object")
-    return value
 
 
 def parse_tags(values: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -8,13 +8,14 @@ from typing import Any
 from aqe_ci.model.comparison import Comparison, GateResult, TestsComparison
 from aqe_ci.model.keys import SEVERITIES
 from aqe_ci.render.common import age, num, pct, pp, signed, test_label
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 
 ROWS = 20
 
 
 def _clip(text: Any, n: int = 100) -> str:
-    s = " ".join(str(text or "").split())
+    s = " ".join(term_text(text or "").split())  # line breaks shown as ⏎, as in markdown
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -38,7 +39,7 @@ def render_table(comparison: Comparison, gates: Sequence[GateResult] | None = No
         lines += ["", table(["METRIC", "BASELINE", "HEAD", "CHANGE"], rows)]
     for section in (c.coverage, c.tests, c.security):
         if section is not None and section.note:
-            lines.append(f"note: {section.note}")
+            lines.append(f"note: {term_text(section.note)}")
     if c.tests:
         lines += _test_blocks(c.tests)
     if c.coverage and c.coverage.files:
@@ -62,17 +63,19 @@ def render_table(comparison: Comparison, gates: Sequence[GateResult] | None = No
 
 def _runs(c: Comparison) -> list[str]:
     h, b = c.head, c.baseline
-    lines = [f"head:     {h.key}  commit {(h.commit or '—')[:12]}  branch {h.branch or '—'}"]
+    t_ = term_text  # stored values (branches, reasons) are untrusted text: one inert line each
+    lines = [f"head:     {h.key}  commit {t_((h.commit or '—')[:12])}  branch {t_(h.branch or '—')}"]
     if b.run is not None:
         r = b.run
-        lines.append(f"baseline: {r.key}  commit {(r.commit or '—')[:12]}  branch {r.branch or '—'}"
-                     f"  ({age(b.age_seconds(h))})")
-        lines.append(f"          {b.method}: {b.reason}")
+        lines.append(f"baseline: {r.key}  commit {t_((r.commit or '—')[:12])}  "
+                     f"branch {t_(r.branch or '—')}  ({age(b.age_seconds(h))})")
+        lines.append(f"          {b.method}: {t_(b.reason)}")
         if b.base_tip:
             t = b.base_tip
-            lines.append(f"          note: {t.note}; newest run there: {t.key} ({(t.commit or '')[:12]})")
+            lines.append(f"          note: {t_(t.note)}; newest run there: {t.key} "
+                         f"({t_((t.commit or '')[:12])})")
     else:
-        lines.append(f"baseline: none — {b.reason}")
+        lines.append(f"baseline: none — {t_(b.reason)}")
     return lines
 
 

@@ -11,6 +11,7 @@ from aqe_ci.cli.options import format_option, yes_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import UsageError
 from aqe_ci.model.keys import DOC_TYPES
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 from aqe_ci.storage.layout import Entry
 
@@ -29,7 +30,7 @@ def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:
 
 
 def entry_line(prefix: str, e: Entry) -> str:
-    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={e.branch or '-'}"]
+    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={term_text(e.branch or '-')}"]
     if e.pr is not None:
         bits.append(f"pr={e.pr}")
     bits.append(human_bytes(e.stored_size) or "?")
@@ -99,9 +100,13 @@ def cleanup(runtime: Runtime, /, older_than: str | None, doc_types: tuple[str, .
 
 
 def print_report(report: CleanupReport) -> None:
+    from aqe_ci.retention.cleanup import repair_lines
+
     plan, result, removed = report.plan, report.result, report.removed
     counts = plan.counts()
     repaired = {k: len(v) for k, v in result.repair.items() if v}
+    for line in repair_lines(result.repair, dry_run=report.request.dry_run):
+        echo(line)
     if repaired:
         echo("repair: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in repaired.items()))
     if report.request.dry_run:

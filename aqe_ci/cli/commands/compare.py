@@ -62,6 +62,7 @@ def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch:
     from aqe_ci.cli.output import write_atomic
     from aqe_ci.compare.gates import parse_gates
     from aqe_ci.errors import UsageError
+    from aqe_ci.render.escape import json_inert
     from aqe_ci.render.markdown import marker
 
     gates = parse_gates(fail_on)  # a malformed expression fails before any read
@@ -85,8 +86,8 @@ def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch:
         chunks = lambda: iter((text,))  # noqa: E731
     if output:
         write_atomic(Path(output), (secrets.redact(c) for c in chunks()))
-    for chunk in chunks():
-        click.echo(secrets.redact(chunk), nl=False)
+    for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
+        click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
     check_outcome(comparison, require_baseline=require_baseline)
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from aqe_ci.cli.options import parse_metadata, parse_tags, run_options
+from aqe_ci.cli.options import parse_tags, run_options
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.model.keys import DOC_TYPES, check_part
+from aqe_ci.model.runinput import parse_metadata
 
 if TYPE_CHECKING:
     from aqe_ci.cli.runtime import Runtime
@@ -50,7 +51,7 @@ def store(runtime: Runtime, /, doc_type: str | None, file: tuple[str, ...], inpu
     check_part(part)
     meta = parse_metadata(metadata)
     tags = parse_tags(tag)
-    ctx = runtime.ci_context(ctx_flags)
+    ctx = runtime.ci_context(ctx_flags, metadata=meta)
     request = StoreRequest(files=file, doc_type=doc_type, input_format=input_format, key=key, part=part,
                            metadata=meta, tags=tags, overwrite=overwrite)
     result = store_run(lambda: runtime.store, request, ctx=ctx, limits=runtime.config.limits)
