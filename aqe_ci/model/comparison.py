@@ -405,11 +405,15 @@ class Comparison:
             if section is not None:
                 yield name, section
 
-    def as_json(self) -> JsonObject:
+    def comparison_json(self) -> JsonObject:
+        """The ``comparison`` object of the JSON: head, baseline and the sections."""
         c: JsonObject = {"head": self.head.as_json(), "baseline": self.baseline.as_json(self.head)}
         for name, section in self.sections():
             c[name] = section.as_json()
-        out: JsonObject = {"comparison": c}
+        return c
+
+    def as_json(self) -> JsonObject:
+        out: JsonObject = {"comparison": self.comparison_json()}
         if self.gates:
             out["gates"] = [g.as_json() for g in self.gates]
         return out

@@ -89,7 +89,21 @@ def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch:
     for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
         click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
+    notify_compared(runtime, comparison)
     check_outcome(comparison, require_baseline=require_baseline)
+
+
+def notify_compared(runtime: Runtime, comparison: Comparison) -> None:
+    """The ``compared`` (and, when a gate failed, ``gate_failed``) webhook events, from the comparison's JSON."""
+    from aqe_ci.app.notify import compared_events, notifier_from_config, send_events
+    from aqe_ci.cli.output import echo
+
+    notifier = notifier_from_config(runtime.config.section("notify"))
+    if notifier is None:
+        return
+    send_events(notifier, compared_events(store=runtime.store.location, comparison=comparison.comparison_json(),
+                                          gates=[g.as_json() for g in comparison.gates]),
+                lambda line: echo(line, err=True))
 
 
 def render(comparison: Comparison, fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,

@@ -125,6 +125,7 @@ def _store(runtime: Runtime, use_case: Any, execution: Any, *, coverage: bool, k
            tags: dict[str, str], metadata: dict[str, Any]) -> None:
     """Store every report of the run, or nothing; an error here is the command's exit code."""
     from aqe_ci.app.store import StoreRequest, store_run
+    from aqe_ci.cli.commands.store import notify_stored
 
     if not execution.reports:
         raise use_case.nothing_produced(execution)
@@ -136,3 +137,4 @@ def _store(runtime: Runtime, use_case: Any, execution: Any, *, coverage: bool, k
     for m in result.stored:
         echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
     echo(f"key: {key}")
+    notify_stored(runtime, ctx, key, result.stored)

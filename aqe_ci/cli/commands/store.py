@@ -14,6 +14,7 @@ from aqe_ci.model.runinput import parse_metadata
 
 if TYPE_CHECKING:
     from aqe_ci.cli.runtime import Runtime
+    from aqe_ci.model.context import CiContext
     from aqe_ci.storage.store import Manifest
 
 
@@ -56,6 +57,20 @@ def store(runtime: Runtime, /, doc_type: str | None, file: tuple[str, ...], inpu
                            metadata=meta, tags=tags, overwrite=overwrite)
     result = store_run(lambda: runtime.store, request, ctx=ctx, limits=runtime.config.limits)
     report(result.stored, result.key, result.location, output_format)
+    notify_stored(runtime, ctx, result.key, result.stored)
+
+
+def notify_stored(runtime: Runtime, ctx: CiContext, key: str, stored: Sequence[Manifest]) -> None:
+    """The ``stored`` webhook event (config ``notify``), after what was stored has been printed."""
+    from aqe_ci.app.notify import notifier_from_config, send_events, stored_events
+
+    notifier = notifier_from_config(runtime.config.section("notify"))
+    if notifier is None:
+        return
+    run = {k: getattr(ctx, k, None) for k in ("commit", "branch", "pr", "platform", "repository", "run_url")}
+    documents = [{"type": m.type, "part": m.part, "summary": m.summary} for m in stored]
+    send_events(notifier, stored_events(store=runtime.store.location, key=key, run=run, documents=documents),
+                lambda line: echo(line, err=True))
 
 
 def report(stored: Sequence[Manifest], key: str, location: str, format: str) -> None:
