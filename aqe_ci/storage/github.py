@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     import requests
 
     from aqe_ci.storage.layout import Entry
-    from aqe_ci.storage.store import Query
+    from aqe_ci.storage.query import Query
 
 Records = list[dict[str, Any]]  # REST artifact records (``list`` is a method name in the class)
 TWIRP_SERVICE = "github.actions.results.api.v1.ArtifactService"
