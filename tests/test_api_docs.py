@@ -31,7 +31,7 @@ def test_api_examples_run(workdir: Path, capsys: pytest.CaptureFixture[str]) -> 
         except Exception as exc:  # pragma: no cover - the failure message names the block
             pytest.fail(f"docs/api.md block {i + 1} failed: {type(exc).__name__}: {exc}")
     out = capsys.readouterr().out
-    assert "not found" in out  # the error example printed its one-line message
+    assert "run no-such-run has no documents" in out  # the error example printed its one-line message
 
 
 def test_api_types_and_dunder_all() -> None:

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("aqe_ci.storage", "aqe_ci.context", "aqe_ci.render", "aqe_ci.publish"),
     ("aqe_ci.ingest", "aqe_ci.compare", "aqe_ci.retention"),
     ("aqe_ci.app",),
-    ("aqe_ci.cli", "aqe_ci.__main__"),
+    ("aqe_ci.cli", "aqe_ci.__main__", "aqe_ci.api"),  # the three faces: command line, module, Python API
 )
 #: units of one layer that may use each other (lower first); any other same-layer import is a finding
 SAME_LAYER = {
