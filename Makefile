@@ -65,7 +65,7 @@ test: lint $(TSTAMP) $(NSTAMP)
 
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
-	$(VENV)/bin/mypy --strict aqe_ci entrypoint.py
+	$(VENV)/bin/mypy --strict aqe_ci
 
 bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)

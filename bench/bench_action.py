@@ -222,8 +222,8 @@ def main() -> int:
     reqs = table(next(iter(results.values()))[0])[2]
     if args.image:
         lines += ["", "The image leaves jsonschema-rs out for its size (docs/github-action.md): its ingest validates "
-                  "with fastjsonschema, which generates its validators at start-up (about 0.35 s of CPU here), and "
-                  "the manifest and config checks import jsonschema (about 0.1 s) — the image's extra CPU time."]
+                  "every item with jsonschema, and the manifest and config checks import it (about 0.1 s) — the "
+                  "image's extra CPU time."]
     lines += [
         "",
         "Targets: ≤ 1.5 s from process start to the comment posted, on this 2-core machine; ≤ 3 GitHub API "

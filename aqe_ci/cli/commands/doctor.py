@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from aqe_ci.cli.options import context_options, format_option
 from aqe_ci.cli.output import echo, echo_json
 from aqe_ci.render.text import table
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 FIELDS = ("platform", "event", "repository", "commit", "merge_commit", "branch", "tag", "pr", "base_branch",
           "base_sha", "default_branch", "run_url")
@@ -30,15 +33,16 @@ the backend is unreachable; a config error is exit 2 as everywhere.""")
 @context_options
 @format_option("table", "json", default="table")
 @click.pass_obj
-def doctor(runtime: Any, format: str, **overrides: Any) -> None:
+def doctor(runtime: Runtime, /, format: str, **overrides: str | int | None) -> None:
     """Diagnose the CI context, the comment target and the storage backend."""
     from aqe_ci.errors import BackendError
 
-    ctx = runtime.ci_context(**overrides)
-    report = {"context": {f: getattr(ctx, f) for f in FIELDS},
-              "sources": {f: ctx.sources[f] for f in FIELDS if f in ctx.sources},
-              "run_key": runtime.default_key(ctx), "comment": comment_target(ctx), "token": token_source(),
-              "backend": probe_backend(runtime), "warnings": list(ctx.warnings)}
+    ctx = runtime.ci_context(overrides)
+    report: dict[str, Any] = {"context": {f: getattr(ctx, f) for f in FIELDS},
+                              "sources": {f: ctx.sources[f] for f in FIELDS if f in ctx.sources},
+                              "run_key": runtime.default_key(ctx), "comment": comment_target(ctx),
+                              "token": token_source(),
+                              "backend": probe_backend(runtime), "warnings": list(ctx.warnings)}
     if format == "json":
         echo_json(report)
     else:
