@@ -180,6 +180,7 @@ class FakeGitLab:
         self._ids = iter(range(1, 1 << 40))
         self._creating: set[tuple[int, str, str]] = set()
         self.create_race_window = create_race_window
+        self.version_filter = True  # False: behave like GitLab < 16.6, which ignores package_version
         self._local = threading.local()  # the path of the request this thread serves (for Link headers)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -550,7 +551,7 @@ class FakeGitLab:
             found = [p for p in self.packages.values() if p.project_id == project.id
                      and (p.status == status if status else p.status in LISTED_STATUSES)
                      and (not name or name in p.name.lower())
-                     and (version is None or p.version == version)]
+                     and (version is None or not self.version_filter or p.version == version)]
             attr = "name" if order_by == "type" else order_by
             found.sort(key=lambda p: (getattr(p, attr), p.id), reverse=sort == "desc")
             items = [p.json() for p in found]
