@@ -65,9 +65,9 @@ class User:
     name: str
     bot: bool = False
 
-    def json(self) -> dict[str, Any]:
+    def json(self, base_url: str = f"http://{HOST}") -> dict[str, Any]:
         return {"id": self.id, "username": self.username, "name": self.name, "state": "active",
-                "bot": self.bot, "avatar_url": None, "web_url": f"http://{HOST}/{self.username}"}
+                "bot": self.bot, "avatar_url": None, "web_url": f"{base_url}/{self.username}"}
 
 
 @dataclass
@@ -126,6 +126,8 @@ class MergeRequest:
     source_project_id: int
     source_branch: str = "feature"
     target_branch: str = "main"
+    sha: str = "0" * 40  # the head commit
+    state: str = "opened"
     notes: list[Note] = field(default_factory=list)
 
 
@@ -333,7 +335,7 @@ class FakeGitLab:
         if seg == ["user"]:
             if token.kind == "job":
                 raise HttpError(403, "403 Forbidden")
-            return _json(200, token.user.json())
+            return _json(200, token.user.json(self.url))
         if len(seg) < 2 or seg[0] != "projects":
             raise HttpError(404, "404 Not Found")
         project = self._project(seg[1], token)
@@ -343,6 +345,10 @@ class FakeGitLab:
                                "name": project.path.rsplit("/", 1)[-1]})
         if rest[0] == "merge_requests":
             return self._merge_requests(method, project, rest[1:], query, token, headers, body)
+        if rest[:2] == ["repository", "commits"] and len(rest) == 4 and rest[3] == "merge_requests":
+            with self.lock:  # job tokens may read this (reference §5.3)
+                found = [self._mr_json(project, mr) for mr in project.mrs.values() if mr.sha == rest[2]]
+            return _json(200, found)
         if rest[0] == "packages":
             if not project.packages_enabled:
                 raise HttpError(403, "403 Forbidden")
@@ -369,9 +375,7 @@ class FakeGitLab:
         if len(rest) == 1:
             if method != "GET":
                 raise HttpError(405, "405 Method Not Allowed")
-            return _json(200, {"id": mr.id, "iid": mr.iid, "project_id": project.id,
-                               "source_project_id": mr.source_project_id, "target_project_id": project.id,
-                               "source_branch": mr.source_branch, "target_branch": mr.target_branch})
+            return _json(200, self._mr_json(project, mr))
         if rest[1] != "notes":
             raise HttpError(404, "404 Not Found")
         writing = method != "GET"
@@ -404,6 +408,12 @@ class FakeGitLab:
                 mr.notes.remove(note)
             return 204, {}, b""
         raise HttpError(405, "405 Method Not Allowed")
+
+    @staticmethod
+    def _mr_json(project: Project, mr: MergeRequest) -> dict[str, Any]:
+        return {"id": mr.id, "iid": mr.iid, "project_id": project.id, "source_project_id": mr.source_project_id,
+                "target_project_id": project.id, "source_branch": mr.source_branch,
+                "target_branch": mr.target_branch, "sha": mr.sha, "state": mr.state}
 
     def _list_notes(self, project: Project, mr: MergeRequest, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         order_by = query.get("order_by", "created_at")
