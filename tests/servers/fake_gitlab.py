@@ -177,6 +177,8 @@ class FakeGitLab:
         self.tokens: dict[str, Token] = {}
         self.projects: dict[int, Project] = {}
         self.packages: dict[int, Package] = {}
+        # (project id, name) -> packages: the name lookups a database index answers
+        self._by_name: dict[tuple[int, str], dict[int, Package]] = {}
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
         self._ids = iter(range(1, 1 << 40))
@@ -463,7 +465,7 @@ class FakeGitLab:
             if method == "DELETE":
                 self._may_delete(project, token)
                 with self.lock:
-                    self.packages.pop(package.id, None)
+                    self._forget(package)
                 return 204, {}, b""
             raise HttpError(405, "405 Method Not Allowed")
         if rest[1] != "package_files":
@@ -516,6 +518,7 @@ class FakeGitLab:
                 if package is None:
                     package = Package(self.next_id(), project.id, name, version, status, _now())
                     self.packages[package.id] = package
+                    self._by_name.setdefault((project.id, name), {})[package.id] = package
                 elif not project.duplicates_allowed and any(f.file_name == file_name and f.status == "default"
                                                             for f in package.files):
                     raise HttpError(400, "400 Bad request - Duplicate package is not allowed")
@@ -532,8 +535,14 @@ class FakeGitLab:
         return _json(201, {"message": "201 Created"})
 
     def _find_package(self, project: Project, name: str, version: str) -> Package | None:
-        return next((p for p in self.packages.values()
-                     if p.project_id == project.id and p.name == name and p.version == version), None)
+        return next((p for p in self._by_name.get((project.id, name), {}).values() if p.version == version), None)
+
+    def _forget(self, package: Package) -> None:
+        self.packages.pop(package.id, None)
+        same = self._by_name.get((package.project_id, package.name), {})
+        same.pop(package.id, None)
+        if not same:
+            self._by_name.pop((package.project_id, package.name), None)
 
     def _download(self, project: Project, name: str, version: str, file_name: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
@@ -558,9 +567,12 @@ class FakeGitLab:
         version = query.get("package_version")
         status = query.get("status")
         with self.lock:
-            found = [p for p in self.packages.values() if p.project_id == project.id
-                     and (p.status == status if status else p.status in LISTED_STATUSES)
-                     and (not name or name in p.name.lower())
+            if name:  # the fuzzy filter: names containing the text, case-insensitively (as GitLab's ILIKE)
+                pool = [p for (pid, n), same in self._by_name.items() if pid == project.id and name in n.lower()
+                        for p in same.values()]
+            else:
+                pool = [p for p in self.packages.values() if p.project_id == project.id]
+            found = [p for p in pool if (p.status == status if status else p.status in LISTED_STATUSES)
                      and (version is None or not self.version_filter or p.version == version)]
             attr = "name" if order_by == "type" else order_by
             found.sort(key=lambda p: (getattr(p, attr), p.id), reverse=sort == "desc")
@@ -690,11 +702,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--projects", type=int, default=0, help="extra empty projects acme/p1 … acme/pN")
     args = parser.parse_args(argv)
     fake = FakeGitLab().start(args.port)
     cast = standard(fake)
+    extra = [fake.add_project(f"acme/p{n}", members={cast["maintainer"]: "maintainer"}).path
+             for n in range(1, args.projects + 1)]
     print(json.dumps({"api_url": fake.api_url, "project": cast["project"].path, "token": cast["pat"],
-                      "job_token": cast["job_token"]}), flush=True)
+                      "job_token": cast["job_token"], "projects": extra}), flush=True)
     try:
         while True:
             time.sleep(3600)
