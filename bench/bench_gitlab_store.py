@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> str:
              f"{args.runs:,} runs stored through `Store.put` → python-gitlab → the fake GitLab API in {built:.0f} s "
              f"({args.threads} threads; {args.runs * 6:,} packages: a run package and 5 hidden index packages "
              "per run). HTTP requests counted by the client, time = median of "
-             f"{args.repeat} (the fake filters packages by a scan in Python, GitLab by a database index: "
-             "the request counts are what the design controls).", "",
+             f"{args.repeat} (the fake matches package names by a scan of the project's distinct names in Python, "
+             "GitLab with a database index: the request counts are what the design controls; the machine's load "
+             "is above). An empty store has nothing for `get` to read: its one request is the listing that "
+             "finds nothing.", "",
              "| query | requests (empty) | requests (1 run) | requests (" + full + ") | ms (1 run) | ms (" + full + ") |",
              "|---|---:|---:|---:|---:|---:|"]
     for name in queries(0):
