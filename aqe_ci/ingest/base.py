@@ -1,6 +1,6 @@
 """The ingest contracts: parsers detect by content and stream into a per-type document writer.
 
-Flow (``aqe_ci.ingest.ingest_files``)::
+Flow (``aqe_ci.ingest.driver.ingest_files``)::
 
     file ─► check_report_file (regular file? size cap?) ─► head bytes ─► registry.detect ─► parser
     parser.parse(path, writer, source)  (streams; raises InvalidInputError on bad input)

@@ -120,7 +120,7 @@ class Query:
 # ------------------------------------------------------------------------------------------------
 # summaries
 
-# SUMMARY_FIELDS, CARD_FIELDS, summarize, card_summary: aqe_ci/storage/summary.py (imported above)
+# SUMMARY_FIELDS, CARD_FIELDS, summarize, card_summary: aqe_ci/model/summary.py (imported above)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Test support for the security ingest tests: a minimal driver over our parsers and writer.
 
-The real driver (``aqe_ci.ingest.ingest_files``) belongs to another module; these tests exercise the
+The real driver (``aqe_ci.ingest.driver.ingest_files``) belongs to another module; these tests exercise the
 parsers and the SecurityWriter directly with the same begin/commit/rollback protocol.
 """
 

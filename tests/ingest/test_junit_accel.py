@@ -1,4 +1,4 @@
-"""The JUnit accelerator (aqe_ci/ingest/_junit_c.c) against its pure-Python reference.
+"""The JUnit accelerator (aqe_ci/ingest/tests/_junit_c.c) against its pure-Python reference.
 
 Differential tests: the same inputs through both paths must give byte-identical documents and
 blobs, or the same problems (file, line, reason). Inputs: every corpus XML file (auto-detected and

@@ -1,4 +1,4 @@
-"""The SARIF C scanner (``aqe_ci/ingest/_sarif_c.c``) agrees with its Python twin, everywhere.
+"""The SARIF C scanner (``aqe_ci/ingest/security/_sarif_c.c``) agrees with its Python twin, everywhere.
 
 ``scan_result(buf, pos)`` must return exactly what ``_fast_extract`` makes of json's decoding of the
 same element (plus the end index), or None; it must never accept what json refuses (the Python path

@@ -485,7 +485,7 @@ class _Run:
         per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
 
         ``r`` is the decoded result, or the tuple of ``_fast_extract`` that the C scanner
-        (``aqe_ci/ingest/_sarif_c.c``) made straight from the JSON text.
+        (``aqe_ci/ingest/security/_sarif_c.c``) made straight from the JSON text.
         """
         fields = r if type(r) is tuple else _fast_extract(r)
         if fields is None:
@@ -711,7 +711,7 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     (see ``_Run._fast_finding``): ``(rule_id, rule_index, tags, level, text, uri, line_hash,
     start_line, end_line, start_column, end_column)``; ``tags`` holds the string tags only (the
     others are dropped by ``_fast_static`` all the same), integers that are not JSON integers
-    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/_sarif_c.c``."""
+    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/security/_sarif_c.c``."""
     if not _FAST_KEYS.issuperset(r):
         return None
     get = r.get
