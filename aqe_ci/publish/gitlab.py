@@ -69,7 +69,7 @@ class GitLabForge(Forge):
     def __init__(self, client: Any | None, *, web_url: str | None = None, dotenv_file: Path | None = None,
                  summary_file: Path | None = None, codequality_file: Path | None = None,
                  stream: IO[str] | None = None, no_client_reason: str | None = None) -> None:
-        self.client = client  # a python-gitlab Gitlab with a token that may write notes, or None
+        self.client: Any = client  # a python-gitlab Gitlab with a token that may write notes, or None
         self.web_url = (web_url or "").rstrip("/") or None  # the MR project's page, for note links
         self.dotenv_file = dotenv_file
         self.summary_file = summary_file

@@ -74,6 +74,7 @@ CLAIM_ATTEMPTS = 40
 DIMS = ("time", "type", "branch", "commit", "pr")
 BASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SEGMENT_RE = re.compile(r"^[A-Za-z0-9._%-]+$")
+Records = list[dict[str, Any]]  # JSON items of a listing (an alias: the class's own ``list`` shadows the builtin)
 SETTINGS = ("api_url", "project", "token", "package_name", "hide_index", "timeout", "max_attempts", "verify_ssl")
 
 
@@ -330,7 +331,7 @@ class GitLabBackend(Backend):
 
     # -- REST helpers ---------------------------------------------------------------------------
     def _get_page(self, path: str, params: dict[str, Any], page: int, per_page: int,
-                  what: str) -> tuple[list[dict[str, Any]], bool]:
+                  what: str) -> tuple[Records, bool]:
         response = self._call("list", what, self.client.http_request, "get", path,
                               query_data={**params, "page": page, "per_page": per_page})
         items = response.json()
@@ -382,7 +383,7 @@ class GitLabBackend(Backend):
                 return int(pkg["id"])
         return None
 
-    def _files(self, package_id: int) -> list[dict[str, Any]]:
+    def _files(self, package_id: int) -> Records:
         return list(self._paged(f"/projects/{self.project_path}/packages/{package_id}/package_files", {},
                                 "package files", first=PAGE))
 
@@ -451,7 +452,7 @@ class GitLabBackend(Backend):
                            hint="another writer of the same document keeps it busy; retry later")
 
     @staticmethod
-    def _alone(files: list[dict[str, Any]], part: str, claim: dict[str, Any]) -> bool:
+    def _alone(files: Records, part: str, claim: dict[str, Any]) -> bool:
         """Is ``claim`` the only live claim of ``part`` (released and stale claims do not count)?"""
         prefix, released_prefix = f"{part}{SEP}{CLAIM}", f"{part}{SEP}{RELEASED}"
         released = {f["file_name"][len(released_prefix):] for f in files if f["file_name"].startswith(released_prefix)}
@@ -509,7 +510,7 @@ class GitLabBackend(Backend):
             self.fail(exc, "download", name)
         except (gitlab.exceptions.GitlabError, requests.RequestException) as exc:
             self.fail(exc, "download", name)
-        return io.BufferedReader(_Body(response, name))  # type: ignore[arg-type]
+        return io.BufferedReader(_Body(response, name))
 
     def exists(self, name: str) -> bool:
         remote = self.names.remote(name)
@@ -635,7 +636,7 @@ class GitLabBackend(Backend):
         for f in doomed:
             self._delete_call(package.package_files.delete, int(f["id"]), name)
 
-    def _live_files(self, remote: Remote) -> tuple[int, list[dict[str, Any]]] | None:
+    def _live_files(self, remote: Remote) -> tuple[int, Records] | None:
         """The package id and files of a run package; a cached id whose package is gone is looked up again."""
         for _ in range(2):
             pid = self._package_id(remote.package, remote.version)
