@@ -278,50 +278,45 @@ class GitLabBackend(Backend):
         from aqe_ci.gitlab_api import message_of, status_of
 
         status = status_of(exc)
-        try:
-            self._raise_for(status, message_of(exc), action, what, exc)
-        except GitLabStorageError as err:
-            err.status = status
-            raise
+        message, hint = self._explain(status, message_of(exc), action, what, exc)
+        err = GitLabStorageError(message, hint=hint)
+        err.status = status
+        raise err from None
 
-    def _raise_for(self, status: int | None, text: str, action: str, what: str, exc: BaseException) -> NoReturn:
-        project = self.project_ref
-        if status is None:
-            raise GitLabStorageError(f"GitLab: cannot reach {self.client.url} to {action} {what}: {type(exc).__name__}",
-                               hint="check gitlab.api_url (CI_API_V4_URL) and the network") from None
+    def _explain(self, status: int | None, text: str, action: str, what: str, exc: BaseException) -> tuple[str, str]:
+        """What went wrong and how to fix it, in GitLab's terms (one line each, never a token)."""
+        project, auth = self.project_ref, self.client.auth_kind
         low = text.lower()
+        if status is None:
+            return (f"GitLab: cannot reach {self.client.url} to {action} {what}: {type(exc).__name__}",
+                    "check gitlab.api_url (CI_API_V4_URL) and the network")
         if "storage" in low and any(w in low for w in ("limit", "quota", "exceeded", "full")):
-            raise GitLabStorageError(f"GitLab: the storage quota of project {project} is used up ({status}: {text})",
-                               hint="free space (`aqe artifacts cleanup`), or raise the namespace's storage limit") from None
+            return (f"GitLab: the storage quota of project {project} is used up ({status}: {text})",
+                    "free space (`aqe artifacts cleanup`), or raise the namespace's storage limit")
         if status == 413:
-            raise GitLabStorageError(f"GitLab: {what} is larger than the package registry's file size limit (413)",
-                               hint='compress more ("compression": {"algorithm": "zstd"}) or ask an administrator '
-                                    "to raise the generic package file size limit") from None
+            return (f"GitLab: {what} is larger than the package registry's file size limit (413)",
+                    'compress more ("compression": {"algorithm": "zstd"}) or ask an administrator to raise the '
+                    "generic package file size limit")
         if status == 401:
-            raise GitLabStorageError(f"GitLab rejected the {self.client.auth_kind} (401) for project {project}",
-                               hint="set gitlab.token (an access token with the api scope) or run inside a "
-                                    "GitLab job (CI_JOB_TOKEN)") from None
+            return (f"GitLab rejected the {auth} (401) for project {project}",
+                    "set gitlab.token (an access token with the api scope) or run inside a GitLab job (CI_JOB_TOKEN)")
         if status == 403 and action == "delete":
-            raise GitLabStorageError(f"GitLab: deleting from the package registry of project {project} was refused (403)",
-                               hint="deleting packages needs the Maintainer role: use a project or personal "
-                                    "access token (api scope) of a Maintainer in gitlab.token") from None
+            return (f"GitLab: deleting from the package registry of project {project} was refused (403)",
+                    "deleting packages needs the Maintainer role: use a project or personal access token "
+                    "(api scope) of a Maintainer in gitlab.token")
         if status == 403:
-            raise GitLabStorageError(f"GitLab: the package registry of project {project} refused the {self.client.auth_kind} "
-                               f"(403{': ' + text if text and '403' not in text else ''})",
-                               hint="enable the package registry (Settings > General > Visibility, project features, "
-                                    "permissions) and use CI_JOB_TOKEN or an api-scope token with the Developer "
-                                    "role") from None
+            detail = f": {text}" if text and "403" not in text else ""
+            return (f"GitLab: the package registry of project {project} refused the {auth} (403{detail})",
+                    "enable the package registry (Settings > General > Visibility, project features, permissions) "
+                    "and use CI_JOB_TOKEN or an api-scope token with the Developer role")
         if status == 404:
-            raise GitLabStorageError(f"GitLab: project {project} not found, or its package registry is disabled or "
-                               "not visible to the token (404)",
-                               hint="check gitlab.project (CI_PROJECT_ID) and that the token's user can see "
-                                    "the project") from None
+            return (f"GitLab: project {project} not found, or its package registry is disabled or not visible to "
+                    "the token (404)", "check gitlab.project (CI_PROJECT_ID) and that the token's user can see it")
         if status == 429:
-            raise GitLabStorageError(f"GitLab: throttled (429) while trying to {action} {what}, after "
-                               f"{self.client.max_attempts} attempts",
-                               hint="retry later, or ask an administrator about the API rate limits") from None
-        raise GitLabStorageError(f"GitLab answered {status} to {action} {what} in project {project}: {text}",
-                           hint="retry; if it persists, check the GitLab server's health") from None
+            return (f"GitLab: throttled (429) while trying to {action} {what}, after {self.client.max_attempts} "
+                    "attempts", "retry later, or ask an administrator about the API rate limits")
+        return (f"GitLab answered {status} to {action} {what} in project {project}: {text}",
+                "retry; if it persists, check the GitLab server's health")
 
     def _call(self, action: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
