@@ -291,3 +291,25 @@ def test_cli_store_list_get_compare_on_gitlab(aqe: Any, workdir: Path, gl_settin
     assert json.loads(got.out)["data"]["failed"] == 1
     assert aqe("artifacts", "get", "--commit", "cccc").code == 0
     assert gl_settings()["token"] not in first.out + first.err + listed.out + got.out
+
+
+def test_cli_cleanup_and_delete_on_gitlab(aqe: Any, workdir: Path, gl_settings: Callable[..., dict[str, Any]],
+                                          fake_gitlab: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = gl_settings()
+    store = Store(backend(settings))
+    now = datetime.now(UTC)
+    for i in range(4):
+        store.put_document(doc(i), key=f"old-{i}", created_at=now - timedelta(days=100 + i),
+                           context=CiContext(branch="feature"))
+    store.put_document(doc(9), key="main-1", created_at=now - timedelta(days=200), context=CiContext(branch="main"))
+    config = workdir / "storage.json"
+    config.write_text(json.dumps({"backend": "gitlab", "gitlab": settings, "retention": {"keep_latest_n": 1}}))
+    monkeypatch.setenv("AQE_CONFIG", str(config))
+    dry = aqe("artifacts", "cleanup", "--dry-run")
+    assert dry.code == 0 and dry.out.count("would delete") == 3, dry.out
+    done = aqe("artifacts", "cleanup", "--yes")
+    assert done.code == 0, done.err
+    assert sorted(e.key for e in store.list(Query())) == ["main-1", "old-0"]  # newest and the protected branch's latest
+    assert aqe("artifacts", "delete", "old-0", "--yes").code == 0
+    project = next(p for p in fake_gitlab.projects.values() if p.path == settings["project"])
+    assert {p.version for p in fake_gitlab.project_packages(project) if not p.name.startswith("aqe-idx")} == {"main-1"}
