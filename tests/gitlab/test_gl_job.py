@@ -167,3 +167,16 @@ def test_tokens_never_appear_in_the_log_notes_or_dotenv(job: Any, fake_gitlab: F
             assert all(CANARY_JOB not in n.body and CANARY_NOTE not in n.body for n in mr.notes)
     assert any(r.auth == "job" for r in fake_gitlab.requests)  # storage used the job token …
     assert any(r.auth == "project" and r.method == "POST" for r in fake_gitlab.requests)  # … notes the project token
+
+
+def test_backend_auto_is_the_registry_unless_a_config_file_names_one(job: Any, fake_gitlab: FakeGitLab,
+                                                                    tmp_path: Path) -> None:
+    proc = job("main", "base", "--backend", "auto")
+    assert proc.returncode == 0, proc.stderr
+    assert "in the GitLab package registry of project" in proc.stdout
+    assert any(p.name == "aqe-test_results" for p in fake_gitlab.project_packages(proc.project))
+    config = tmp_path / "storage.json"
+    config.write_text(json.dumps({"backend": "local", "local": {"base_path": str(tmp_path / "store")}}))
+    local = job("main", "base", "--backend", "auto", extra={"AQE_CONFIG": str(config)})
+    assert local.returncode == 0, local.stderr
+    assert f"in {tmp_path / 'store'}" in local.stdout

@@ -19,6 +19,7 @@ Examples:
   aqe ci gitlab --file junit.xml --file coverage.xml
   aqe ci gitlab --file 'reports/**/*.xml' --fail-on "coverage_drop>0.5,new_failures>0"
   aqe ci gitlab --file junit.xml --backend s3 --comment-on regressions
+  aqe ci gitlab --file junit.xml --key "pipeline-$CI_PIPELINE_ID" --part "node-$CI_NODE_INDEX"
   AQE_CI_GITLAB_FILE="junit.xml coverage.xml" aqe ci gitlab     # how the component calls it
 
 \b
@@ -39,8 +40,9 @@ Exit codes: as `aqe artifacts store`, plus 6 when a --fail-on gate fails (after 
 @click.option("--key", metavar="KEY", help="Run key (default: gl-<CI_JOB_ID>, from the CI context).")
 @click.option("--part", default="default", show_default=True, metavar="NAME", help="Part name (matrix legs).")
 @tag_option
-@click.option("--backend", type=click.Choice(["config", "gitlab", "s3", "local"]), default="config",
-              show_default=True, help="Storage backend (config: the config file's).")
+@click.option("--backend", type=click.Choice(["auto", "gitlab", "s3", "local"]), default="auto",
+              show_default=True, help="Storage backend. auto: the config file's when one is used, else gitlab "
+                                      "(this project's package registry).")
 @click.option("--overwrite", is_flag=True, help="Replace documents that exist under the key.")
 @click.option("--fail-on", metavar="GATES", help='Quality gates, e.g. "coverage_drop>0.5,new_failures>0" (exit 6).')
 @click.option("--baseline", metavar="BRANCH", help="Base branch (default: the MR's target branch).")
@@ -115,7 +117,9 @@ def _store(cfg: Any, backend: str) -> Any:
     from aqe_ci.storage.factory import build_backend
     from aqe_ci.storage.store import Store
 
-    name = cfg.backend if backend == "config" else backend
+    if backend == "auto":
+        backend = cfg.backend if cfg.source != "built-in defaults" else "gitlab"
+    name = backend
     return Store(build_backend(name, cfg.section(name)), codec=cfg.codec)
 
 
