@@ -1,4 +1,4 @@
-"""The composition root and the use cases: build real clients from the config once, pass them down.
+"""Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers").
 
 No click here: the CLI (``aqe_ci.cli``), the GitHub action and the GitLab component call these.
 """

@@ -2,6 +2,7 @@
 
 ``build_backend("s3", config["s3"])`` → :class:`~aqe_ci.storage.s3.S3Backend`;
 ``build_backend("local", config["local"])`` → :class:`~aqe_ci.storage.local.LocalBackend`;
+``build_backend("github", config["github"])`` → :class:`~aqe_ci.storage.github.GitHubBackend`;
 ``build_backend("gitlab", config["gitlab"])`` → :class:`~aqe_ci.storage.gitlab.GitLabBackend` (GitLab CI's
 ``CI_API_V4_URL``, ``CI_PROJECT_ID`` and ``CI_JOB_TOKEN`` fill what the section leaves out).
 Settings arrive with ``${VAR}`` already expanded. Backend modules are imported on demand, so
@@ -34,11 +35,12 @@ def build_backend(backend_name: str, settings: Mapping[str, Any] | None = None) 
         from aqe_ci.storage.s3 import from_settings
 
         return from_settings(settings)
-    if backend_name == "gitlab":
-        from aqe_ci.storage.gitlab import from_settings as gitlab_backend
-
-        return gitlab_backend(settings)
     if backend_name == "github":
-        raise UsageError(f'the "{backend_name}" storage backend is not available in this version',
-                         hint='use "backend": "s3" or "local"')
+        from aqe_ci.storage.github import from_settings as github_from_settings
+
+        return github_from_settings(settings)
+    if backend_name == "gitlab":
+        from aqe_ci.storage.gitlab import from_settings as gitlab_from_settings
+
+        return gitlab_from_settings(settings)
     raise UsageError(f"unknown storage backend {backend_name!r}", hint=f"use one of {', '.join(BACKENDS)}")
