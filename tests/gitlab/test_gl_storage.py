@@ -313,3 +313,20 @@ def test_cli_cleanup_and_delete_on_gitlab(aqe: Any, workdir: Path, gl_settings: 
     assert aqe("artifacts", "delete", "old-0", "--yes").code == 0
     project = next(p for p in fake_gitlab.projects.values() if p.path == settings["project"])
     assert {p.version for p in fake_gitlab.project_packages(project) if not p.name.startswith("aqe-idx")} == {"main-1"}
+
+
+def test_copy_history_from_local_into_gitlab_and_back(gl_settings: Callable[..., dict[str, Any]], tmp_path: Path) -> None:
+    from aqe_ci.app.copy import copy_history
+
+    local = Store(build_backend("local", {"base_path": str(tmp_path / "local")}))
+    for i in range(4):
+        local.put_document(doc(i), key=f"c-{i}", created_at=BASE + timedelta(days=i),
+                           context=CiContext(branch="main", commit=f"{i:04d}" + "f" * 36), tags={"suite": "unit"})
+    remote = Store(backend(gl_settings()))
+    report = copy_history(local, remote)
+    assert sorted(report.copied) == [f"c-{i}/test_results/default" for i in range(4)]
+    assert copy_history(local, remote).skipped == report.copied  # a rerun changes nothing
+    assert remote.latest(branch="main").key == "c-3" and remote.by_commit("0001")[0].tags == {"suite": "unit"}
+    back = Store(build_backend("local", {"base_path": str(tmp_path / "back")}))
+    assert len(copy_history(remote, back).copied) == 4
+    assert back.load(back.manifest("c-2", "test_results")) == local.load(local.manifest("c-2", "test_results"))
