@@ -210,6 +210,12 @@ def _now() -> int:
     return int(time.time())
 
 
+#: what must not reach the job log from untrusted text: C0 controls but tab and newline, DEL, C1 controls,
+#: and the bidirectional embedding / override / isolate characters
+_LOG_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _log_safe(text: str) -> str:
-    """No terminal control sequences from untrusted text in the job log (the markdown is escaped already)."""
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f\x9b]", "", text)
+    """The report made inert for the job log (its markdown is escaped already): line breaks stay
+    ``\n``, nothing moves the cursor, changes colours or reorders text."""
+    return _LOG_UNSAFE.sub("", re.sub(r"\r\n?|[\u2028\u2029]", "\n", text))
