@@ -180,3 +180,19 @@ def test_backend_auto_is_the_registry_unless_a_config_file_names_one(job: Any, f
     local = job("main", "base", "--backend", "auto", extra={"AQE_CONFIG": str(config)})
     assert local.returncode == 0, local.stderr
     assert f"in {tmp_path / 'store'}" in local.stdout
+
+
+def test_the_job_sends_the_configs_webhooks(job: Any, tmp_path: Path) -> None:
+    from tests.servers.webhook_receiver import start_receiver
+
+    receiver = start_receiver()
+    try:
+        config = tmp_path / "notify.json"
+        config.write_text(json.dumps({"backend": "gitlab", "notify": {"webhooks": [
+            {"url": f"{receiver.url}/hook", "secret": "whsec-CANARY-0000", "backoff_seconds": 0.01}]}}))
+        proc = job("mr", "pr", "--fail-on", "failed>0", extra={"AQE_CONFIG": str(config)})
+    finally:
+        receiver.close()
+    assert proc.returncode == 6, proc.stderr
+    assert [r.headers["x-aqe-event"] for r in receiver.requests] == ["stored", "compared", "gate_failed"]
+    assert "whsec-CANARY-0000" not in proc.stdout + proc.stderr

@@ -100,6 +100,7 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
                          overwrite=overwrite)
     for m in stored:
         echo(f"stored {m.key}/{m.type}/{m.part} in {store.location}")
+    _notify(cfg, "stored", store=store.location, key=run_key, ctx=ctx, stored=stored)
     copy_raw_reports([s for d in docs.values() if not isinstance(d, dict) for s in d.sources], out,
                      coverage_format=coverage_format)
     job = gitlab_job(os.environ)
@@ -110,6 +111,7 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
     result = compare_and_publish(store, forge, key=run_key, ctx=ctx, target=comment_target(job), options=options,
                                  git_dir=Path(git_dir))
     _report(result)
+    _notify(cfg, "compared", store=store.location, result=result)
     _finish(result, require_baseline)
 
 
@@ -121,6 +123,23 @@ def _store(cfg: Any, backend: str) -> Any:
         backend = cfg.backend if cfg.source != "built-in defaults" else "gitlab"
     name = backend
     return Store(build_backend(name, cfg.section(name)), codec=cfg.codec)
+
+
+def _notify(cfg: Any, what: str, *, store: str, key: str = "", ctx: Any = None, stored: Any = (),
+            result: Any = None) -> None:
+    """The config's webhooks (``notify``), as `aqe artifacts store` and `compare` send them."""
+    from aqe_ci.app.notify import compared_events, notifier_from_config, send_events, stored_events
+
+    notifier = notifier_from_config(cfg.section("notify"))
+    if notifier is None:
+        return
+    if what == "stored":
+        run = {k: getattr(ctx, k, None) for k in ("commit", "branch", "pr", "platform", "repository", "run_url")}
+        events = stored_events(store=store, key=key, run=run,
+                               documents=[{"type": m.type, "part": m.part, "summary": m.summary} for m in stored])
+    else:
+        events = compared_events(store=store, comparison=result.result["comparison"], gates=result.gates)
+    send_events(notifier, events, lambda line: echo(line, err=True))
 
 
 def _check_expiry(cfg: Any, expire_in: str | None) -> None:
