@@ -1,4 +1,5 @@
 """Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers").
 
-No click here: the CLI (``aqe_ci.cli``), the GitHub action and the GitLab component call these.
+Nothing here imports click; the CLI (``aqe_ci.cli``), the action (``entrypoint.py``) and the GitLab
+component's job (``aqe ci gitlab``) call in.
 """
