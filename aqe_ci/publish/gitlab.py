@@ -77,6 +77,7 @@ class GitLabForge(Forge):
         self.stream = stream
         self.no_client_reason = no_client_reason or "no access token that may write merge request notes"
         self._me: int | None = None
+        self._outputs: dict[str, str] = {}  # every output set so far: the dotenv file holds them all
 
     # -- notes ----------------------------------------------------------------------------------
     def upsert_comment(self, target: CommentTarget, body: str, *, comment_id: str = "default",
@@ -174,10 +175,12 @@ class GitLabForge(Forge):
         out.flush()
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        """Add ``outputs`` to the dotenv report (a later value of a name replaces the earlier one)."""
         if self.dotenv_file is None:
             return
+        self._outputs.update(outputs)
         lines, size = [], 0
-        for name, value in outputs.items():
+        for name, value in self._outputs.items():
             key = dotenv_name(name)
             text = " ".join(secrets.redact(str(value)).split())  # one line, no secret
             line = f"{key}={text}\n"

@@ -95,7 +95,7 @@ def our_notes(project: Project, iid: int, user_id: int) -> list[Any]:
 def test_two_mr_pipelines_store_compare_and_leave_one_updated_note(job: Any, gl: dict[str, Any]) -> None:
     main = job("main", "base")
     assert main.returncode == 0, main.stderr
-    assert "MR note skipped: this pipeline belongs to no merge request" in main.stdout
+    assert "MR note skipped: this run belongs to no pull request" in main.stdout
     first = job("mr", "pr")
     assert first.returncode == 0, first.stderr
     project = first.project

@@ -145,6 +145,9 @@ def test_dotenv_report_follows_gitlabs_rules(tmp_path: Path) -> None:
     assert lines[:3] == ["AQE_KEY=gl-42", "AQE_COVERAGE_CHANGE=-0.5", "AQE_COMMENT_URL=https://x/y#note_1"]
     assert lines[3] == "AQE_WEIRD=two lines ***"
     assert len(lines) == 4 and (tmp_path / "aqe.env").stat().st_size <= 5 * 1024  # the 6 KB value was left out
+    f.set_outputs({"comment-file": ".aqe/note.md", "key": "gl-43"})  # outputs accumulate, as on GitHub
+    again = (tmp_path / "aqe.env").read_text().splitlines()
+    assert again[0] == "AQE_KEY=gl-43" and again[-1] == "AQE_COMMENT_FILE=.aqe/note.md" and len(again) == 5
     assert dotenv_name("new-security") == "AQE_NEW_SECURITY"
 
 

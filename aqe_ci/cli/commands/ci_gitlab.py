@@ -72,13 +72,8 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
            comment_on: str, comment_id: str, title: str, max_rows: int, token_env: str, out_dir: str,
            coverage_format: str, artifacts_expire_in: str | None, git_dir: str) -> None:
     """Store the run's reports, compare with the baseline, post one sticky MR note (GitLab CI)."""
-    from aqe_ci.app.gitlab_ci import (
-        JobOptions,
-        build_forge,
-        comment_target,
-        compare_and_publish,
-        copy_raw_reports,
-    )
+    from aqe_ci.app.forges import gitlab_forge, gitlab_settings
+    from aqe_ci.app.gitlab_ci import JobOptions, comment_target, compare_and_publish, copy_raw_reports
     from aqe_ci.cli.commands.store import collect_documents, put_all
     from aqe_ci.compare.gates import parse_gates
     from aqe_ci.context.gitlab import gitlab_job
@@ -104,10 +99,11 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
     copy_raw_reports([s for d in docs.values() if not isinstance(d, dict) for s in d.sources], out,
                      coverage_format=coverage_format)
     job = gitlab_job(os.environ)
-    forge = build_forge(job, cfg.section("gitlab"), os.environ, out, token_env=token_env)
+    settings = gitlab_settings(cfg.section("gitlab"), os.environ, api_url=job.api_url, token_env=token_env)
+    forge = gitlab_forge(settings, job, out_dir=out)
     options = JobOptions(out_dir=out, comment_id=comment_id, comment_mode=comment_mode,  # type: ignore[arg-type]
                          comment_on=comment_on, title=title, max_rows=max_rows or None,  # type: ignore[arg-type]
-                         fail_on=fail_on, baseline=baseline, require_baseline=require_baseline)
+                         fail_on=fail_on, baseline=baseline)
     result = compare_and_publish(store, forge, key=run_key, ctx=ctx, target=comment_target(job), options=options,
                                  git_dir=Path(git_dir))
     _report(result)
@@ -155,7 +151,7 @@ def _check_expiry(cfg: Any, expire_in: str | None) -> None:
 
 
 def _report(result: Any) -> None:
-    c = result.comment
+    c = result.published.comment
     if c.action == "fallback":
         echo(f"MR note not posted: {c.reason}; saved to {result.note_file}", err=True)
     elif c.url:
