@@ -91,7 +91,8 @@ def gitlab_settings(section: Mapping[str, Any], environ: Mapping[str, str], *, a
         token = (environ.get(token_env) or "").strip() or None
         if not token:
             reason = (f"no token that may write merge request notes: set the masked CI/CD variable {token_env} to "
-                      "a project access token (api scope, Developer role); CI_JOB_TOKEN cannot write notes")
+                      "a project access token (api scope, Developer role); CI_JOB_TOKEN cannot write notes "
+                      "(docs/troubleshooting.md#gitlab-note-403)")
     return GitLabSettings(token=token, api_url=section.get("api_url") or api_url,
                           timeout=float(section.get("timeout") or 60), max_attempts=int(section.get("max_attempts") or 5),
                           verify_ssl=bool(section.get("verify_ssl", True)), reason=reason)

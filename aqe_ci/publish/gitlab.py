@@ -136,7 +136,8 @@ class GitLabForge(Forge):
         where = f"!{target.number} of project {target.project}"
         if status in (401, 403):
             return (f"GitLab refused to write a note on {where} ({status}): the token needs the api scope and at "
-                    "least the Reporter role (a project access token with Developer is safe)")
+                    "least the Reporter role (a project access token with Developer is safe; "
+                    "docs/troubleshooting.md#gitlab-note-403)")
         if status == 404:
             return f"GitLab: {where} not found or not visible to the token (404)"
         if status == 429:
