@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,3 +132,25 @@ def expire_in_days(text: str) -> float | None:
         total += float(number) * _UNITS[unit]
         found = True
     return total if found else None
+
+
+def note_plan(job: GitLabJob, section: Mapping[str, Any], environ: Mapping[str, str],
+              token_env: str = "AQE_GITLAB_TOKEN") -> tuple[dict[str, Any], str]:
+    """Where the job's MR note would go and why, and which token would write it (its source, never
+    the token) — what ``aqe doctor`` shows in a GitLab job."""
+    target = comment_target(job)
+    if target is None:
+        comment: dict[str, Any] = {"target": None, "why": "this pipeline belongs to no merge request "
+                                                          f"(CI_PIPELINE_SOURCE {job.pipeline_source or 'unknown'})"}
+    elif job.runs_in_fork:
+        comment = {"target": f"project {target.project} !{target.number}",
+                   "why": "a fork MR whose pipeline runs in the fork: the note goes to .aqe/note.md and the log"}
+    else:
+        comment = {"target": f"project {target.project} !{target.number}",
+                   "why": "CI_MERGE_REQUEST_IID of CI_MERGE_REQUEST_PROJECT_ID"}
+    if section.get("token"):
+        return comment, "gitlab.token of the config"
+    if token_env != "CI_JOB_TOKEN" and (environ.get(token_env) or "").strip():
+        return comment, token_env
+    return comment, (f"none: notes cannot be posted (set the masked CI/CD variable {token_env}; "
+                     "CI_JOB_TOKEN cannot write notes)")

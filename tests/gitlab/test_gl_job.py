@@ -196,3 +196,23 @@ def test_the_job_sends_the_configs_webhooks(job: Any, tmp_path: Path) -> None:
     assert proc.returncode == 6, proc.stderr
     assert [r.headers["x-aqe-event"] for r in receiver.requests] == ["stored", "compared", "gate_failed"]
     assert "whsec-CANARY-0000" not in proc.stdout + proc.stderr
+
+
+def test_doctor_in_a_gitlab_job_names_the_mr_and_the_note_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in server_env().items() if not k.startswith(("CI_", "GITLAB_", "AQE_", "GITHUB_"))}
+    env.update({"GITLAB_CI": "true", "CI_PROJECT_ID": "42", "CI_PROJECT_PATH": "acme/app", "CI_JOB_ID": "9",
+                "CI_MERGE_REQUEST_IID": "7", "CI_MERGE_REQUEST_PROJECT_ID": "42", "CI_COMMIT_SHA": HEAD_SHA,
+                "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "42", "CI_PIPELINE_SOURCE": "merge_request_event",
+                "AQE_CI_GITLAB_TOKEN_ENV": "MY_NOTE_TOKEN", "MY_NOTE_TOKEN": CANARY_NOTE})
+
+    def doctor(extra: dict[str, str]) -> dict[str, Any]:
+        proc = subprocess.run([sys.executable, "-m", "aqe_ci", "doctor", "--format", "json"], cwd=tmp_path,
+                              env={**env, **extra}, capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert CANARY_NOTE not in proc.stdout + proc.stderr
+        return json.loads(proc.stdout)
+
+    report = doctor({})
+    assert report["comment"]["target"] == "project 42 !7" and report["token"] == "MY_NOTE_TOKEN"
+    fork = doctor({"CI_PROJECT_ID": "99", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "99", "MY_NOTE_TOKEN": ""})
+    assert "fork" in fork["comment"]["why"] and fork["token"].startswith("none: notes cannot be posted")
