@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aqe_ci.model.context import CiContext  # noqa: E402
+from aqe_ci.model.run import RunFacts  # noqa: E402
 from aqe_ci.storage.factory import build_backend  # noqa: E402
 from aqe_ci.storage.gitlab import GitLabBackend  # noqa: E402
 from aqe_ci.storage.store import Query, Store  # noqa: E402
@@ -72,7 +72,7 @@ def populate(info: dict[str, Any], project: str, runs: int, threads: int) -> flo
 
     def put(i: int) -> None:
         stores[i % threads].put_document(document(i), key=f"run-{i:05d}", created_at=BASE + timedelta(minutes=i),
-                                         context=CiContext(branch="main" if i % 2 == 0 else "feature/x", commit=commit(i)))
+                                         run=RunFacts(branch="main" if i % 2 == 0 else "feature/x", commit=commit(i)))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:

@@ -21,7 +21,6 @@ The raw JUnit and Cobertura/JaCoCo files are copied under ``<out>/reports/`` for
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterable, Mapping
@@ -31,6 +30,7 @@ from typing import Any
 
 from aqe_ci.app.publish import DEFAULT_TITLE, PublishOptions, PublishResult, publish_run
 from aqe_ci.context.gitlab import GitLabJob
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.publish.base import CommentMode, CommentOn, CommentTarget
 from aqe_ci.publish.gitlab import GitLabForge
 
@@ -51,13 +51,13 @@ class JobOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class JobResult:
-    result: dict[str, Any]
+    result: Comparison
     published: PublishResult
     note_file: Path | None = None
 
     @property
     def gates(self) -> list[dict[str, Any]]:
-        return list(self.result.get("gates") or [])
+        return [g.as_json() for g in self.result.gates]
 
 
 def comment_target(job: GitLabJob) -> CommentTarget | None:
@@ -87,19 +87,16 @@ def compare_and_publish(store: Any, forge: GitLabForge, *, key: str, ctx: Any, t
                         options: JobOptions, git_dir: Path = Path(".")) -> JobResult:
     """Steps 1-3 of the module docstring. Gates are evaluated, not raised: the caller decides."""
     from aqe_ci import secrets
-    from aqe_ci.compare.engine import compare_runs
-    from aqe_ci.compare.gates import check_gates, parse_gates
+    from aqe_ci.app.compare import CompareRequest, compare_run
+    from aqe_ci.compare.gates import parse_gates
     from aqe_ci.git import Git
 
-    gates = parse_gates(options.fail_on)
-    result = compare_runs(store, key, base_branch=options.baseline or None, git=Git(git_dir),
-                          env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
-    gate_results = check_gates(result, gates) if gates else []
-    if gate_results:
-        result["gates"] = gate_results
+    request = CompareRequest(head_key=key, base_branch=options.baseline or None,
+                             gates=tuple(parse_gates(options.fail_on)))
+    result = compare_run(store, request, git=Git(git_dir), ci=ctx)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     report = options.out_dir / "comparison.json"
-    report.write_text(secrets.redact(json.dumps(result, indent=1, ensure_ascii=False)), encoding="utf-8")
+    report.write_text(secrets.redact(result.to_json()), encoding="utf-8")
     published = publish_run(forge, result, target=target, key=key, report_file=str(report), options=PublishOptions(
         comment_id=options.comment_id, comment_mode=options.comment_mode, comment_on=options.comment_on,
         title=options.title, max_rows=options.max_rows, head_sha=ctx.commit))

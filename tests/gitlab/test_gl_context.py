@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aqe_ci.context import detect
 from aqe_ci.context.gitlab import gitlab_job
-from aqe_ci.git import GitRunner
+from aqe_ci.git import Git as GitRunner
 
 HEAD, BASE = "1" * 40, "2" * 40
 JOB = {"GITLAB_CI": "true", "CI_PROJECT_ID": "42", "CI_PROJECT_PATH": "acme/app", "CI_JOB_ID": "7001",

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from aqe_ci.errors import BackendError, ConflictError, UsageError
-from aqe_ci.model.context import CiContext
 from aqe_ci.model.keys import to_ms
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage import layout
 from aqe_ci.storage.factory import build_backend
 from aqe_ci.storage.gitlab import GitLabBackend, Names, decode_value, encode_value, from_settings
@@ -92,7 +92,7 @@ def test_branch_queries_see_only_their_branch_in_one_request(gl_settings: Callab
     branches = ["main", "main2", "feature/main", "Main", "release/1.x", "x_main"]
     for i, branch in enumerate(branches * 2):
         store.put_document(doc(i), key=f"r-{i:02d}", created_at=BASE + timedelta(hours=i),
-                           context=CiContext(branch=branch, commit=f"{i:04d}" + "e" * 36))
+                           run=RunFacts(branch=branch, commit=f"{i:04d}" + "e" * 36))
     probe = Store(backend(settings))
     before = probe.backend.request_count
     latest = probe.latest(branch="main")
@@ -109,7 +109,7 @@ def test_branch_queries_see_only_their_branch_in_one_request(gl_settings: Callab
 def test_until_and_since_filter_by_the_stores_own_time(gl_settings: Callable[..., dict[str, Any]]) -> None:
     store = Store(backend(gl_settings()))
     for i in range(6):
-        store.put_document(doc(i), key=f"t-{i}", created_at=BASE + timedelta(days=i), context=CiContext(branch="main"))
+        store.put_document(doc(i), key=f"t-{i}", created_at=BASE + timedelta(days=i), run=RunFacts(branch="main"))
     until = to_ms(BASE + timedelta(days=3, hours=1))
     assert store.latest(branch="main", before_ms=until).key == "t-3"
     since = to_ms(BASE + timedelta(days=4))
@@ -121,7 +121,7 @@ def test_index_packages_are_hidden_unless_configured(gl_settings: Callable[..., 
     hidden_project, shown_project = gl_project(), gl_project()
     for project, hide in ((hidden_project, True), (shown_project, False)):
         store = Store(backend(gl_settings(project=project, hide_index=hide)))
-        store.put_document(doc(1), key="h-1", context=CiContext(branch="main"))
+        store.put_document(doc(1), key="h-1", run=RunFacts(branch="main"))
         assert [e.key for e in store.list(Query(branch="main"))] == ["h-1"]
         statuses = {p.name: p.status for p in fake_gitlab.project_packages(project)}
         assert statuses.pop("aqe-test_results") == "default"
@@ -132,7 +132,7 @@ def test_a_server_without_the_version_filter_still_answers_correctly(gl_settings
                                                                    fake_gitlab: FakeGitLab) -> None:
     store = Store(backend(gl_settings()))
     for i in range(3):
-        store.put_document(doc(i), key=f"v-{i}", context=CiContext(branch="main"))
+        store.put_document(doc(i), key=f"v-{i}", run=RunFacts(branch="main"))
     fake_gitlab.version_filter = False  # GitLab < 16.6 ignores package_version
     try:
         assert [m.key for m in Store(store.backend).manifests("v-1")] == ["v-1"]
@@ -300,8 +300,8 @@ def test_cli_cleanup_and_delete_on_gitlab(aqe: Any, workdir: Path, gl_settings: 
     now = datetime.now(UTC)
     for i in range(4):
         store.put_document(doc(i), key=f"old-{i}", created_at=now - timedelta(days=100 + i),
-                           context=CiContext(branch="feature"))
-    store.put_document(doc(9), key="main-1", created_at=now - timedelta(days=200), context=CiContext(branch="main"))
+                           run=RunFacts(branch="feature"))
+    store.put_document(doc(9), key="main-1", created_at=now - timedelta(days=200), run=RunFacts(branch="main"))
     config = workdir / "storage.json"
     config.write_text(json.dumps({"backend": "gitlab", "gitlab": settings, "retention": {"keep_latest_n": 1}}))
     monkeypatch.setenv("AQE_CONFIG", str(config))
@@ -321,7 +321,7 @@ def test_copy_history_from_local_into_gitlab_and_back(gl_settings: Callable[...,
     local = Store(build_backend("local", {"base_path": str(tmp_path / "local")}))
     for i in range(4):
         local.put_document(doc(i), key=f"c-{i}", created_at=BASE + timedelta(days=i),
-                           context=CiContext(branch="main", commit=f"{i:04d}" + "f" * 36), tags={"suite": "unit"})
+                           run=RunFacts(branch="main", commit=f"{i:04d}" + "f" * 36), tags={"suite": "unit"})
     remote = Store(backend(gl_settings()))
     report = copy_history(local, remote)
     assert sorted(report.copied) == [f"c-{i}/test_results/default" for i in range(4)]

@@ -74,7 +74,7 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
     """Store the run's reports, compare with the baseline, post one sticky MR note (GitLab CI)."""
     from aqe_ci.app.forges import gitlab_forge, gitlab_settings
     from aqe_ci.app.gitlab_ci import JobOptions, comment_target, compare_and_publish, copy_raw_reports
-    from aqe_ci.cli.commands.store import collect_documents, put_all
+    from aqe_ci.app.store import collect_documents, put_all
     from aqe_ci.compare.gates import parse_gates
     from aqe_ci.context.gitlab import gitlab_job
     from aqe_ci.model.keys import check_key, check_part
@@ -134,7 +134,7 @@ def _notify(cfg: Any, what: str, *, store: str, key: str = "", ctx: Any = None, 
         events = stored_events(store=store, key=key, run=run,
                                documents=[{"type": m.type, "part": m.part, "summary": m.summary} for m in stored])
     else:
-        events = compared_events(store=store, comparison=result.result["comparison"], gates=result.gates)
+        events = compared_events(store=store, comparison=result.result.comparison_json(), gates=result.gates)
     send_events(notifier, events, lambda line: echo(line, err=True))
 
 
@@ -158,16 +158,11 @@ def _report(result: Any) -> None:
         echo(f"MR note {c.action}: {c.url}")
     else:
         echo(f"MR note {c.action}{f': {c.reason}' if c.reason else ''}")
-    base = result.result["comparison"]["baseline"]
-    echo(f"baseline: {base.get('key') or 'none'} ({base.get('method')}: {base.get('reason')})")
+    base = result.result.baseline
+    echo(f"baseline: {base.run.key if base.run else 'none'} ({base.method}: {base.reason})")
 
 
 def _finish(result: Any, require_baseline: bool) -> None:
-    from aqe_ci.compare.gates import raise_if_failed
-    from aqe_ci.errors import GateFailed
+    from aqe_ci.app.compare import check_outcome
 
-    baseline = result.result["comparison"]["baseline"]
-    if require_baseline and baseline.get("key") is None:
-        raise GateFailed(f"no baseline: {baseline.get('reason')}",
-                         hint="store a run for the base branch first, or drop --require-baseline")
-    raise_if_failed(result.gates)
+    check_outcome(result.result, require_baseline=require_baseline)
