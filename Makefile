@@ -35,6 +35,11 @@ $(TSTAMP): $(STAMP)
 	    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || \
 	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq jq; } >/dev/null 2>&1 || true; fi; \
 	  command -v jq >/dev/null 2>&1 || { echo "jq is required for make test: install it (apt-get install jq)" >&2; exit 1; }; }
+	@command -v rsync >/dev/null 2>&1 || { echo "installing rsync (gitlab-ci-local's shell executor uses it)"; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && apt-get install -y -qq rsync; } >/dev/null 2>&1 || \
+	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq rsync; } >/dev/null 2>&1 || true; fi; \
+	  command -v rsync >/dev/null 2>&1 || { echo "rsync is required for make test: install it (apt-get install rsync)" >&2; exit 1; }; }
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (badge and HTML report tests render in it)"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    { apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null 2>&1 || \

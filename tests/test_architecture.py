@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "aqe_ci"
 #: lowest first; a module may import its own layer's units and lower layers' (docs/architecture.md)
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("aqe_ci",),  # the root package: __version__ only
-    ("aqe_ci.errors", "aqe_ci.secrets", "aqe_ci.accel", "aqe_ci.git", "aqe_ci.model", "aqe_ci.config"),
+    ("aqe_ci.errors", "aqe_ci.secrets", "aqe_ci.accel", "aqe_ci.git", "aqe_ci.gitlab_api", "aqe_ci.model",
+     "aqe_ci.config"),
     ("aqe_ci.storage", "aqe_ci.context", "aqe_ci.render", "aqe_ci.publish"),
     ("aqe_ci.ingest", "aqe_ci.compare", "aqe_ci.retention"),
     ("aqe_ci.app",),
@@ -27,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 SAME_LAYER = {
     ("aqe_ci.model", "aqe_ci.errors"), ("aqe_ci.model", "aqe_ci.secrets"), ("aqe_ci.model", "aqe_ci.accel"),
     ("aqe_ci.config", "aqe_ci.model"), ("aqe_ci.config", "aqe_ci.errors"), ("aqe_ci.config", "aqe_ci.secrets"),
-    ("aqe_ci.errors", "aqe_ci.secrets"), ("aqe_ci.__main__", "aqe_ci.cli"),
+    ("aqe_ci.errors", "aqe_ci.secrets"), ("aqe_ci.gitlab_api", "aqe_ci.secrets"), ("aqe_ci.__main__", "aqe_ci.cli"),
 }
 
 

@@ -2,7 +2,7 @@
 
 Every third-party module the package imports (outside ``if TYPE_CHECKING:``) belongs to a package
 listed in both; every listed package is imported somewhere, except the few declared ahead of the
-code that will use them (PENDING).
+code that will use them (PENDING, empty now).
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ PROVIDER = {
     "gitlab": "python-gitlab",
 }
 
-#: declared in pyproject and the README, not imported yet: the GitLab forge is being built
-#: (wip/gitlab); each entry is removed by the branch whose code imports it (the test fails on an
-#: entry that is imported)
-PENDING = {"python-gitlab"}
+#: declared in pyproject and the README ahead of the code that imports it (none now); an entry is
+#: removed by the branch whose code imports it (the test fails on an entry that is imported)
+PENDING: set[str] = set()
 
 
 def _norm(name: str) -> str:

@@ -1,7 +1,7 @@
 """The application layer: the composition root and the use cases — no click inside.
 
 Everything that runs ``aqe`` work from outside (the CLI, the GitHub action entrypoint, the GitLab
-component's jobs) builds one :class:`aqe_ci.app.root.App` per process — config in, real clients
+component's job, ``aqe ci gitlab``) builds one :class:`aqe_ci.app.root.App` per process — config in, real clients
 built once, passed down (DESIGN "Layers") — and calls the use cases with what it built. The seams:
 
 * ``root.App``: config, store (its backend client), CI context and git, each built once on first use;

@@ -1,4 +1,5 @@
-"""Building forge clients (part of the composition root): the only place a PyGithub client is made.
+"""Building forge clients (part of the composition root): the only place a PyGithub client, or a
+python-gitlab client for MR notes, is made.
 
 Requests are not spaced out (PyGithub's default pause between requests is for bulk clients).
 Retries are PyGithub's own :class:`github.GithubRetry` (urllib3 ``Retry``): 5xx and rate-limited
@@ -9,16 +10,19 @@ edits (``PATCH``) and deletes are retried too: both are idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from aqe_ci import __version__, secrets
 
 if TYPE_CHECKING:
     from github import Github
 
+    from aqe_ci.context.gitlab import GitLabJob
     from aqe_ci.publish.github import GitHubForge
+    from aqe_ci.publish.gitlab import GitLabForge
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -60,3 +64,57 @@ def github_forge(settings: GitHubSettings, *, output_file: Path | None = None, s
 
     return GitHubForge(github_client(settings), output_file=output_file, summary_file=summary_file, stream=stream,
                        workspace=workspace)
+
+
+# -- GitLab ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class GitLabSettings:
+    """How to reach GitLab for MR notes. ``token`` must be able to write notes: a project / group /
+    personal access token (``CI_JOB_TOKEN`` cannot); without one, ``reason`` says why."""
+
+    token: str | None
+    api_url: str | None
+    timeout: float = 60.0
+    max_attempts: int = 5
+    verify_ssl: bool = True
+    reason: str = ""
+
+
+def gitlab_settings(section: Mapping[str, Any], environ: Mapping[str, str], *, api_url: str | None = None,
+                    token_env: str = "AQE_GITLAB_TOKEN") -> GitLabSettings:
+    """The note settings: ``gitlab.token`` of the config, else the masked variable ``token_env``."""
+    token = section.get("token") or None
+    reason = ""
+    if not token and token_env == "CI_JOB_TOKEN":
+        reason = "CI_JOB_TOKEN cannot write merge request notes"
+    elif not token:
+        token = (environ.get(token_env) or "").strip() or None
+        if not token:
+            reason = (f"no token that may write merge request notes: set the masked CI/CD variable {token_env} to "
+                      "a project access token (api scope, Developer role); CI_JOB_TOKEN cannot write notes "
+                      "(docs/troubleshooting.md#gitlab-note-403)")
+    return GitLabSettings(token=token, api_url=section.get("api_url") or api_url,
+                          timeout=float(section.get("timeout") or 60), max_attempts=int(section.get("max_attempts") or 5),
+                          verify_ssl=bool(section.get("verify_ssl", True)), reason=reason)
+
+
+def gitlab_forge(settings: GitLabSettings, job: GitLabJob, *, out_dir: Path,
+                 stream: IO[str] | None = None) -> GitLabForge:
+    """The GitLab forge of a job: a python-gitlab client with the note token, the job's report files
+    in ``out_dir``. No client (the note falls back to a file) without a token, or for a fork MR whose
+    pipeline runs in the fork project (its variables must not write to the parent's MR)."""
+    from aqe_ci.gitlab_api import GitLabClient
+    from aqe_ci.publish.gitlab import GitLabForge
+
+    client, reason = None, settings.reason
+    if job.runs_in_fork:
+        reason = (f"this fork MR's pipeline runs in the fork project; its variables cannot (and must not) write "
+                  f"to !{job.mr_iid} — a maintainer can run the pipeline in the parent project to post the note")
+    elif settings.token and settings.api_url:
+        client = GitLabClient(settings.api_url, private_token=settings.token, timeout=settings.timeout,
+                              max_attempts=settings.max_attempts, ssl_verify=settings.verify_ssl)
+    elif settings.token:
+        reason = "no GitLab API URL (CI_API_V4_URL or gitlab.api_url)"
+    return GitLabForge(client, web_url=job.mr_project_url or job.project_url, dotenv_file=out_dir / "aqe.env",
+                       summary_file=out_dir / "summary.md", codequality_file=out_dir / "gl-code-quality-report.json",
+                       stream=stream, no_client_reason=reason)

@@ -35,6 +35,10 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),
     "validate": ("aqe_ci.cli.commands.config_cmd:validate", "Validate a configuration file."),
 }
+CI_COMMANDS: dict[str, tuple[str, str]] = {
+    "gitlab": ("aqe_ci.cli.commands.ci_gitlab:gitlab",
+               "The GitLab component's job: store, compare with the baseline, post the MR note."),
+}
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("aqe_ci.cli.commands.execute:execute", "Run the tests and store the reports they produce."),
     "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
@@ -136,3 +140,11 @@ Examples:
   aqe config validate config/storage.json""")
 def config_group() -> None:
     """Show and validate the storage configuration."""
+
+
+@root.group(cls=LazyGroup, lazy=CI_COMMANDS, name="ci", epilog="""\b
+Examples:
+  aqe ci gitlab --file junit.xml --file coverage.xml
+  aqe ci gitlab --file 'reports/*.xml' --fail-on "new_failures>0" --comment-on regressions""")
+def ci_group() -> None:
+    """Run as a CI job: store the run, compare it with its baseline and publish, in one step."""

@@ -4,7 +4,8 @@
 ``build_backend("s3", {...})`` → the same from a section as JSON (``${VAR}``s already expanded), for
 callers holding settings rather than a :class:`~aqe_ci.config.Config` (tests, subprocess writers).
 The github backend takes its section as JSON either way (the runner's variables fill what it leaves
-out). Backend modules are imported on demand, so building a local store never imports boto3.
+out), and so does gitlab (GitLab CI's ``CI_API_V4_URL``, ``CI_PROJECT_ID`` and
+``CI_JOB_TOKEN``). Backend modules are imported on demand, so building a local store never imports boto3.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def build_backend(backend_name: str, settings: Mapping[str, JsonValue] | None = 
 
         return github_from_settings(settings)
     if backend_name == "gitlab":
-        raise UsageError(f'the "{backend_name}" storage backend is not available in this version',
-                         hint='use "backend": "s3" or "local"')
+        from aqe_ci.storage.gitlab import from_settings as gitlab_from_settings
+
+        return gitlab_from_settings(settings)
     raise UsageError(f"unknown storage backend {backend_name!r}", hint=f"use one of {', '.join(BACKENDS)}")

@@ -38,10 +38,10 @@ def doctor(runtime: Runtime, /, format: str, **overrides: str | int | None) -> N
     from aqe_ci.errors import BackendError
 
     ctx = runtime.ci_context(overrides)
+    comment, token = gitlab_plan(runtime) if ctx.platform == "gitlab" else (comment_target(ctx), token_source())
     report: dict[str, Any] = {"context": {f: getattr(ctx, f) for f in FIELDS},
                               "sources": {f: ctx.sources[f] for f in FIELDS if f in ctx.sources},
-                              "run_key": runtime.default_key(ctx), "comment": comment_target(ctx),
-                              "token": token_source(),
+                              "run_key": runtime.default_key(ctx), "comment": comment, "token": token,
                               "backend": probe_backend(runtime), "warnings": list(ctx.warnings)}
     if format == "json":
         echo_json(report)
@@ -63,6 +63,15 @@ def comment_target(ctx: Any) -> dict[str, Any]:
         return {"target": f"{ctx.repository}: the open PR whose head is {ctx.commit[:12]}",
                 "why": "workflow_run lists no pull request (a fork?): looked up on GitHub by the head sha"}
     return {"target": None, "why": f"this run belongs to no pull request (event {ctx.event or 'unknown'})"}
+
+
+def gitlab_plan(runtime: Any) -> tuple[dict[str, Any], str]:
+    """On GitLab CI: the MR the job's note goes to and the note token's variable (``aqe ci gitlab``)."""
+    from aqe_ci.app.gitlab_ci import note_plan
+    from aqe_ci.context.gitlab import gitlab_job
+
+    token_env = os.environ.get("AQE_CI_GITLAB_TOKEN_ENV", "").strip() or "AQE_GITLAB_TOKEN"
+    return note_plan(gitlab_job(os.environ), runtime.config.section("gitlab"), os.environ, token_env)
 
 
 def token_source() -> str:
