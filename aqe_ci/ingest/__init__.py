@@ -37,6 +37,8 @@ from aqe_ci.ingest.base import (
     check_report_file,
     read_head,
 )
+from aqe_ci.ingest.stream.encoding import utf8_head
+from aqe_ci.ingest.stream.opener import collecting
 
 __all__ = [
     "IngestProblem",
@@ -208,21 +210,14 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
 
     try:
         st = check_report_file(path, limits)
-        head = read_head(path)
+        head = utf8_head(read_head(path))
     except InvalidInputError as exc:
         return problem(_strip_prefix(exc.one_line(), path))
     except OSError as exc:
         return problem(f"cannot read ({exc.strerror or type(exc).__name__})")
-
-    if forced is not None:
-        cls = forced
-    else:
-        candidates = registry.detect(head)
-        if not candidates:
-            names = ", ".join(known_formats())
-            return problem(f"not a recognised report format ({describe_head(head)}); "
-                           f"force one with --format NAME ({names})")
-        cls = candidates[0]
+    cls = forced if forced is not None else _detect(path, head, registry)
+    if isinstance(cls, str):
+        return problem(cls)
 
     doc_type = cls.doc_type
     writer = writers.get(doc_type)
@@ -234,8 +229,12 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
 
     writer.begin_source(source)
     try:
-        cls().parse(path, writer, source)
+        with collecting() as notes:
+            cls().parse(path, writer, source)
         writer.set_source_sha256(digest.result())
+        warnings = notes.warnings()
+        if warnings:
+            writer.set_source_warnings(warnings)
     except BaseException as exc:
         writer.rollback_source()  # whatever went wrong, the file adds nothing
         failed = _failure(exc, path)
@@ -248,6 +247,35 @@ def _ingest_one(path: Path, forced: Any | None, limits: Limits, workdir: Path,
     writer.commit_source()
     good[doc_type] = good.get(doc_type, 0) + 1
     return None
+
+
+def _detect(path: Path, head: bytes, registry: Any) -> Any:
+    """The parser class that claims the file, or the problem's reason (a str) when none does.
+
+    The head (UTF-8, transcoded when the file is UTF-16/UTF-32) decides; a JSON object whose
+    top-level keys run past the head gets a second look with every top-level key streamed from
+    the file (:func:`aqe_ci.ingest.stream.jsonhead.with_streamed_keys`). A detector that fails on
+    hostile content (nesting too deep for it, …) is a problem of this file only.
+    """
+    from aqe_ci.ingest.stream.jsonhead import with_streamed_keys
+
+    try:
+        candidates = registry.detect(head)
+        if not candidates:
+            streamed = with_streamed_keys(path, head)
+            if streamed is not None:
+                candidates = registry.detect(streamed)
+    except RecursionError:
+        return "nested too deeply to detect its format"
+    except InvalidInputError as exc:
+        return _strip_prefix(exc.one_line(), path)
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or type(exc).__name__})"
+    if candidates:
+        return candidates[0]
+    names = ", ".join(known_formats())
+    return (f"not a recognised report format ({describe_head(head)}); "
+            f"force one with --format NAME ({names})")
 
 
 def _failure(exc: BaseException, path: Path) -> tuple[str, int | None] | None:

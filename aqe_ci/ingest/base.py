@@ -50,6 +50,8 @@ class SourceInfo:
     sha256: str | None = None
     dialect: str | None = None
     producer: str | None = None
+    #: what ingest changed in the file's content to store it (e.g. lone surrogates replaced)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +110,11 @@ class DocumentWriter(ABC):
         """The current file's digest: the driver computes it while the file is parsed and hands it
         over before :meth:`commit_source` (a ``SourceInfo`` given to :meth:`begin_source` may carry
         it already)."""
+
+    @abstractmethod
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        """What ingest changed while reading the current file (``sources[].warnings``), handed over
+        by the driver before :meth:`commit_source`; not called when there is nothing to say."""
 
     @abstractmethod
     def commit_source(self) -> None:

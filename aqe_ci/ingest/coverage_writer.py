@@ -183,6 +183,10 @@ class CoverageWriter(DocumentWriter):
         if self._current is not None:
             self._current.info = dataclasses.replace(self._current.info, sha256=sha256)
 
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._current is not None and warnings:
+            self._current.info = dataclasses.replace(self._current.info, warnings=tuple(warnings))
+
     def commit_source(self) -> None:
         if self._current is None:
             raise RuntimeError("commit_source without begin_source")
@@ -492,4 +496,6 @@ def _source_dict(src: _Source) -> dict[str, Any]:
     if info.sha256:
         out["sha256"] = info.sha256
     out["bytes"] = info.bytes
+    if info.warnings:
+        out["warnings"] = list(info.warnings)
     return out

@@ -188,6 +188,26 @@ class JsonStream:
         else:
             self.value()
 
+    def small_value(self, limit: int, big: Any) -> Any:
+        """The next value decoded when its text is at most ``limit`` characters, else skipped
+        (``big`` is returned): a look at a document's top level that never builds a big value."""
+        ch = self.peek()
+        if ch not in ("{", "["):
+            return self.value()
+        if len(self.buf) - self.pos < min(limit, LOOKAHEAD) and not self.eof:
+            self._fill()
+        start = self.pos
+        try:
+            obj, end = _DECODER.raw_decode(self.buf, start)
+        except (ValueError, RecursionError):
+            end = -1
+        if end < 0:
+            self.skip()  # not complete in the window (or invalid: skip reports it)
+            return big
+        self._tick += 1
+        self.pos = end
+        return obj if end - start <= limit else big
+
     def iter_object(self) -> Iterator[str]:
         """Yield each key of the next object; the caller consumes (or skips) each value."""
         self._expect("{")

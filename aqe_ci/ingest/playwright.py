@@ -22,6 +22,8 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.junit import first_line
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.opener import open_report
 
 MESSAGE_CHARS = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -55,9 +57,9 @@ class PlaywrightJsonParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        h = head.lstrip()
-        return (h.startswith(b"{") and b'"config"' in h[:2048] and b'"rootDir"' in h
-                and (b'"projects"' in h or b'"configFile"' in h))
+        top = json_keys(head)
+        return (top is not None and top.kind == "object" and top.type_of("config") == "object"
+                and b'"rootDir"' in head and (b'"projects"' in head or b'"configFile"' in head))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         import ijson
@@ -65,14 +67,14 @@ class PlaywrightJsonParser(ReportParser):
         writer.set_dialect("playwright", "playwright")
         seen = False
         try:
-            with open(path, "rb") as f:
+            with open_report(path, "json") as f:
                 for suite in ijson.items(f, "suites.item", use_float=True):
                     seen = True
                     if not isinstance(suite, dict):
                         raise ReportError("not a Playwright JSON report: a suite is not an object")
                     writer.add_suite(count=1)
                     self._suite(writer, suite, file=str(suite.get("file") or suite.get("title") or ""), titles=[])
-            with open(path, "rb") as f:
+            with open_report(path, "json") as f:
                 for stats in ijson.items(f, "stats", use_float=True):
                     if isinstance(stats, dict):
                         writer.add_duration(_seconds(stats.get("duration")))

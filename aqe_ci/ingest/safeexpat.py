@@ -27,6 +27,7 @@ from xml.parsers import expat
 
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.safexml import check_prolog
+from aqe_ci.ingest.stream.opener import open_report
 
 CHUNK = 1 << 18
 #: namespace-aware parsers report ``"{uri} {local}"`` as ``"uri local"`` (a URI has no space)
@@ -87,7 +88,7 @@ def parse_file(parser: Any, path: Path, *, prolog_checked: bool = False) -> None
     if not prolog_checked:
         check_prolog(path)
     try:
-        with open(path, "rb") as f:
+        with open_report(path, "xml") as f:
             parse = parser.Parse
             while chunk := f.read(CHUNK):
                 parse(chunk, False)

@@ -41,7 +41,7 @@ STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 18
 #: a ``sources[]`` entry's keys in the order the document writes them (only these are ever set)
-_SOURCE_KEYS = ("file", "format", "dialect", "producer", "sha256", "bytes")
+_SOURCE_KEYS = ("file", "format", "dialect", "producer", "sha256", "bytes", "warnings")
 
 
 class CappedText(str):
@@ -142,7 +142,7 @@ class TestResultsWriter(DocumentWriter):
         self._mark = (self._doc.tell(), self._fail.tell(), self._outs.tell(), dict(self.counts),
                       self.n_tests, self.n_failures, self.n_outputs, self.suites, self.duration,
                       self._pack_pos)
-        self._source = {k: v for k in _SOURCE_KEYS if (v := getattr(source, k)) is not None}
+        self._source = {k: v for k in _SOURCE_KEYS if (v := getattr(source, k)) is not None and v != ()}
         self._ids = set()
         self._dups = set()
         self._repeat_mode = "retries"
@@ -169,6 +169,10 @@ class TestResultsWriter(DocumentWriter):
             return
         src = {**self._source, "sha256": sha256}
         self._source = {k: src[k] for k in _SOURCE_KEYS if k in src}  # the order begin_source writes
+
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._source is not None and warnings:
+            self._source["warnings"] = list(warnings)
 
     def commit_source(self) -> None:
         if self._dups:

@@ -44,6 +44,7 @@ from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.coverage.cobertura import _int, class_branches, emit_class, method_covered, root_details
 from aqe_ci.ingest.coverage_writer import MAX_LINE
+from aqe_ci.ingest.stream.opener import open_report
 
 CHUNK = 1 << 20
 ACCEL = "aqe_ci.ingest.coverage._cobertura_c"
@@ -161,7 +162,7 @@ class FastCobertura:
 
     # -- the chunk loop -----------------------------------------------------------------------
     def run(self, path: Path) -> None:
-        with open(path, "rb") as f:
+        with open_report(path, "xml") as f:
             head = f.read(1024)
             f.seek(0)
             self._check_encoding(head)

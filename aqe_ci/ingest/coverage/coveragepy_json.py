@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
-from aqe_ci.ingest.coverage.jsonutil import check_text, first_keys, ijson_backend, json_errors
+from aqe_ci.ingest.coverage.jsonutil import check_text, ijson_backend, json_errors
 from aqe_ci.ingest.coverage_writer import percent_or_none
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.opener import open_report
 
 
 def _lines(value: Any, what: str, path: str) -> list[int]:
@@ -30,14 +32,17 @@ class CoveragePyJsonParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        fk = first_keys(head)
-        if fk is None or fk[0] != b"meta":
+        top = json_keys(head)
+        if top is None or top.kind != "object" or top.type_of("meta") != "object":
             return False
-        return b'"files"' in head and (b'"branch_coverage"' in head or b'"show_contexts"' in head)
+        meta = top.get("meta")
+        marked = isinstance(meta, dict) and ("branch_coverage" in meta or "show_contexts" in meta)
+        return (top.has("files") or b'"files"' in head) and (
+            marked or b'"branch_coverage"' in head or b'"show_contexts"' in head)
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors():
+        with open_report(path, "json") as f, json_errors():
             check_text(f)
             meta = next(ijson.items(f, "meta"), None)
             if not isinstance(meta, dict):

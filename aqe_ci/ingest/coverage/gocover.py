@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
 from aqe_ci.ingest.coverage_writer import MAX_HITS
+from aqe_ci.ingest.stream.opener import open_report
 
 _MODE = re.compile(rb"mode: (set|count|atomic)[ \t]*\r?(?:\n|$)")
 _BLOCK = re.compile(r"(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)")
@@ -41,7 +42,7 @@ class GoCoverParser(ReportParser):
         current: str | None = None
         per_line: dict[int, int] = {}
         mode = None
-        with open(path, "rb") as f:
+        with open_report(path, "text") as f:
             for lineno, raw in enumerate(f, 1):
                 try:
                     line = raw.decode("utf-8").strip()

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
 from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE, percent_or_none
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.opener import open_report
 
 _FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
               b"inputSourceMap", b"all", b"bT")
@@ -54,12 +56,13 @@ class IstanbulFinalParser(ReportParser):
     @classmethod
     def detect(cls, head: bytes) -> bool:
         fk = first_keys(head)
-        if fk is None:
+        top = json_keys(head)
+        if fk is None or top is None:
             return False
         key, rest = fk
-        if key in (b"statementMap", b"path") and b'"statementMap"' in head:
+        if top.has("statementMap") or (top.has("path") and b'"statementMap"' in head):
             return True  # a single FileCoverage object
-        if key in (b"total", b"meta", b"title"):
+        if key in (b"total", b"meta", b"title") or any(top.has(k) for k in ("total", "meta", "title")):
             return False
         inner = _first_inner_key(rest)
         if inner == b"data":
@@ -68,7 +71,7 @@ class IstanbulFinalParser(ReportParser):
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors():
+        with open_report(path, "json") as f, json_errors():
             fk = first_keys(check_text(f))
             if fk is None:
                 raise ReportError("not a JSON object: this is not an Istanbul coverage-final.json")
@@ -133,15 +136,19 @@ class IstanbulSummaryParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        fk = first_keys(head)
-        if fk is None or fk[0] != b"total":
+        top = json_keys(head)
+        if top is None or top.kind != "object" or top.type_of("total") != "object":
             return False
-        return _first_inner_key(fk[1]) in _METRICS
+        total = top.get("total")
+        if isinstance(total, dict):
+            return any(k.encode() in _METRICS for k in total)
+        fk = first_keys(head)  # "total" first and cut by the head's end
+        return fk is not None and fk[0] == b"total" and _first_inner_key(fk[1]) in _METRICS
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         ijson = ijson_backend()
         total: dict[str, Any] | None = None
-        with open(path, "rb") as f, json_errors():
+        with open_report(path, "json") as f, json_errors():
             check_text(f)
             for key, value in ijson.kvitems(f, "", use_float=True):
                 if not isinstance(value, dict):

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
 from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE
+from aqe_ci.ingest.stream.opener import open_report
 
 _FIRST = re.compile(rb"(?:TN|SF|VER):")
 _KNOWN = re.compile(rb"^(?:TN|SF|VER|FN|FNDA|FNF|FNH|FNL|FNA|DA|LF|LH|BRDA|BRF|BRH|end_of_record)\b", re.M)
@@ -93,7 +94,7 @@ class LcovParser(ReportParser):
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         sec: _Section | None = None
         saw_any = False
-        with open(path, "rb") as f:
+        with open_report(path, "text") as f:
             for lineno, raw in enumerate(f, 1):
                 if sec is not None and raw.startswith(b"DA:"):  # fast path: most lines are DA
                     comma = raw.find(b",", 3)

@@ -26,6 +26,7 @@ from aqe_ci.ingest.security.common import (
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
 _CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
@@ -50,9 +51,15 @@ class BanditParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return (text.startswith("{") and '"generated_at"' in text and '"metrics"' in text
-                and ('"errors"' in text or '"results"' in text))
+
+        def has(key: str) -> bool:
+            return top.has(key) or f'"{key}"' in text
+
+        return has("generated_at") and has("metrics") and (has("errors") or has("results"))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         seen = set()

@@ -12,6 +12,7 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.stream.opener import open_report
 
 _SPACES = re.compile(r"\s+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
@@ -136,7 +137,7 @@ def first_json_line(head: bytes) -> dict[str, Any] | None:
         return None
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for the json module
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -145,7 +146,7 @@ def first_json_line(head: bytes) -> dict[str, Any] | None:
 
 @contextmanager
 def json_stream(path: Path) -> Iterator[JsonStream]:
-    with open(path, "rb") as f:
+    with open_report(path, "json") as f:
         yield JsonStream(f)
 
 
@@ -176,7 +177,7 @@ def read_json_document(path: Path) -> Any:
 
 def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON-lines report."""
-    with open(path, "rb") as f:
+    with open_report(path, "json") as f:
         for lineno, raw in enumerate(_lines(f, max_line_bytes), 1):
             if not raw.strip():
                 continue

@@ -35,6 +35,8 @@ from aqe_ci.ingest.security.common import (
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.opener import open_report
 
 SUPPORTED_VERSION = "2.1.0"
 LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
@@ -47,6 +49,7 @@ _RUNS = re.compile(r'"runs"\s*:\s*\[')
 _SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
 _DRIVER = re.compile(r'"tool"\s*:\s*\{\s*"driver"\s*:')
 _VERSION = re.compile(r'"version"\s*:\s*"(2\.1\.0|2\.0\.0[^"]*|1\.0\.0|2\.2)"')
+_VERSION_VALUE = re.compile(r"2\.1\.0|2\.0\.0.*|1\.0\.0|2\.2", re.S)
 _TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s*:\s*"([^"]*)"')
 _MSG_ARG = re.compile(r"\{(\d+)\}")
 MAX_FILE_FOR_HASH = 16 << 20
@@ -80,10 +83,16 @@ class SarifParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        if not text.startswith("{") or not _RUNS.search(text):
+        top = json_keys(head)
+        if top is None or top.kind != "object":
             return False
-        return bool(_SCHEMA.search(text) or _DRIVER.search(text) or _VERSION.search(text))
+        text = head_text(head)
+        if not (top.type_of("runs") == "array" or (not top.complete and not top.has("runs") and _RUNS.search(text))):
+            return False
+        schema, version = top.get("$schema"), top.get("version")
+        return bool((isinstance(schema, str) and "sarif" in schema.lower())
+                    or (isinstance(version, str) and _VERSION_VALUE.fullmatch(version))
+                    or _SCHEMA.search(text) or _DRIVER.search(text) or _VERSION.search(text))
 
     # ------------------------------------------------------------------------------------------
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
@@ -99,7 +108,7 @@ class SarifParser(ReportParser):
                 gc.enable()
 
     def _parse(self, path: Path, writer: Any) -> None:
-        with open(path, "rb") as f:
+        with open_report(path, "json") as f:
             head = f.read(HEAD_BYTES)
             m = _TOP_VERSION.match(head_text(head))  # refuse other versions before reading the runs
             if m and m.group(1) != SUPPORTED_VERSION:

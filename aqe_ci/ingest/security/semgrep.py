@@ -28,6 +28,7 @@ from aqe_ci.ingest.security.common import (
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 SEMGREP_SEVERITY = {"ERROR": "high", "WARNING": "medium", "INFO": "low", "CRITICAL": "critical",
                     "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "INVENTORY": "info",
@@ -46,10 +47,15 @@ class SemgrepParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        if not text.startswith("{") or not _RESULTS.search(text):
+        top = json_keys(head)
+        if top is None or top.kind != "object":
             return False
-        return bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
+        text = head_text(head)
+        if top.type_of("results") != "array" and not _RESULTS.search(text):
+            return False
+        paths = top.get("paths")
+        return (bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
+                or (isinstance(paths, dict) and any(k in paths for k in ("scanned", "skipped", "_comment"))))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         version = None

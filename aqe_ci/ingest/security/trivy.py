@@ -29,6 +29,7 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 TRIVY_SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low",
                   "UNKNOWN": "info"}
@@ -53,8 +54,14 @@ class TrivyParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return text.startswith("{") and bool(_SCHEMA2.search(text)) and bool(_TRIVY_KEYS.search(text))
+        version = top.get("SchemaVersion")
+        schema2 = (version == 2 and not isinstance(version, bool)) or bool(_SCHEMA2.search(text))
+        return schema2 and (any(top.has(k) for k in ("ArtifactName", "ArtifactType", "Results"))
+                            or bool(_TRIVY_KEYS.search(text)))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         version = None
