@@ -36,6 +36,7 @@ from aqe_ci.ingest.base import (
     WrittenDocument,
     check_report_file,
     read_head,
+    too_many_digits,
 )
 from aqe_ci.ingest.stream.encoding import utf8_head
 from aqe_ci.ingest.stream.opener import collecting
@@ -286,6 +287,8 @@ def _failure(exc: BaseException, path: Path) -> tuple[str, int | None] | None:
         return f"not valid {exc.encoding} text (invalid byte at offset {exc.start})", None
     if isinstance(exc, RecursionError):
         return "nested too deeply", None
+    if isinstance(exc, ValueError) and too_many_digits(exc):
+        return "a number with thousands of digits is out of range", None
     if isinstance(exc, MemoryError):
         return "too large to parse in memory", None
     if isinstance(exc, OSError):

@@ -31,6 +31,14 @@ _DIGEST_BLOCK = 1 << 20
 DEFAULT_MAX_INPUT_BYTES = 1024 * 1024 * 1024  # 1 GiB, config limits.max_input_mb
 DEFAULT_MAX_BLOB_BYTES = 1024 * 1024  # 1 MiB per captured text, config limits.max_blob_kb
 INLINE_TEXT_BYTES = 4096  # captured texts up to this size stay inline in the document
+#: the largest line (or column) number a document holds; larger ones are "out of range"
+MAX_LINE = (1 << 31) - 1
+LINE_OUT_OF_RANGE = "line number is out of range"
+
+
+def too_many_digits(exc: ValueError) -> bool:
+    """``int()`` refused a number for its length (Python's 4,300-digit limit)."""
+    return "integer string conversion" in str(exc)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
-from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.ingest.base import MAX_LINE, DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
 
 MAX_HITS = (1 << 64) - 1
-MAX_LINE = (1 << 31) - 1
 
 
 # compact encodings: aqe_ci.documents.linehits owns the format

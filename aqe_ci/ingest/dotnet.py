@@ -15,7 +15,7 @@ from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.junit import MESSAGE_CHARS, first_line, seconds
 from aqe_ci.ingest.xmlhead import root_start
 
-_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
+_TIMESPAN = re.compile(r"(?:(\d{1,9})\.)?(\d{1,12}):(\d{1,12}):(\d{1,12}(?:\.\d+)?)")
 
 
 def _local(tag: Any) -> str:

@@ -40,6 +40,12 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def _value_problem(exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):  # Python's 4,300-digit limit
+        return "a number with thousands of digits is out of range"
+    return str(exc)
+
+
 class JsonStream:
     """Walk one JSON document from a binary file without loading it."""
 
@@ -150,7 +156,7 @@ class JsonStream:
                 self.pos = min(exc.pos, len(self.buf))
                 raise self.error(f"invalid JSON: {exc.msg}") from None
             except ValueError as exc:
-                raise self.error(f"invalid JSON: {exc}") from None
+                raise self.error(f"invalid JSON: {_value_problem(exc)}") from None
             except RecursionError:
                 raise self.error("invalid JSON: nesting too deep") from None
             if end >= len(self.buf) and not self.eof and (first in "-0123456789"):

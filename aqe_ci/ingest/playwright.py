@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.junit import first_line
 from aqe_ci.ingest.stream.jsonhead import json_keys
 from aqe_ci.ingest.stream.opener import open_report
@@ -102,6 +102,8 @@ class PlaywrightJsonParser(ReportParser):
             test: dict[str, Any] = {"suite": f"[{project}] {spec_file}" if project else spec_file,
                                     "classname": spec_file, "name": name, "file": spec_file}
             if isinstance(spec.get("line"), int) and spec["line"] >= 0:
+                if spec["line"] > MAX_LINE:
+                    raise ReportError(f"spec {name[:100]!r}: {LINE_OUT_OF_RANGE}")
                 test["line"] = spec["line"]
             last = results[-1] if results else {}
             verdict = t.get("status")

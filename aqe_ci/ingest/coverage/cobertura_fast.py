@@ -91,7 +91,10 @@ def _entity(m: re.Match[str]) -> str:
     name = m.group(1)
     if name[0] != "#":
         return _PREDEFINED[name]
-    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+    code = int(name[2:], 16) if name[1] == "x" and len(name) < 12 else int(name[1:]) if len(name) < 12 else -1
+    if not 0 < code <= 0x10FFFF:
+        raise ReportError(f"malformed XML: character reference &{name[:12]}; out of range")
+    return chr(code)
 
 
 def attr_value(raw: bytes) -> str:
@@ -347,6 +350,8 @@ class FastCobertura:
         text = b",".join(raw).replace(_RAW_SEP, b":")
         parts = text.replace(b":", b",").split(b",")
         hits = parts[1::2]
+        if max(map(len, parts[0::2])) > 10:
+            return False  # out of range: the general route says so
         lines = list(map(int, parts[0::2]))
         steps = list(map(sub, islice(lines, 1, None), lines))
         if lines[-1] > MAX_LINE or max(map(len, hits)) > 19 or (steps and min(steps) <= 0):

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
 from aqe_ci.ingest.coverage_writer import MAX_HITS
 from aqe_ci.ingest.stream.opener import open_report
@@ -62,13 +62,16 @@ class GoCoverParser(ReportParser):
                     raise ReportError("no 'mode:' line: this is not a Go coverprofile", line=lineno)
                 bm = _BLOCK.fullmatch(line)
                 if bm is None:
-                    raise ReportError(f"malformed coverprofile block {line[:80]!r}", line=lineno)
+                    raise ReportError("malformed coverprofile block (expected FILE:LINE.COL,LINE.COL STATEMENTS "
+                                      "COUNT)", line=lineno)
                 name = bm.group(1)
+                if max(len(bm.group(2)), len(bm.group(4))) > 10 or max(int(bm.group(2)), int(bm.group(4))) > MAX_LINE:
+                    raise ReportError(LINE_OUT_OF_RANGE, line=lineno)
                 l1, l2 = int(bm.group(2)), int(bm.group(4))
-                stmts, count = int(bm.group(6)), int(bm.group(7))
+                stmts = int(bm.group(6)) if len(bm.group(6)) <= 20 else MAX_HITS
+                count = int(bm.group(7)) if len(bm.group(7)) <= 20 else MAX_HITS
                 if l2 < l1 or l2 - l1 > MAX_BLOCK_LINES:
-                    raise ReportError(f"block ends before it starts or is implausibly long: {line[:80]!r}",
-                                      line=lineno)
+                    raise ReportError("a block ends before it starts or is implausibly long", line=lineno)
                 if name != current:
                     if current is not None:
                         self._emit(current, per_line, writer)

@@ -42,6 +42,8 @@ def json_errors() -> Iterator[None]:
         yield
     except ijson.JSONError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "unexpected end of input"
+        if "integer overflow" in msg:
+            msg = "a number is out of range (integer overflow)"
         raise ReportError(f"malformed JSON: {msg[:200]}") from None
     except UnicodeDecodeError:
         raise ReportError("not UTF-8 JSON") from None

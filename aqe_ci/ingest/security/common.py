@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.base import MAX_LINE, ReportError, too_many_digits
 from aqe_ci.ingest.jsonstream import JsonStream
 from aqe_ci.ingest.stream.opener import open_report
 
@@ -68,6 +68,34 @@ def as_float(value: Any) -> float | None:
 def nonneg_int(value: Any) -> int | None:
     """A JSON integer >= 0 as it is (line, column, index), anything else None."""
     return value if type(value) is int and value >= 0 else None
+
+
+def line_number(value: Any, what: str = "line number") -> int | None:
+    """A location's line (or column) as :func:`nonneg_int` reads it; one over
+    :data:`~aqe_ci.ingest.base.MAX_LINE` makes the report invalid ("line number is out of range")."""
+    n = nonneg_int(value)
+    if n is not None and n > MAX_LINE:
+        raise ReportError(f"{what} is out of range")
+    return n
+
+
+class Occurrences:
+    """Occurrence numbers of computed fingerprints (1, 2, … per key, in file order).
+
+    The number tells apart the distinct *places* of one key (the same rule and snippet twice in a
+    file are two findings); a result repeated at the same place — a byte-identical duplicate — gets
+    the number it had, hence the same fingerprint, and the writer keeps one finding.
+    """
+
+    def __init__(self) -> None:
+        self._places: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
+
+    def number(self, key: tuple[Any, ...], place: tuple[Any, ...]) -> int:
+        places = self._places.setdefault(key, {})
+        n = places.get(place)
+        if n is None:
+            n = places[place] = len(places) + 1
+        return n
 
 
 def cwe_id(tag: Any) -> str | None:
@@ -189,8 +217,12 @@ def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[t
                 text = text.lstrip("\ufeff")
             try:
                 obj = json.loads(text, parse_constant=_no_constant)
-            except (ValueError, RecursionError) as exc:
-                raise ReportError(f"invalid JSON line: {str(exc).split(':')[0]}", line=lineno) from None
+            except RecursionError:
+                raise ReportError("invalid JSON line: nesting too deep", line=lineno) from None
+            except ValueError as exc:
+                reason = ("a number with thousands of digits is out of range" if too_many_digits(exc)
+                          else str(exc).split(":")[0])
+                raise ReportError(f"invalid JSON line: {reason}", line=lineno) from None
             if not isinstance(obj, dict):
                 raise ReportError("a JSON-lines report must hold one object per line", line=lineno)
             yield lineno, obj

@@ -16,6 +16,7 @@ from typing import Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.security.common import (
+    Occurrences,
     array_items,
     cwe_id,
     dedupe,
@@ -23,7 +24,7 @@ from aqe_ci.ingest.security.common import (
     first_line,
     head_text,
     json_stream,
-    nonneg_int,
+    line_number,
     report_keys,
     safe_text,
     text_hash,
@@ -60,7 +61,7 @@ class SemgrepParser(ReportParser):
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         version = None
         seen = False
-        occurrences: dict[tuple[str, str, str], int] = {}
+        occurrences = Occurrences()
         with json_stream(path) as js:
             for key in report_keys(js, "a Semgrep report"):
                 if key == "results":
@@ -77,7 +78,7 @@ class SemgrepParser(ReportParser):
         writer.add_tool("semgrep", version)
 
     @staticmethod
-    def _result(r: Any, i: int, occurrences: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+    def _result(r: Any, i: int, occurrences: Occurrences) -> dict[str, Any]:
         if not isinstance(r, dict) or not isinstance(r.get("check_id"), str):
             raise ReportError(f"result {i} has no check_id")
         check = r["check_id"]
@@ -91,6 +92,10 @@ class SemgrepParser(ReportParser):
             severity, tool_sev = IMPACT[impact.upper()], f"impact {impact}"
         else:
             severity, tool_sev = SEMGREP_SEVERITY.get((raw or "").upper(), "medium"), raw
+        start = r.get("start") if isinstance(r.get("start"), dict) else {}
+        end = r.get("end") if isinstance(r.get("end"), dict) else {}
+        place = (line_number(start.get("line")), line_number(start.get("col"), "column number"),
+                 line_number(end.get("line")), line_number(end.get("col"), "column number"))
         fp_raw = extra.get("fingerprint")
         if isinstance(fp_raw, str) and fp_raw and fp_raw != PLACEHOLDER:
             fp, fp_source = fingerprint("semgrep-fingerprint", check, fp_raw), "tool-id"
@@ -100,12 +105,8 @@ class SemgrepParser(ReportParser):
                 content = "snippet:" + text_hash(lines)
             else:
                 content = "message:" + text_hash(message or "")
-            key = (check, path or "", content)
-            n = occurrences.get(key, 0) + 1
-            occurrences[key] = n
+            n = occurrences.number((check, path or "", content), place)
             fp, fp_source = fingerprint("computed", "semgrep", check, path or "", content, n), "computed"
-        start = r.get("start") if isinstance(r.get("start"), dict) else {}
-        end = r.get("end") if isinstance(r.get("end"), dict) else {}
         cwe_raw = meta.get("cwe")
         cwes = [c for c in (cwe_id(x) for x in (cwe_raw if isinstance(cwe_raw, list) else [cwe_raw])) if c]
         refs = meta.get("references") if isinstance(meta.get("references"), list) else []
@@ -123,9 +124,8 @@ class SemgrepParser(ReportParser):
             "severity": severity,
             "tool_severity": tool_sev,
             "confidence": conf,
-            "location": {"path": path, "start_line": nonneg_int(start.get("line")),
-                         "end_line": nonneg_int(end.get("line")), "start_column": nonneg_int(start.get("col")),
-                         "end_column": nonneg_int(end.get("col"))},
+            "location": {"path": path, "start_line": place[0], "end_line": place[2], "start_column": place[1],
+                         "end_column": place[3]},
             "ids": [],
             "cwe": dedupe(cwes),
             "url": safe_text(url),
