@@ -18,8 +18,8 @@ from types import ModuleType
 #: module name -> C source, relative to the repository root (read by setup.py; no imports there)
 EXTENSIONS: dict[str, str] = {
     "aqe_ci.ingest.coverage._cobertura_c": "aqe_ci/ingest/coverage/_cobertura_c.c",
-    "aqe_ci.ingest._sarif_c": "aqe_ci/ingest/_sarif_c.c",
-    "aqe_ci.ingest._junit_c": "aqe_ci/ingest/_junit_c.c",
+    "aqe_ci.ingest.security._sarif_c": "aqe_ci/ingest/security/_sarif_c.c",
+    "aqe_ci.ingest.tests._junit_c": "aqe_ci/ingest/tests/_junit_c.c",
 }
 
 DISABLE_ENV = "AQE_PURE_PYTHON"

@@ -87,7 +87,7 @@ class Config:
 
     @property
     def limits(self) -> Any:
-        from aqe_ci.ingest.base import Limits
+        from aqe_ci.model.limits import Limits
 
         lim = self.section("limits")
         return Limits(max_input_bytes=int(lim.get("max_input_mb", 1024)) * 1024 * 1024,
@@ -139,7 +139,7 @@ def parse_config(text: str, *, source: str, environ: Mapping[str, str]) -> Confi
         raise ConfigError(f"{source}: $: the config must be a JSON object")
     secret_paths: set[str] = set()
     expanded = _expand(raw, "$", source, environ, secret_paths)
-    from aqe_ci.validate import first_error
+    from aqe_ci.model.schema import first_error
 
     problem = first_error("config", expanded)
     if problem:

@@ -3,7 +3,7 @@
 
 Inputs (generated once into .bench/compare/, reused): two Cobertura files of 1,000,000 <line>s
 (/work/shared/bench/gen_coverage.py, the second with 1% of lines flipped) and two 50,000-test JUnit
-files (gen_junit.py, seeds 1 and 2). Both runs are ingested with ``aqe_ci.ingest.ingest_files`` and
+files (gen_junit.py, seeds 1 and 2). Both runs are ingested with ``aqe_ci.ingest.driver.ingest_files`` and
 stored in a fresh local store (not timed). Then, each in a fresh subprocess, wall time and peak RSS
 (``os.wait4`` rusage of the child) of:
 
@@ -48,8 +48,8 @@ def generate(work: Path) -> dict[str, Path]:
 
 
 def build_store(files: dict[str, Path], store_dir: Path) -> None:
-    from aqe_ci.context.model import CiContext
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
+    from aqe_ci.model.context import CiContext
     from aqe_ci.storage.local import LocalBackend
     from aqe_ci.storage.store import Store
 

@@ -40,7 +40,7 @@ OURS = """
 import json, os, sys
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
-from aqe_ci.ingest import ingest_files
+from aqe_ci.ingest.driver import ingest_files
 
 p, out, fmt = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 r = ingest_files([p], workdir=Path(out).parent, timestamp="2026-01-01T00:00:00Z")
@@ -56,9 +56,10 @@ OURS_LXML = """
 import json, os, sys
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
-from aqe_ci.ingest.base import Limits, SourceInfo, check_report_file, file_sha256
+from aqe_ci.model.limits import Limits, check_report_file
+from aqe_ci.ingest.base import SourceInfo, file_sha256
 from aqe_ci.ingest.coverage.cobertura import CoberturaParser
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest.coverage.writer import CoverageWriter
 
 p, out = Path(sys.argv[1]), sys.argv[2]
 limits = Limits()
@@ -100,7 +101,7 @@ WF_FLOOR = """
 import json, os, sys
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
-from aqe_ci.ingest import safexml
+from aqe_ci.ingest.stream import safexml
 
 p = Path(sys.argv[1])
 check = safexml.WellFormed(p, allow_external_doctype=True)
@@ -153,7 +154,7 @@ def main() -> str:
     args = ap.parse_args()
     ensure_inputs()
     sys.path.insert(0, str(ROOT))
-    from aqe_ci.validate import validate_document
+    from aqe_ci.model.schema import validate_document
 
     work = Path(tempfile.mkdtemp(prefix="aqe-bench-cov-"))
     doc_path = work / "coverage.json"

@@ -30,7 +30,7 @@ GEN = ROOT / ".." / "shared" / "bench" / "gen_sarif.py"
 OURS = """
 import sys, tempfile, json
 from pathlib import Path
-from aqe_ci.ingest import ingest_files
+from aqe_ci.ingest.driver import ingest_files
 path = Path(sys.argv[1])
 with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
     r = ingest_files([path], workdir=Path(tmp), timestamp="2024-01-01T00:00:00Z")
@@ -60,7 +60,7 @@ print(n)
 """,
     "our JSON walker alone: decode every result, no processing": """
 import sys
-from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.stream.jsonstream import JsonStream
 n = 0
 with open(sys.argv[1], "rb") as f:
     js = JsonStream(f)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: JUnit ingest (50,000 test cases) side by side with junitparser and a bare iterparse.
 
-Ours runs twice: with the C accelerator (``aqe_ci.ingest._junit_c``, the default when built) and on
+Ours runs twice: with the C accelerator (``aqe_ci.ingest.tests._junit_c``, the default when built) and on
 the pure-Python reference path (``AQE_PURE_PYTHON=1``); the targets are checked on the first.
 
 Each contender runs in a fresh subprocess (``bench/measure.py::run_python``), best wall time of N
@@ -39,11 +39,11 @@ GEN = ROOT / ".." / "shared" / "bench" / "gen_junit.py"
 OURS = """
 import sys, tempfile
 from pathlib import Path
-from aqe_ci.ingest import ingest_files
+from aqe_ci.ingest.driver import ingest_files
 with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
     r = ingest_files([Path(sys.argv[1])], workdir=Path(tmp))
     assert not r.problems, r.problems
-    from aqe_ci.ingest.itemschema import backend
+    from aqe_ci.model.schema import backend
     print(r.documents["test_results"].summary["tests_run"], "validated with", backend())
 """
 #: contender -> (code, extra environment)
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     from aqe_ci import accel
 
-    built = "built" if accel.status().get("aqe_ci.ingest._junit_c") else "NOT built"
+    built = "built" if accel.status().get("aqe_ci.ingest.tests._junit_c") else "NOT built"
     print(f"JUnit accelerator {built}. JUnit ingest, {path.name} ({path.stat().st_size / 1e6:.1f} MB, {rows[0][4]}); "
           f"best of {args.runs}, fresh subprocess each; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {load:.1f}\n")

@@ -37,8 +37,8 @@ from typing import Any, BinaryIO
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aqe_ci.context.model import CiContext  # noqa: E402
 from aqe_ci.errors import ObjectExists, ObjectMissing  # noqa: E402
+from aqe_ci.model.context import CiContext  # noqa: E402
 from aqe_ci.storage.base import Backend, ObjectInfo  # noqa: E402
 from aqe_ci.storage.store import Query, Store  # noqa: E402
 from tests.servers.moto_s3 import MotoServer, server_env  # noqa: E402

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aqe_ci.context.model import CiContext
+from aqe_ci.model.context import CiContext
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.store import Store
 

@@ -10,7 +10,7 @@ from aqe_ci.config import Config, load_config
 from aqe_ci.storage.store import Store
 
 if TYPE_CHECKING:
-    from aqe_ci.context.model import CiContext
+    from aqe_ci.model.context import CiContext
 
 
 class Runtime:
@@ -46,6 +46,6 @@ class Runtime:
     def default_key(self, ctx: CiContext) -> str:
         """The run key when none is given: derived from the CI context, unique per job attempt."""
         from aqe_ci.context import default_key
-        from aqe_ci.storage.layout import utc_now
+        from aqe_ci.model.keys import utc_now
 
         return default_key(ctx, utc_now())

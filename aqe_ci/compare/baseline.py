@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aqe_ci.compare.git import Git
+from aqe_ci.git import Git
 from aqe_ci.storage.layout import Entry
 from aqe_ci.storage.store import Query, Store
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aqe_ci.documents.linehits import entry_lines
+from aqe_ci.model.linehits import entry_lines
 
 NEWLY_UNCOVERED_CAP = 200  # line numbers listed per file (the count is always exact)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline
 from aqe_ci.compare.coverage import compare_coverage
-from aqe_ci.compare.git import Git
 from aqe_ci.compare.security import compare_security
 from aqe_ci.compare.testindex import TestIndex
 from aqe_ci.compare.tests import compare_tests
-from aqe_ci.documents.merge import merge_documents
 from aqe_ci.errors import NotFoundError
-from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.git import Git
+from aqe_ci.model.keys import DOC_TYPES
+from aqe_ci.model.merge import merge_documents
 from aqe_ci.storage.store import Manifest, Store
 
 #: comparison section name for each document type (the guide's names: "tests", "coverage")

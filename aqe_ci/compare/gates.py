@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aqe_ci.documents.merge import SEVERITIES, SEVERITY_RANK
 from aqe_ci.errors import GateFailed, UsageError
+from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,

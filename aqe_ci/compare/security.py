@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aqe_ci.documents.merge import SEVERITIES, SEVERITY_RANK
+from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
 
 
 def _active(vulns: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

@@ -1,8 +1,8 @@
 """CI context: infer platform, repository, commit, branch, PR and base from the environment."""
 
 from aqe_ci.context.detect import detect
-from aqe_ci.context.git import GitRunner
 from aqe_ci.context.keys import default_key
-from aqe_ci.context.model import CiContext
+from aqe_ci.git import GitRunner
+from aqe_ci.model.context import CiContext
 
 __all__ = ["CiContext", "GitRunner", "default_key", "detect"]

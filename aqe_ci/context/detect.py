@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from aqe_ci.context.git import GitRunner, slug_from_url
 from aqe_ci.context.github import detect_github
 from aqe_ci.context.gitlab import detect_gitlab
-from aqe_ci.context.model import VALUE_FIELDS, CiContext
 from aqe_ci.context.others import (
     detect_azure,
     detect_bitbucket,
@@ -23,6 +21,8 @@ from aqe_ci.context.others import (
     detect_jenkins,
 )
 from aqe_ci.context.reader import Reader
+from aqe_ci.git import GitRunner, slug_from_url
+from aqe_ci.model.context import VALUE_FIELDS, CiContext
 
 
 def _is(name: str) -> Callable[[Reader], bool]:

@@ -1,4 +1,4 @@
-"""The default run key: one per CI job attempt, valid for ``storage.layout.check_key``.
+"""The default run key: one per CI job attempt, valid for ``storage.keys.check_key``.
 
 ================  ==============================================  ===========================
 platform          key                                             unique because
@@ -27,8 +27,8 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from aqe_ci.context.model import CiContext
-from aqe_ci.storage.layout import check_key
+from aqe_ci.model.context import CiContext
+from aqe_ci.model.keys import check_key
 
 KEY_MAX = 128
 PREFIX = {"github": "gh", "gitlab": "gl"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from aqe_ci.context.git import slug_from_url
 from aqe_ci.context.reader import Reader, ref_kind, strip_prefix
+from aqe_ci.git import slug_from_url
 
 PR_URL_RE = re.compile(r"/(?:pull|pulls|pull-requests|merge_requests|-/merge_requests)/([0-9]+)/?$")
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aqe_ci.context.git import GitRunner
+from aqe_ci.git import GitRunner
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
 PR_RE = re.compile(r"^[0-9]{1,12}$")

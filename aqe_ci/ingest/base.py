@@ -1,6 +1,6 @@
 """The ingest contracts: parsers detect by content and stream into a per-type document writer.
 
-Flow (``aqe_ci.ingest.ingest_files``)::
+Flow (``aqe_ci.ingest.driver.ingest_files``)::
 
     file ─► check_report_file (regular file? size cap?) ─► head bytes ─► registry.detect ─► parser
     parser.parse(path, writer, source)  (streams; raises InvalidInputError on bad input)
@@ -14,8 +14,6 @@ validation, summaries and blobs; several files of one type merge into one writer
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -23,14 +21,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from aqe_ci.errors import InvalidInputError
+from aqe_ci.model.limits import Limits
 
 HEAD_BYTES = 64 * 1024
 #: files from this size on are hashed on a worker thread while they are parsed (see FileDigest)
 DIGEST_THREAD_BYTES = 4 << 20
 _DIGEST_BLOCK = 1 << 20
-DEFAULT_MAX_INPUT_BYTES = 1024 * 1024 * 1024  # 1 GiB, config limits.max_input_mb
-DEFAULT_MAX_BLOB_BYTES = 1024 * 1024  # 1 MiB per captured text, config limits.max_blob_kb
-INLINE_TEXT_BYTES = 4096  # captured texts up to this size stay inline in the document
 #: the largest line (or column) number a document holds; larger ones are "out of range"
 MAX_LINE = (1 << 31) - 1
 LINE_OUT_OF_RANGE = "line number is out of range"
@@ -39,13 +35,6 @@ LINE_OUT_OF_RANGE = "line number is out of range"
 def too_many_digits(exc: ValueError) -> bool:
     """``int()`` refused a number for its length (Python's 4,300-digit limit)."""
     return "integer string conversion" in str(exc)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Limits:
-    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
-    max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
-    inline_text_bytes: int = INLINE_TEXT_BYTES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,25 +146,6 @@ class ReportParser(ABC):
     @abstractmethod
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
         """Stream ``path`` into ``writer`` (the DocumentWriter of ``doc_type``)."""
-
-
-def check_report_file(path: Path, limits: Limits) -> os.stat_result:
-    """A report must be an existing regular file no larger than the cap (no FIFOs, devices, dirs)."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise InvalidInputError(f"{path}: not a regular file")
-    if st.st_size == 0:
-        raise InvalidInputError(f"{path}: the file is empty")
-    if st.st_size > limits.max_input_bytes:
-        raise InvalidInputError(
-            f"{path}: {st.st_size} bytes is over the {limits.max_input_bytes} byte input cap",
-            hint='raise "limits": {"max_input_mb": N} in the config if this is expected')
-    return st
 
 
 def read_head(path: Path) -> bytes:

@@ -8,10 +8,10 @@ from typing import Any
 
 #: "module:Class" of every ReportParser (ingest helpers add their lines here)
 PARSERS: tuple[str, ...] = (
-    "aqe_ci.ingest.junit:JUnitParser",
-    "aqe_ci.ingest.dotnet:NUnitParser",
-    "aqe_ci.ingest.dotnet:XUnitParser",
-    "aqe_ci.ingest.dotnet:TrxParser",
+    "aqe_ci.ingest.tests.junit:JUnitParser",
+    "aqe_ci.ingest.tests.dotnet:NUnitParser",
+    "aqe_ci.ingest.tests.dotnet:XUnitParser",
+    "aqe_ci.ingest.tests.dotnet:TrxParser",
     "aqe_ci.ingest.coverage.cobertura:CoberturaParser",
     "aqe_ci.ingest.coverage.lcov:LcovParser",
     "aqe_ci.ingest.coverage.jacoco:JacocoParser",
@@ -30,14 +30,14 @@ PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.security.pip_audit:PipAuditParser",
     "aqe_ci.ingest.security.grype:GrypeParser",
     "aqe_ci.ingest.security.semgrep:SemgrepParser",
-    "aqe_ci.ingest.playwright:PlaywrightJsonParser",
+    "aqe_ci.ingest.tests.playwright:PlaywrightJsonParser",
 )
 
 #: the DocumentWriter for each document type
 WRITERS: dict[str, str] = {
-    "test_results": "aqe_ci.ingest.tests_writer:TestResultsWriter",
-    "coverage": "aqe_ci.ingest.coverage_writer:CoverageWriter",
-    "security": "aqe_ci.ingest.security_writer:SecurityWriter",
+    "test_results": "aqe_ci.ingest.tests.writer:TestResultsWriter",
+    "coverage": "aqe_ci.ingest.coverage.writer:CoverageWriter",
+    "security": "aqe_ci.ingest.security.writer:SecurityWriter",
 }
 
 

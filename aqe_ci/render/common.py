@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aqe_ci.documents.merge import SEVERITIES
+from aqe_ci.model.keys import SEVERITIES
 
 
 def pct(v: float | None) -> str:

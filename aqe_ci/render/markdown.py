@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aqe_ci.documents.merge import SEVERITIES
 from aqe_ci.errors import UsageError
+from aqe_ci.model.keys import SEVERITIES
 from aqe_ci.render.common import age, count, num, pct, pp, severity_counts, signed, test_label
 from aqe_ci.render.escape import md_text
 

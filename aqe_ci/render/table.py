@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aqe_ci.cli.output import table
-from aqe_ci.documents.merge import SEVERITIES
+from aqe_ci.model.keys import SEVERITIES
 from aqe_ci.render.common import age, num, pct, pp, signed, test_label
+from aqe_ci.render.text import table
 
 ROWS = 20
 

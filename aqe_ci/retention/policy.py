@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aqe_ci.errors import UsageError
-from aqe_ci.storage.layout import DOC_TYPES, MS_PER_DAY, Entry
+from aqe_ci.model.keys import DOC_TYPES, MS_PER_DAY
+from aqe_ci.storage.layout import Entry
 
 #: config name under ``retention`` → document type
 CONFIG_TYPE_KEYS: dict[str, str] = {

@@ -28,40 +28,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
-from aqe_ci.errors import UsageError
+from aqe_ci.model.keys import DOC_TYPES, KEY_RE, MS_PER_DAY, PART_RE, check_type, format_time
 
-DOC_TYPES = ("test_results", "coverage", "security")
-KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-PART_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 UPLOAD_RE = re.compile(r"^[0-9a-f]{16,32}$")
 SEGMENT_MAX = 240
 INV_MS = 9_999_999_999_999
 INV_DAY = 99_999
-MS_PER_DAY = 86_400_000
 DIMENSIONS = ("time", "type", "branch", "commit", "pr")
-
-
-def check_key(key: str, what: str = "key") -> str:
-    if not isinstance(key, str) or not KEY_RE.match(key) or ".." in key:
-        shown = key if isinstance(key, str) and len(key) <= 60 else f"{str(key)[:60]}… ({len(str(key))} chars)"
-        raise UsageError(
-            f"invalid {what} {shown!r}",
-            hint="use 1-128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, without '..' or '/'",
-        )
-    return key
-
-
-def check_part(part: str) -> str:
-    if not isinstance(part, str) or not PART_RE.match(part) or ".." in part:
-        raise UsageError(f"invalid part {part!r}",
-                         hint="use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit")
-    return part
-
-
-def check_type(doc_type: str) -> str:
-    if doc_type not in DOC_TYPES:
-        raise UsageError(f"unknown document type {doc_type!r}", hint=f"use one of {', '.join(DOC_TYPES)}")
-    return doc_type
 
 
 def encode_segment(value: str) -> str:
@@ -115,23 +88,6 @@ def parse_doc_object(name: str) -> tuple[str, str, str, str] | None:
 
 # ---------------------------------------------------------------------------------------------
 # time encoding
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_time(ts: datetime) -> str:
-    ts = ts.astimezone(UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def to_ms(ts: datetime) -> int:
-    return int(ts.timestamp() * 1000)
 
 
 def inv_ms(ms: int) -> str:

@@ -42,6 +42,7 @@ from typing import Any, BinaryIO, NoReturn
 from urllib.parse import quote, urlsplit
 
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
+from aqe_ci.model import keys
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend, ObjectInfo
 
@@ -91,7 +92,7 @@ def _botocore_session() -> Any:
 def object_tags(name: str) -> dict[str, str]:
     """Tags for lifecycle rules: ``aqe-type`` (document type) and ``aqe-kind`` (doc, index, claim)."""
     doc = layout.parse_doc_object(name)
-    if doc is not None and doc[1] in layout.DOC_TYPES:
+    if doc is not None and doc[1] in keys.DOC_TYPES:
         kind = "claim" if doc[3].startswith(CLAIM_MARK) else "doc"
         return {"aqe-type": doc[1], "aqe-kind": kind}
     if name.startswith("index/"):
@@ -618,7 +619,7 @@ class S3Backend(Backend):
         honoured = self._stored_capability()
         if honoured is None:
             honoured = self._probe()
-            body = json.dumps({"conditional_writes": honoured, "probed_at": layout.format_time(layout.utc_now()),
+            body = json.dumps({"conditional_writes": honoured, "probed_at": keys.format_time(keys.utc_now()),
                                "endpoint": self.endpoint}, sort_keys=True).encode()
             with contextlib.suppress(BackendError):
                 self.call("PutObject", self.client.put_object, CAPABILITIES_NAME,

@@ -37,14 +37,20 @@ from aqe_ci.errors import (
     ObjectMissing,
     UsageError,
 )
+from aqe_ci.model import keys
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
 from aqe_ci.storage.layout import Entry
 
 if TYPE_CHECKING:  # the context package (subprocess, platform readers) loads only when writing
-    from aqe_ci.context.model import CiContext
-from aqe_ci.storage.summary import CARD_FIELDS, SUMMARY_FIELDS, card_summary, summarize  # noqa: F401 (re-exported)
+    from aqe_ci.model.context import CiContext
+from aqe_ci.model.summary import (  # noqa: F401 (re-exported)
+    CARD_FIELDS,
+    SUMMARY_FIELDS,
+    card_summary,
+    summarize,
+)
 
 SCHEMA_VERSION = 1
 ORPHAN_GRACE_SECONDS = 3600.0
@@ -68,7 +74,7 @@ class Manifest:
 
     @property
     def created_ms(self) -> int:
-        return layout.to_ms(layout.parse_time(self.data["created_at"]))
+        return keys.to_ms(keys.parse_time(self.data["created_at"]))
 
     def entry(self) -> Entry:
         return Entry(
@@ -114,7 +120,7 @@ class Query:
 # ------------------------------------------------------------------------------------------------
 # summaries
 
-# SUMMARY_FIELDS, CARD_FIELDS, summarize, card_summary: aqe_ci/storage/summary.py (imported above)
+# SUMMARY_FIELDS, CARD_FIELDS, summarize, card_summary: aqe_ci/model/summary.py (imported above)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -122,7 +128,7 @@ class Query:
 
 class Store:
     def __init__(self, backend: Backend, *, codec: Codec | None = None,
-                 clock: Callable[[], datetime] = layout.utc_now) -> None:
+                 clock: Callable[[], datetime] = keys.utc_now) -> None:
         self.backend = backend
         self.codec = codec or Codec()
         self.clock = clock
@@ -148,11 +154,11 @@ class Store:
         created_at: datetime | None = None,
     ) -> Manifest:
         """Store the serialized, already validated document at ``payload``."""
-        layout.check_type(doc_type)
-        layout.check_key(key)
-        layout.check_part(part)
+        keys.check_type(doc_type)
+        keys.check_key(key)
+        keys.check_part(part)
         if context is None:
-            from aqe_ci.context.model import CiContext
+            from aqe_ci.model.context import CiContext
 
             context = CiContext()
         ctx = context
@@ -185,7 +191,7 @@ class Store:
                 "key": key,
                 "type": doc_type,
                 "part": part,
-                "created_at": layout.format_time(now),
+                "created_at": keys.format_time(now),
                 "upload_id": upload_id,
                 "commit": ctx.commit,
                 "branch": ctx.branch,
@@ -204,7 +210,7 @@ class Store:
                 "payload": payload_obj,
                 "blobs": blob_objs,
             }
-            from aqe_ci.validate import validate_manifest
+            from aqe_ci.model.schema import validate_manifest
 
             validate_manifest(manifest_data)
             body = json.dumps(manifest_data, indent=1, sort_keys=True).encode()
@@ -286,9 +292,9 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------------
     def manifest(self, key: str, doc_type: str, part: str = "default") -> Manifest:
-        layout.check_key(key)
-        layout.check_type(doc_type)
-        layout.check_part(part)
+        keys.check_key(key)
+        keys.check_type(doc_type)
+        keys.check_part(part)
         name = layout.manifest_name(key, doc_type, part)
         try:
             raw = self.backend.get_bytes(name)
@@ -306,15 +312,15 @@ class Store:
 
     def manifests(self, key: str, doc_type: str | None = None) -> list[Manifest]:
         """Every document stored under ``key`` (optionally of one type): one listing plus one read each."""
-        layout.check_key(key)
-        prefix = f"runs/{key}/" + (f"{layout.check_type(doc_type)}/" if doc_type else "")
+        keys.check_key(key)
+        prefix = f"runs/{key}/" + (f"{keys.check_type(doc_type)}/" if doc_type else "")
         found = []
         for info in self.backend.list(prefix):
             parsed = layout.parse_doc_object(info.name)
             if parsed and parsed[3] == "manifest.json" and parsed[0] == key:
                 with contextlib.suppress(NotFoundError):
                     found.append(self.manifest(parsed[0], parsed[1], parsed[2]))
-        found.sort(key=lambda m: (layout.DOC_TYPES.index(m.data["type"]), m.data["part"]))
+        found.sort(key=lambda m: (keys.DOC_TYPES.index(m.data["type"]), m.data["part"]))
         return found
 
     def read_payload(self, manifest: Manifest) -> bytes:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.context.model import CiContext
-from aqe_ci.documents.linehits import encode_line_hits
+from aqe_ci.model.context import CiContext
+from aqe_ci.model.linehits import encode_line_hits
+from aqe_ci.model.schema import validate_document
 from aqe_ci.storage.store import Store
-from aqe_ci.validate import validate_document
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ import pytest
 from compare_builders import CORPUS
 
 from aqe_ci.compare.engine import compare_runs
-from aqe_ci.context.model import CiContext
-from aqe_ci.ingest import ingest_files
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.model.context import CiContext
 from aqe_ci.storage.store import Store
 
 PYC = CORPUS / "pycobertura" / "tests"

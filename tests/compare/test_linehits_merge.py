@@ -5,14 +5,9 @@ import random
 from compare_builders import cov_doc, cov_file, finding, results_doc, sec_doc
 
 from aqe_ci.compare.coverage import newly_uncovered
-from aqe_ci.documents.linehits import (
-    decode_branch_hits,
-    decode_line_arrays,
-    decode_line_hits,
-    encode_line_hits,
-)
-from aqe_ci.documents.merge import merge_documents
-from aqe_ci.validate import validate_document
+from aqe_ci.model.linehits import decode_branch_hits, decode_line_arrays, decode_line_hits, encode_line_hits
+from aqe_ci.model.merge import merge_documents
+from aqe_ci.model.schema import validate_document
 
 
 def test_line_hits_round_trip_and_runs() -> None:

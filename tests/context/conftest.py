@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aqe_ci.context.git import GitRunner
+from aqe_ci.git import GitRunner
 
 
 def git_env(ceiling: Path) -> dict[str, str]:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from aqe_ci.context import CiContext, GitRunner, detect
-from aqe_ci.context.git import slug_from_url
-from aqe_ci.context.model import VALUE_FIELDS
+from aqe_ci.git import slug_from_url
+from aqe_ci.model.context import VALUE_FIELDS
 
 HEAD = "1f0c4f2b5a7e9d3c8b6a4f2e0d9c8b7a6f5e4d3c"  # PR / MR head: what users see
 MERGE = "9b8a7c6d5e4f30211a2b3c4d5e6f708192a3b4c5"  # the CI's test-merge commit

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aqe_ci.context import CiContext, GitRunner, default_key, detect
-from aqe_ci.storage.layout import check_key
+from aqe_ci.model.keys import check_key
 
 from .test_detect import CASES, run_case
 

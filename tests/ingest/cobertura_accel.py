@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from aqe_ci import accel
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
+from aqe_ci.ingest.base import ReportError, SourceInfo
 from aqe_ci.ingest.coverage.cobertura import CoberturaParser
 from aqe_ci.ingest.coverage.cobertura_fast import ACCEL, Decline, FastCobertura
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest.coverage.writer import CoverageWriter
+from aqe_ci.model.limits import Limits
 
 TS = "2024-05-17T09:30:00Z"
 

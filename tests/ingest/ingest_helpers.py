@@ -13,7 +13,7 @@ def inventory() -> list[dict[str, Any]]:
 
 
 def ingest_one(path: Path, workdir: Path, **kwargs: Any) -> Any:
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
 
     return ingest_files([path], workdir=workdir, timestamp=TIMESTAMP, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Run JUnit tests on both paths: the C accelerator (aqe_ci.ingest._junit_c) and the pure-Python
+"""Run JUnit tests on both paths: the C accelerator (aqe_ci.ingest.tests._junit_c) and the pure-Python
 reference. Import ``both_paths`` into a test module (it is a fixture) and ``parser`` for a bare
 hardened parser of the current path."""
 
@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from aqe_ci import accel
-from aqe_ci.ingest import junit, safeexpat
+from aqe_ci.ingest.stream import safeexpat
+from aqe_ci.ingest.tests import junit
 
 
 @pytest.fixture(params=["accel", "pure"])

@@ -1,6 +1,6 @@
 """Test support for the security ingest tests: a minimal driver over our parsers and writer.
 
-The real driver (``aqe_ci.ingest.ingest_files``) belongs to another module; these tests exercise the
+The real driver (``aqe_ci.ingest.driver.ingest_files``) belongs to another module; these tests exercise the
 parsers and the SecurityWriter directly with the same begin/commit/rollback protocol.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import HEAD_BYTES, Limits, ReportError, SourceInfo
+from aqe_ci.ingest.base import HEAD_BYTES, ReportError, SourceInfo
 from aqe_ci.ingest.security.bandit import BanditParser
 from aqe_ci.ingest.security.grype import GrypeParser
 from aqe_ci.ingest.security.npm_audit import (
@@ -25,8 +25,9 @@ from aqe_ci.ingest.security.pip_audit import PipAuditParser
 from aqe_ci.ingest.security.sarif import SarifParser
 from aqe_ci.ingest.security.semgrep import SemgrepParser
 from aqe_ci.ingest.security.trivy import TrivyParser
-from aqe_ci.ingest.security_writer import SecurityWriter
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest.security.writer import SecurityWriter
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.schema import validate_document
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / ".." / "shared" / "corpus"

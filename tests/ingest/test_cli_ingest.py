@@ -9,7 +9,7 @@ from typing import Any
 from ingest_helpers import CORPUS  # type: ignore[import-not-found]
 
 from aqe_ci.errors import EXIT_INVALID_INPUT, EXIT_USAGE
-from aqe_ci.validate import validate_document
+from aqe_ci.model.schema import validate_document
 
 JUNIT = CORPUS / "junitparser/tests/data/normal.xml"
 TRX = CORPUS / "test-reporter/__tests__/fixtures/dotnet-trx.trx"

@@ -6,7 +6,7 @@ Generated reports vary what a hand-written case list would miss: attribute order
 whitespace inside tags, entities in filenames and values, the forms of condition-coverage,
 ``<conditions>`` children, huge and odd numbers, methods, comments/CDATA/PIs between lines,
 repeated files, unsorted lines and chunk boundaries. The encodings are checked against
-:mod:`aqe_ci.documents.linehits` (the owner of the format), and the C function is fed mutated and
+:mod:`aqe_ci.model.linehits` (the owner of the format), and the C function is fed mutated and
 truncated spans to show it never reads outside its span or crashes (run this module under ASan or
 valgrind for the memory side; see docs/benchmarks/ingest-coverage.md).
 """
@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 
 from aqe_ci import accel
-from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs
-from aqe_ci.ingest.base import Limits, SourceInfo
+from aqe_ci.ingest.base import SourceInfo
 from aqe_ci.ingest.coverage import cobertura_fast
 from aqe_ci.ingest.coverage.cobertura_fast import ACCEL
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest.coverage.writer import CoverageWriter
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.linehits import encode_branch_hits, encode_line_runs
 from tests.ingest.cobertura_accel import TS, read_with
 
 MAX_LINE = (1 << 31) - 1
@@ -296,7 +297,7 @@ def test_chunk_boundary_at_every_position_with_odd_shapes(tmp_path: Path, monkey
 
 
 def test_encodings_equal_the_linehits_encoders(c_module: Any) -> None:
-    """line_hits / branch_hits from C == aqe_ci.documents.linehits's encoders, over the full value ranges."""
+    """line_hits / branch_hits from C == aqe_ci.model.linehits's encoders, over the full value ranges."""
     rnd = random.Random(11)
     for _ in range(400):
         n = rnd.randint(0, 60)

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.documents.linehits import encode_line_runs as encode_line_hits
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
+from aqe_ci.ingest.base import ReportError, SourceInfo
 from aqe_ci.ingest.coverage import cobertura_fast
 from aqe_ci.ingest.coverage.cobertura_fast import Decline, FastCobertura
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest.coverage.writer import CoverageWriter
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.linehits import encode_line_runs as encode_line_hits
 from tests.ingest.cobertura_accel import (
     cobertura_path,  # noqa: F401  (fixture, used by pytestmark)
     read_with,

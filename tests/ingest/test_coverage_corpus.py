@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from aqe_ci.documents.linehits import decode_branch_hits, decode_line_hits
 from aqe_ci.ingest import registry
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo, read_head
-from aqe_ci.ingest.coverage_writer import CoverageWriter
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest.base import ReportError, SourceInfo, read_head
+from aqe_ci.ingest.coverage.writer import CoverageWriter
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.linehits import decode_branch_hits, decode_line_hits
+from aqe_ci.model.schema import validate_document
 from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
 
 #: every test here runs on the C accelerator and on the pure-Python reference path
@@ -320,7 +321,7 @@ def test_jacoco_lines_match_its_own_counters(rel: str, tmp_path: Path) -> None:
 
 
 def test_driver_merges_formats_and_skips_a_bad_file_entirely(tmp_path: Path) -> None:
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
 
     bad = tmp_path / "broken.lcov"
     good_part = (COVPY / "run_a.lcov.info").read_text().split("end_of_record")[0]

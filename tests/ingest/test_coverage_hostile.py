@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from aqe_ci.errors import InvalidInputError
-from aqe_ci.ingest import registry, safexml
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo, check_report_file, read_head
-from aqe_ci.ingest.coverage_writer import CoverageWriter
+from aqe_ci.ingest import registry
+from aqe_ci.ingest.base import ReportError, SourceInfo, read_head
+from aqe_ci.ingest.coverage.writer import CoverageWriter
+from aqe_ci.ingest.stream import safexml
+from aqe_ci.model.limits import Limits, check_report_file
 from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
 
 #: every test here runs on the C accelerator and on the pure-Python reference path

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.documents.linehits import decode_branch_hits, decode_line_hits, encode_branch_hits
-from aqe_ci.documents.linehits import encode_line_runs as encode_line_hits
 from aqe_ci.ingest import registry
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
-from aqe_ci.ingest.coverage_writer import CoverageWriter, normalise_path
-from aqe_ci.validate import schema, validate_document
+from aqe_ci.ingest.base import ReportError, SourceInfo
+from aqe_ci.ingest.coverage.writer import CoverageWriter, normalise_path
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.linehits import decode_branch_hits, decode_line_hits, encode_branch_hits
+from aqe_ci.model.linehits import encode_line_runs as encode_line_hits
+from aqe_ci.model.schema import schema, validate_document
 from tests.ingest.cobertura_accel import cobertura_path  # noqa: F401  (fixture, used by pytestmark)
 
 #: every test here runs on the C accelerator and on the pure-Python reference path

@@ -7,7 +7,8 @@ import json
 import threading
 from pathlib import Path
 
-from aqe_ci.ingest import base, ingest_files
+from aqe_ci.ingest import base
+from aqe_ci.ingest.driver import ingest_files
 
 
 def _junit(n: int) -> bytes:

@@ -23,8 +23,8 @@ import pytest
 from ingest_helpers import CORPUS, TIMESTAMP  # type: ignore[import-not-found]
 from junit_paths import both_paths  # type: ignore[import-not-found]  # noqa: F401
 
-from aqe_ci.ingest import ingest_files
-from aqe_ci.ingest.base import Limits
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.model.limits import Limits
 
 #: every test here runs on the C accelerator and on the pure-Python reference path
 pytestmark = pytest.mark.usefixtures("both_paths")
@@ -263,7 +263,7 @@ def test_a_bad_file_adds_nothing_and_the_rest_carry_on(tmp_path: Path) -> None:
 
 
 def test_parser_bug_becomes_a_visible_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aqe_ci.ingest import junit
+    from aqe_ci.ingest.tests import junit
 
     def boom(self: Any, path: Path) -> None:
         raise KeyError("kaboom")

@@ -1,4 +1,4 @@
-"""The JUnit accelerator (aqe_ci/ingest/_junit_c.c) against its pure-Python reference.
+"""The JUnit accelerator (aqe_ci/ingest/tests/_junit_c.c) against its pure-Python reference.
 
 Differential tests: the same inputs through both paths must give byte-identical documents and
 blobs, or the same problems (file, line, reason). Inputs: every corpus XML file (auto-detected and
@@ -24,9 +24,13 @@ from ingest_helpers import CORPUS, TIMESTAMP, inventory  # type: ignore[import-n
 from junit_paths import NullRun  # type: ignore[import-not-found]
 
 from aqe_ci import accel
-from aqe_ci.ingest import ingest_files, junit, safeexpat, tests_writer
-from aqe_ci.ingest.base import MAX_LINE, Limits, ReportError
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest.base import MAX_LINE, ReportError
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.ingest.stream import safeexpat
+from aqe_ci.ingest.tests import junit
+from aqe_ci.ingest.tests import writer as tests_writer
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.schema import validate_document
 
 FAST = accel.load(junit.ACCEL)
 pytestmark = pytest.mark.skipif(FAST is None and not accel.disabled(),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aqe_ci.ingest import ingest_files
 from aqe_ci.ingest.base import HEAD_BYTES
-from aqe_ci.ingest.playwright import PlaywrightJsonParser
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.ingest.tests.playwright import PlaywrightJsonParser
+from aqe_ci.model.schema import validate_document
 
 RUNNERS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "_generated-real-tools" / "js-test-runners"
 REPORT = RUNNERS / "playwright-report.json"
@@ -54,7 +54,7 @@ def test_playwright_junit_projects_are_separate_suites(tmp_path) -> None:  # typ
     import json
     import xml.etree.ElementTree as ET
 
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
     from tests.conftest import CORPUS
 
     src = CORPUS / "_generated-real-tools" / "js-test-runners" / "playwright-junit.xml"

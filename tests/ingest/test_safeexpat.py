@@ -1,4 +1,4 @@
-"""The hardened expat path (aqe_ci.ingest.safeexpat) on its own and through the JUnit parser, on both
+"""The hardened expat path (aqe_ci.ingest.stream.safeexpat) on its own and through the JUnit parser, on both
 paths: the C accelerator's parser (create_fast_parser) and pyexpat (create_parser), the reference.
 
 The byte-level prolog check (safexml.check_prolog) is the first layer; these tests also feed the
@@ -25,8 +25,10 @@ from test_hostile import (  # type: ignore[import-not-found]
     witnessed,
 )
 
-from aqe_ci.ingest import ingest_files, safeexpat
-from aqe_ci.ingest.base import Limits, ReportError
+from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.ingest.stream import safeexpat
+from aqe_ci.model.limits import Limits
 
 
 def _feed(data: bytes) -> None:
@@ -194,16 +196,16 @@ def test_namespaced_and_prefixed_test_elements(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("both_paths")
 def test_corpus_junit_file_same_through_both_schema_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aqe_ci.ingest import itemschema
+    from aqe_ci.model import schema as itemschema
 
     path = CORPUS / "junitparser/tests/data/normal.xml"
     docs = []
     for name in ("jsonschema-rs", "fastjsonschema"):
         monkeypatch.setenv(itemschema.BACKEND_ENV, name)
         itemschema.backend.cache_clear()
-        itemschema.validator.cache_clear()
+        itemschema.item_validator.cache_clear()
         assert itemschema.backend() == name
         docs.append(load_doc(ingest_files([path], workdir=tmp_path / name, timestamp=TIMESTAMP)))
     itemschema.backend.cache_clear()
-    itemschema.validator.cache_clear()
+    itemschema.item_validator.cache_clear()
     assert docs[0] == docs[1]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sec_support import CORPUS, SAMPLES, detecting, inventory
 
-from aqe_ci.ingest import ingest_files, registry
+from aqe_ci.ingest import registry
 from aqe_ci.ingest.base import HEAD_BYTES
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.model.schema import validate_document
 
 
 def test_security_files_are_claimed_by_one_parser_of_the_whole_registry() -> None:

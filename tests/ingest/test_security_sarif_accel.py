@@ -1,4 +1,4 @@
-"""The SARIF C scanner (``aqe_ci/ingest/_sarif_c.c``) agrees with its Python twin, everywhere.
+"""The SARIF C scanner (``aqe_ci/ingest/security/_sarif_c.c``) agrees with its Python twin, everywhere.
 
 ``scan_result(buf, pos)`` must return exactly what ``_fast_extract`` makes of json's decoding of the
 same element (plus the end index), or None; it must never accept what json refuses (the Python path
@@ -23,10 +23,10 @@ import pytest
 from sec_support import CORPUS, inventory, sarif_document
 
 from aqe_ci import accel
-from aqe_ci.ingest.jsonstream import _DECODER
 from aqe_ci.ingest.security.sarif import SarifParser, _fast_extract
+from aqe_ci.ingest.stream.jsonstream import _DECODER
 
-MODULE = "aqe_ci.ingest._sarif_c"
+MODULE = "aqe_ci.ingest.security._sarif_c"
 GEN_SARIF = CORPUS / ".." / "bench" / "gen_sarif.py"
 HERE = Path(__file__).resolve().parent
 

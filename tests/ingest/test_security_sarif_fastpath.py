@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from sec_support import CORPUS, inventory, sarif_document
 
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
+from aqe_ci.ingest.base import ReportError, SourceInfo
 from aqe_ci.ingest.security import sarif as sarif_mod
 from aqe_ci.ingest.security.sarif import SarifParser
-from aqe_ci.ingest.security_writer import SecurityWriter
+from aqe_ci.ingest.security.writer import SecurityWriter
+from aqe_ci.model.limits import Limits
 
 GEN_SARIF = CORPUS / ".." / "bench" / "gen_sarif.py"
 
@@ -35,10 +36,11 @@ def _document(path: Path, workdir: Path, *, fast: bool) -> bytes | str:
 @pytest.fixture(params=["jsonschema-rs", "fastjsonschema"])
 def schema_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Both validation backends: jsonschema-rs per finding, fastjsonschema per batch."""
-    from aqe_ci.ingest import itemschema, security_writer
+    from aqe_ci.ingest.security import writer as security_writer
+    from aqe_ci.model import schema as itemschema
 
     def clear() -> None:
-        for fn in (itemschema.backend, itemschema.validator, security_writer.finding_validator,
+        for fn in (itemschema.backend, itemschema.item_validator, security_writer.finding_validator,
                    security_writer.envelope_validator):
             fn.cache_clear()
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sec_support import SAMPLES, ingest
 
-from aqe_ci.ingest.base import Limits, ReportError, SourceInfo
-from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.base import ReportError, SourceInfo
 from aqe_ci.ingest.security import sarif as sarif_mod
 from aqe_ci.ingest.security.bandit import flagged_code
 from aqe_ci.ingest.security.common import cvss_severity
@@ -18,7 +17,9 @@ from aqe_ci.ingest.security.grype import GrypeParser
 from aqe_ci.ingest.security.pip_audit import PipAuditParser
 from aqe_ci.ingest.security.sarif import SarifParser
 from aqe_ci.ingest.security.semgrep import SemgrepParser
-from aqe_ci.ingest.security_writer import SecurityWriter
+from aqe_ci.ingest.security.writer import SecurityWriter
+from aqe_ci.ingest.stream.jsonstream import JsonStream
+from aqe_ci.model.limits import Limits
 
 
 def _finding(fp: str, severity: str = "high", **extra) -> dict:
@@ -319,7 +320,7 @@ def test_20000_result_sarif_ingests_in_bounded_memory(tmp_path: Path) -> None:
         "import sys, json\n"
         "from pathlib import Path\n"
         "from aqe_ci.ingest.base import Limits, SourceInfo\n"
-        "from aqe_ci.ingest.security_writer import SecurityWriter\n"
+        "from aqe_ci.ingest.security.writer import SecurityWriter\n"
         "from aqe_ci.ingest.security.sarif import SarifParser\n"
         "p = Path(sys.argv[1]); w = SecurityWriter(workdir=p.parent, limits=Limits())\n"
         "s = SourceInfo(file=str(p), format='sarif', bytes=p.stat().st_size)\n"

@@ -12,8 +12,9 @@ import pytest
 from ingest_helpers import CORPUS, TIMESTAMP, inventory, load_doc  # type: ignore[import-not-found]
 from junit_paths import both_paths  # type: ignore[import-not-found]  # noqa: F401
 
-from aqe_ci.ingest import ingest_files, registry
-from aqe_ci.validate import validate_document
+from aqe_ci.ingest import registry
+from aqe_ci.ingest.driver import ingest_files
+from aqe_ci.model.schema import validate_document
 
 #: every test here runs on the C accelerator and on the pure-Python reference path
 pytestmark = pytest.mark.usefixtures("both_paths")
@@ -41,7 +42,7 @@ def _inputs() -> list[str]:
 
 
 def _ingest(path: Path, workdir: Path) -> Any:
-    from aqe_ci.ingest import ingest_files
+    from aqe_ci.ingest.driver import ingest_files
 
     return ingest_files([path], workdir=workdir, timestamp=TIMESTAMP)
 
@@ -251,8 +252,8 @@ def test_odd_durations(tmp_path: Path) -> None:
 
 
 def test_big_captured_output_goes_to_a_capped_blob(tmp_path: Path) -> None:
-    from aqe_ci.ingest import ingest_files
-    from aqe_ci.ingest.base import Limits
+    from aqe_ci.ingest.driver import ingest_files
+    from aqe_ci.model.limits import Limits
 
     big = "line of output é\n" * 20000
     report = tmp_path / "big.xml"

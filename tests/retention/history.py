@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aqe_ci.context.model import CiContext
-from aqe_ci.storage.layout import MS_PER_DAY, to_ms
+from aqe_ci.model.context import CiContext
+from aqe_ci.model.keys import MS_PER_DAY, to_ms
 from aqe_ci.storage.local import LocalBackend
 from aqe_ci.storage.store import Store
 

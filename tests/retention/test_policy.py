@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aqe_ci.errors import UsageError
+from aqe_ci.model.keys import MS_PER_DAY
 from aqe_ci.retention.policy import (
     KEEP_FILTERED,
     KEEP_LATEST,
@@ -14,7 +15,7 @@ from aqe_ci.retention.policy import (
     parse_duration,
     plan_cleanup,
 )
-from aqe_ci.storage.layout import MS_PER_DAY, Entry
+from aqe_ci.storage.layout import Entry
 
 NOW = 1_800_000_000_000
 DAY = MS_PER_DAY

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aqe_ci.context.model import CiContext
+from aqe_ci.model import keys
+from aqe_ci.model.context import CiContext
 from aqe_ci.retention.cleanup import run_cleanup
 from aqe_ci.retention.policy import RetentionPolicy
 from aqe_ci.storage import layout
@@ -25,7 +26,7 @@ def test_unreadable_expired_manifest_is_removed(tmp_path: Path) -> None:
     manifest.write_text("{not json")
 
     policy = RetentionPolicy.from_config({"test_results": 30, "keep_latest_n": 0})
-    result = run_cleanup(store, policy, now_ms=layout.to_ms(now), progress=None)
+    result = run_cleanup(store, policy, now_ms=keys.to_ms(now), progress=None)
     assert {e.key for e in result.deleted} == {"old-1", "old-2"}
     assert {e.key for e in store.list(Query())} == {"new"}
     assert not (tmp_path / "store" / "runs" / "old-1").exists()

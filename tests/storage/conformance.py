@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.context.model import CiContext
 from aqe_ci.errors import ConflictError, IntegrityError, NotFoundError
+from aqe_ci.model.context import CiContext
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.codec import Codec

@@ -20,9 +20,9 @@ from typing import Any
 import boto3
 import pytest
 
-from aqe_ci.context.model import CiContext
 from aqe_ci.errors import EXIT_BACKEND, BackendError, NotFoundError
-from aqe_ci.storage import lifecycle as lc
+from aqe_ci.model.context import CiContext
+from aqe_ci.retention import lifecycle as lc
 from aqe_ci.storage.codec import Codec
 from aqe_ci.storage.factory import build_backend
 from aqe_ci.storage.s3 import CAPABILITIES_NAME, S3Backend

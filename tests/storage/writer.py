@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from aqe_ci.context.model import CiContext  # noqa: E402
 from aqe_ci.errors import AqeError, ConflictError  # noqa: E402
+from aqe_ci.model.context import CiContext  # noqa: E402
 from aqe_ci.storage.factory import build_backend  # noqa: E402
 from aqe_ci.storage.store import Store  # noqa: E402
 from tests.storage.counting import CountingBackend  # noqa: E402

@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from aqe_ci.cli.options import format_option, yes_option
-from aqe_ci.cli.output import echo, echo_json, human_bytes, table
+from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import UsageError
-from aqe_ci.storage.layout import DOC_TYPES, Entry, format_time
+from aqe_ci.model.keys import DOC_TYPES, format_time
+from aqe_ci.render.text import table
+from aqe_ci.storage.layout import Entry
 
 
 def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:

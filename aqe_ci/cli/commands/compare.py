@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from aqe_ci.cli.options import format_option
-from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.model import keys
+from aqe_ci.model.keys import DOC_TYPES
 
 
 @click.command(epilog="""\b
@@ -55,16 +56,15 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     from aqe_ci.cli.output import write_atomic
     from aqe_ci.compare.engine import compare_runs
     from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
-    from aqe_ci.compare.git import Git
     from aqe_ci.errors import GateFailed, UsageError
+    from aqe_ci.git import Git
     from aqe_ci.render.markdown import marker
-    from aqe_ci.storage import layout
 
     gates = parse_gates(fail_on)  # a malformed expression fails before any read
     marker(comment_id)
-    layout.check_key(key_a)
+    keys.check_key(key_a)
     if key_b is not None:
-        layout.check_key(key_b)
+        keys.check_key(key_b)
         if baseline_branch:
             raise UsageError("--baseline cannot be combined with two keys",
                              hint="give KEY_A KEY_B, or one KEY with --baseline BRANCH")

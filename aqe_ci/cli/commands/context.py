@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from aqe_ci.cli.options import context_options, format_option
-from aqe_ci.cli.output import echo, echo_json, table
+from aqe_ci.cli.output import echo, echo_json
+from aqe_ci.render.text import table
 
 
 @click.command(epilog="""\b
@@ -28,8 +29,8 @@ def context(format: str, **overrides: Any) -> None:
     """Print the CI context inferred from the environment and the git checkout."""
     fmt = format
     from aqe_ci.context import default_key, detect
-    from aqe_ci.context.model import VALUE_FIELDS
-    from aqe_ci.storage.layout import utc_now
+    from aqe_ci.model.context import VALUE_FIELDS
+    from aqe_ci.model.keys import utc_now
 
     ctx = detect(os.environ).replace(**overrides)
     key = default_key(ctx, utc_now())

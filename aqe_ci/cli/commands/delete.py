@@ -10,8 +10,8 @@ import click
 from aqe_ci.cli.options import format_option, yes_option
 from aqe_ci.cli.output import echo, echo_json
 from aqe_ci.errors import NotFoundError, UsageError
-from aqe_ci.storage import layout
-from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.model import keys
+from aqe_ci.model.keys import DOC_TYPES
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -62,9 +62,9 @@ def delete(runtime: Any, key: str | None, branch: str | None, all_: bool, doc_ty
         return
     if key is None:
         raise UsageError("missing KEY", hint="aqe artifacts delete KEY, or aqe artifacts delete --branch B --all")
-    layout.check_key(key)
+    keys.check_key(key)
     if part:
-        layout.check_part(part)
+        keys.check_part(part)
     store = runtime.store
     targets = [m for m in store.manifests(key, doc_type) if part is None or m.part == part]
     if dry_run:

@@ -15,7 +15,7 @@ import click
 from aqe_ci.cli.options import context_options, parse_tags, tag_option
 from aqe_ci.cli.output import echo, summary_text
 from aqe_ci.errors import AqeError, UsageError
-from aqe_ci.storage.layout import check_key, check_part
+from aqe_ci.model.keys import check_key, check_part
 
 
 def default_command(path: str, reports: Path) -> list[str]:

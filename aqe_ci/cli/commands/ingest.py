@@ -13,7 +13,7 @@ import click
 
 from aqe_ci.cli.output import echo
 from aqe_ci.errors import InvalidInputError
-from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.model.keys import DOC_TYPES
 
 
 @click.command(epilog="""\b
@@ -38,8 +38,8 @@ SARIF), prints one object keyed by type ({"test_results": {...}, "security": {..
 @click.pass_obj
 def ingest(runtime: Any, files: tuple[str, ...], fmt: str, doc_type: str | None, output: str | None) -> None:
     """Parse raw test, coverage and security reports into normalised documents (nothing is stored)."""
-    from aqe_ci.ingest import expand_globs, ingest_files
-    from aqe_ci.ingest.base import Limits
+    from aqe_ci.ingest.driver import expand_globs, ingest_files
+    from aqe_ci.model.limits import Limits
 
     paths = expand_globs(files)
     limits = runtime.config.limits if runtime is not None else Limits()

@@ -29,7 +29,7 @@ Expiry by lifecycle is by age only: keep_latest_n and protected branches are enf
 def lifecycle(runtime: Any, output: Path | None, apply_: bool) -> None:
     """Print (or apply) the S3 lifecycle rules for the retention config: per-type expiry by object tag
     under the store's prefix, and abort incomplete multipart uploads after 1 day."""
-    from aqe_ci.storage import lifecycle as lc
+    from aqe_ci.retention import lifecycle as lc
 
     cfg = runtime.config
     s3 = cfg.section("s3")

@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from aqe_ci.cli.options import format_option, parse_tags, tag_option
-from aqe_ci.cli.output import echo, echo_json, human_bytes, summary_text, table, write_atomic
+from aqe_ci.cli.output import echo, echo_json, human_bytes, summary_text, write_atomic
 from aqe_ci.errors import NotFoundError, UsageError
-from aqe_ci.storage import layout
-from aqe_ci.storage.layout import DOC_TYPES
+from aqe_ci.model import keys
+from aqe_ci.model.keys import DOC_TYPES
+from aqe_ci.render.text import table
 from aqe_ci.storage.store import Query
 
 
@@ -31,7 +32,7 @@ def parse_date(value: str | None, *, end: bool, option: str) -> int | None:
                 ts = ts.replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD or an ISO 8601 time") from None
-    return layout.to_ms(ts)
+    return keys.to_ms(ts)
 
 
 def entry_rows(entries: list[Any]) -> list[list[Any]]:
@@ -67,7 +68,7 @@ def list_cmd(runtime: Any, limit: int, doc_type: str | None, since: str | None, 
              format: str) -> None:
     """List stored documents, newest first."""
     if key:
-        layout.check_key(key)
+        keys.check_key(key)
     q = Query(type=doc_type, branch=branch, commit=commit, pr=pr, key=key, tags=parse_tags(tag),
               since_ms=parse_date(since, end=False, option="--since"),
               until_ms=parse_date(until, end=True, option="--until"), limit=limit)
@@ -108,7 +109,7 @@ def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, l
     run_key = resolve_run(store, key=key, commit=commit, branch=branch, latest=latest, doc_type=doc_type)
     manifests = store.manifests(run_key, doc_type)
     if part:
-        layout.check_part(part)
+        keys.check_part(part)
         manifests = [m for m in manifests if m.part == part]
     if not manifests:
         what = f"{doc_type} document" if doc_type else "documents"
@@ -139,7 +140,7 @@ def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, l
 def merge_parts(doc_type: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
     if len(docs) == 1:
         return docs[0]
-    from aqe_ci.documents.merge import merge_documents
+    from aqe_ci.model.merge import merge_documents
 
     return merge_documents(doc_type, docs)
 
@@ -150,7 +151,7 @@ def resolve_run(store: Any, *, key: str | None, commit: str | None, branch: str 
     if len(given) != 1:
         raise UsageError("give exactly one of KEY, --commit SHA or --branch NAME --latest")
     if key:
-        return layout.check_key(key)
+        return keys.check_key(key)
     if commit:
         entries = store.by_commit(commit, doc_type)
         if not entries:

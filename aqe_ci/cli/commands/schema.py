@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from aqe_ci.cli.output import echo
-from aqe_ci.validate import SCHEMA_NAMES, schema_text
+from aqe_ci.model.schema import SCHEMA_NAMES, schema_text
 
 
 @click.command(epilog="""\b

@@ -12,7 +12,7 @@ import click
 from aqe_ci.cli.options import context_options, parse_tags, tag_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import AqeError, ConflictError, InvalidInputError, UsageError
-from aqe_ci.storage.layout import DOC_TYPES, check_key, check_part
+from aqe_ci.model.keys import DOC_TYPES, check_key, check_part
 
 
 @click.command(epilog="""\b
@@ -81,9 +81,10 @@ def collect_documents(patterns: list[str], *, doc_type: str | None, fmt: str, li
 
     Any invalid file → InvalidInputError listing every problem, and nothing is kept.
     """
-    from aqe_ci.documents.files import load_document_file, looks_like_document
-    from aqe_ci.ingest import expand_globs, ingest_files
-    from aqe_ci.ingest.base import check_report_file, read_head
+    from aqe_ci.ingest.base import read_head
+    from aqe_ci.ingest.driver import expand_globs, ingest_files
+    from aqe_ci.model.files import load_document_file, looks_like_document
+    from aqe_ci.model.limits import check_report_file
 
     docs: dict[str, Any] = {}
     problems: list[str] = []

@@ -7,7 +7,7 @@
  *
  *     (line_hits, lines_valid, lines_covered, branches)
  *
- * where line_hits is exactly aqe_ci.documents.linehits.encode_line_runs(lines, hits) and
+ * where line_hits is exactly aqe_ci.model.linehits.encode_line_runs(lines, hits) and
  * branches is None (no branch data) or (branches_valid, branches_covered, branch_hits) with
  * branch_hits exactly encode_branch_hits(sorted(class_branches(...).items())).
  *

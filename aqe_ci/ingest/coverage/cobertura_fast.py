@@ -3,7 +3,7 @@
 Reading 1,000,000 ``<line>`` elements through lxml elements/XPath costs far more than parsing; this
 path never builds elements. One chunk loop (1 MiB chunks) does two things with every chunk:
 
-1. :class:`aqe_ci.ingest.safexml.WellFormed` feeds it to a libxml2 push parser that has no callbacks
+1. :class:`aqe_ci.ingest.stream.safexml.WellFormed` feeds it to a libxml2 push parser that has no callbacks
    (same hardening as :func:`safexml.iterparse`: prolog checked for DTD/ENTITY first, then
    ``resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False``). Any syntax error
    rejects the file with its line; nothing is committed then (the driver rolls the writer back).
@@ -40,10 +40,16 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci import accel
-from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError
-from aqe_ci.ingest.coverage.cobertura import _int, class_branches, emit_class, method_covered, root_details
-from aqe_ci.ingest.coverage_writer import MAX_LINE
+from aqe_ci.ingest.coverage.cobertura_common import (
+    class_branches,
+    emit_class,
+    int_value,
+    method_covered,
+    root_details,
+)
+from aqe_ci.ingest.coverage.writer import MAX_LINE
+from aqe_ci.ingest.stream import safexml
 from aqe_ci.ingest.stream.opener import open_report
 
 CHUNK = 1 << 20
@@ -424,8 +430,8 @@ class FastCobertura:
                 return
         for a in _careful_lines(span)[0]:
             try:
-                lines.append(_int(a.get("number"), "number", None))
-                hits.append(_int(a.get("hits"), "hits", None))
+                lines.append(int_value(a.get("number"), "number", None))
+                hits.append(int_value(a.get("hits"), "hits", None))
             except ReportError as exc:
                 raise Decline(str(exc)) from None
             value = a.get("condition-coverage")

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
-from aqe_ci.ingest.coverage_writer import MAX_HITS
+from aqe_ci.ingest.coverage.writer import MAX_HITS
 from aqe_ci.ingest.stream.opener import open_report
 
 _MODE = re.compile(rb"mode: (set|count|atomic)[ \t]*\r?(?:\n|$)")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
-from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE, percent_or_none
+from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, percent_or_none
 from aqe_ci.ingest.stream.jsonhead import json_keys
 from aqe_ci.ingest.stream.opener import open_report
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
-from aqe_ci.ingest.coverage_writer import rate_or_null
+from aqe_ci.ingest.coverage.writer import rate_or_null
+from aqe_ci.ingest.stream import safexml
 
 
 def _nonneg(el: Any, name: str) -> int:

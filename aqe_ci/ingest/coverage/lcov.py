@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, ReportError, ReportParser, SourceInfo, too_many_digits
 from aqe_ci.ingest.coverage.sniff import text_head
-from aqe_ci.ingest.coverage_writer import MAX_HITS, MAX_LINE
+from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE
 from aqe_ci.ingest.stream.opener import open_report
 
 _FIRST = re.compile(rb"(?:TN|SF|VER):")

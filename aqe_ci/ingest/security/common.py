@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import MAX_LINE, ReportError, too_many_digits
-from aqe_ci.ingest.jsonstream import JsonStream
+from aqe_ci.ingest.stream.jsonstream import JsonStream
 from aqe_ci.ingest.stream.opener import open_report
 
 _SPACES = re.compile(r"\s+")

@@ -1,6 +1,6 @@
 """SARIF 2.1.0 (several runs per file, several files merge into one document).
 
-Streaming: :class:`aqe_ci.ingest.jsonstream.JsonStream` walks ``runs[*]`` key by key and decodes
+Streaming: :class:`aqe_ci.ingest.stream.jsonstream.JsonStream` walks ``runs[*]`` key by key and decodes
 each result on its own, so memory is bounded by the largest result, not the file. Results need
 their run's ``tool`` (rules), ``artifacts`` (for index-only locations) and ``originalUriBaseIds``
 (for absolute URIs); when a result arrives before what it needs (key order is free in JSON), its
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import HEAD_BYTES, MAX_LINE, ReportError, ReportParser, SourceInfo
-from aqe_ci.ingest.jsonstream import JsonStream
 from aqe_ci.ingest.security.common import (
     FINGERPRINT_CHARS,
     Occurrences,
@@ -38,6 +37,7 @@ from aqe_ci.ingest.security.common import (
     text_hash,
 )
 from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.jsonstream import JsonStream
 from aqe_ci.ingest.stream.opener import open_report
 
 SUPPORTED_VERSION = "2.1.0"
@@ -170,7 +170,7 @@ class SarifParser(ReportParser):
 def _scanner() -> Any:
     from aqe_ci import accel
 
-    mod = accel.load("aqe_ci.ingest._sarif_c")
+    mod = accel.load("aqe_ci.ingest.security._sarif_c")
     return None if mod is None else mod.scan_result
 
 
@@ -496,7 +496,7 @@ class _Run:
         with the per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
 
         ``r`` is the decoded result, or the tuple of ``_fast_extract`` that the C scanner
-        (``aqe_ci/ingest/_sarif_c.c``) made straight from the JSON text.
+        (``aqe_ci/ingest/security/_sarif_c.c``) made straight from the JSON text.
         """
         fields = r if type(r) is tuple else _fast_extract(r)
         if fields is None:
@@ -708,7 +708,7 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     (see ``_Run._fast_finding``): ``(rule_id, rule_index, tags, level, text, uri, line_hash,
     start_line, end_line, start_column, end_column)``; ``tags`` holds the string tags only (the
     others are dropped by ``_fast_static`` all the same), integers that are not JSON integers
-    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/_sarif_c.c``."""
+    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/security/_sarif_c.c``."""
     if not _FAST_KEYS.issuperset(r):
         return None
     get = r.get

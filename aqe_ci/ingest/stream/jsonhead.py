@@ -188,7 +188,7 @@ def stream_keys(path: Path) -> TopLevel | None:
     """Every top-level key of the JSON object in ``path``: scalars and values of at most
     :data:`SMALL_VALUE` characters decoded, bigger ones skipped. Invalid JSON ends the look
     (the parser reports it); None when the file is not a JSON object."""
-    from aqe_ci.ingest.jsonstream import JsonStream
+    from aqe_ci.ingest.stream.jsonstream import JsonStream
     from aqe_ci.ingest.stream.opener import open_report
 
     top = TopLevel("object")

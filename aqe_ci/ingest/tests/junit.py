@@ -1,6 +1,6 @@
 """JUnit XML and its dialects → ``test_results`` (see docs/formats/tests.md for every mapping).
 
-One streaming pass with the standard library's expat through :mod:`aqe_ci.ingest.safeexpat` (DTDs
+One streaming pass with the standard library's expat through :mod:`aqe_ci.ingest.stream.safeexpat` (DTDs
 and entities refused, nothing fetched), callbacks only — no element tree is built. Each finished
 ``<testcase>`` is turned into a test item at once; each finished ``<testsuite>`` contributes its
 count, its captured output and (for top-level suites) its time. Memory stays bounded by one test
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci import accel
-from aqe_ci.ingest import safeexpat, safexml
 from aqe_ci.ingest.base import (
     HEAD_BYTES,
     LINE_OUT_OF_RANGE,
@@ -26,12 +25,13 @@ from aqe_ci.ingest.base import (
     SourceInfo,
     too_many_digits,
 )
-from aqe_ci.ingest.tests_writer import PREVIEW_CHARS, CappedText, utf8_size
-from aqe_ci.ingest.xmlhead import root_start
+from aqe_ci.ingest.stream import safeexpat, safexml
+from aqe_ci.ingest.stream.xmlhead import root_start
+from aqe_ci.ingest.tests.writer import PREVIEW_CHARS, CappedText, utf8_size
 
 ROOTS = ("testsuites", "testsuite")
 #: the C twin of the streaming pass (``accel.load`` gives None when not built or disabled)
-ACCEL = "aqe_ci.ingest._junit_c"
+ACCEL = "aqe_ci.ingest.tests._junit_c"
 MESSAGE_CHARS = 2000
 
 # (pattern over the first 64 KiB, dialect, producer); first match wins.
@@ -217,7 +217,7 @@ _SKIP.parent = _SKIP
 class _JUnitRun:
     """The state of one file's pass (kept off the parser so parsers stay stateless).
 
-    One expat pass (:mod:`aqe_ci.ingest.safeexpat`): start/end callbacks keep a stack of small
+    One expat pass (:mod:`aqe_ci.ingest.stream.safeexpat`): start/end callbacks keep a stack of small
     :class:`_El` records; a finished ``<testcase>`` becomes a test item at once and is dropped, a
     finished ``<testsuite>`` contributes its count, output and time. Captured texts are kept up to
     the blob cap (plus what the first message line needs) and counted beyond it.

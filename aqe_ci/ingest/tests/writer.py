@@ -13,7 +13,7 @@ Layout while writing (all under a private temp directory in ``workdir``):
   ``limits.inline_text_bytes``, capped at ``limits.max_blob_bytes``; the document keeps a preview.
 
 Every item is validated against ``$defs/test`` / ``$defs/failure`` / ``$defs/suite_output`` with a
-compiled validator (:mod:`aqe_ci.ingest.itemschema`); the envelope (counters, sources, timestamp) against the whole
+compiled validator (:mod:`aqe_ci.model.schema`); the envelope (counters, sources, timestamp) against the whole
 schema with empty arrays. Together that is the full document's validation, in constant memory.
 
 Repeated identities ``(suite, classname, name, file)`` within one source are merged at
@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from aqe_ci.errors import InvalidInputError
-from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.model.limits import Limits
 
 DOC_TYPE = "test_results"
 PREVIEW_CHARS = 1024
@@ -71,7 +72,7 @@ def _encoder() -> Callable[[Any], str]:
     when built, else the json module's."""
     from aqe_ci import accel
 
-    fast = accel.load("aqe_ci.ingest._junit_c")
+    fast = accel.load("aqe_ci.ingest.tests._junit_c")
     if fast is None:
         return _py_encode
     c_encode = fast.encode_json
@@ -85,13 +86,13 @@ def _encoder() -> Callable[[Any], str]:
 
 def item_validator(name: str) -> Callable[[Any], Any]:
     """The compiled validator of ``$defs/<name>`` (or ``"document"`` for the whole schema)."""
-    from aqe_ci.ingest.itemschema import validator
+    from aqe_ci.model.schema import item_validator as validator
 
     return validator(DOC_TYPE, name)
 
 
 def _schema_error(what: str, exc: Exception) -> ReportError:
-    from aqe_ci.ingest.itemschema import error_text
+    from aqe_ci.model.schema import error_text
 
     return ReportError(f"{what} does not match the schema: {error_text(exc)}")
 
@@ -463,7 +464,7 @@ class TestResultsWriter(DocumentWriter):
         }
 
     def finish(self, *, timestamp: str) -> WrittenDocument:
-        from aqe_ci.storage.summary import summarize
+        from aqe_ci.model.summary import summarize
 
         numbers = self.data_summary()
         envelope = {"type": DOC_TYPE, "timestamp": timestamp,
@@ -473,7 +474,7 @@ class TestResultsWriter(DocumentWriter):
         try:
             item_validator("document")(envelope)
         except Exception as exc:
-            from aqe_ci.ingest.itemschema import error_text
+            from aqe_ci.model.schema import error_text
 
             raise InvalidInputError(f"test_results document: {error_text(exc)}") from None
         doc = self._doc

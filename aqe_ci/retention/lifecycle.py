@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.retention.policy import RetentionPolicy
-from aqe_ci.storage.layout import DOC_TYPES
 
 if TYPE_CHECKING:
     from aqe_ci.storage.s3 import S3Backend

@@ -1366,7 +1366,7 @@ static PyGetSetDef Scanner_getset[] = {
 
 static PyTypeObject ScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "aqe_ci.ingest._junit_c.Scanner",
+    .tp_name = "aqe_ci.ingest.tests._junit_c.Scanner",
     .tp_doc = PyDoc_STR("Scanner(run, ids, dups, project_hosts=False, text_buffer=65536): a pyexpat-like "
                         "namespace-aware parser that writes plain passing <testcase> items itself."),
     .tp_basicsize = sizeof(Scanner),
@@ -1505,9 +1505,9 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "aqe_ci.ingest._junit_c",
+    .m_name = "aqe_ci.ingest.tests._junit_c",
     .m_doc = "JUnit ingest accelerator: an expat driver that encodes plain passing test cases in C. "
-             "The pure-Python path (aqe_ci.ingest.junit on pyexpat) is the reference.",
+             "The pure-Python path (aqe_ci.ingest.tests.junit on pyexpat) is the reference.",
     .m_size = -1,
     .m_methods = module_methods,
 };

@@ -2,7 +2,7 @@
 
 Two hardened parsers, and no other XML parsing anywhere: the tree-based formats (NUnit, xUnit.net,
 TRX, Cobertura, JaCoCo) use :func:`iterparse` (lxml) here; JUnit uses
-:mod:`aqe_ci.ingest.safeexpat` (the standard library's expat with callbacks, no tree — the fast
+:mod:`aqe_ci.ingest.stream.safeexpat` (the standard library's expat with callbacks, no tree — the fast
 path). Both start with :func:`check_prolog`: a document type declaration in the prolog is rejected
 before any parser sees the file, so XXE, external entities and entity bombs ("billion laughs")
 never expand. Second line of defence: lxml runs with ``resolve_entities=False``,

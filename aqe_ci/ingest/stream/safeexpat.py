@@ -1,9 +1,9 @@
 """Hardened streaming XML on the standard library's expat (``pyexpat``): callbacks, no tree.
 
 The fast path for formats whose parser builds its items straight from SAX-style events (JUnit).
-Same guarantees as :mod:`aqe_ci.ingest.safexml`, enforced in three layers:
+Same guarantees as :mod:`aqe_ci.ingest.stream.safexml`, enforced in three layers:
 
-1. :func:`aqe_ci.ingest.safexml.check_prolog` rejects a ``<!DOCTYPE``/``<!ENTITY`` in the bytes
+1. :func:`aqe_ci.ingest.stream.safexml.check_prolog` rejects a ``<!DOCTYPE``/``<!ENTITY`` in the bytes
    before the root element (first 1 MiB) before expat sees the file;
 2. the parser refuses any DTD construct at handler level: ``StartDoctypeDeclHandler``,
    ``EntityDeclHandler``, ``UnparsedEntityDeclHandler``, ``NotationDeclHandler``,
@@ -26,8 +26,8 @@ from typing import Any
 from xml.parsers import expat
 
 from aqe_ci.ingest.base import ReportError
-from aqe_ci.ingest.safexml import check_prolog
 from aqe_ci.ingest.stream.opener import open_report
+from aqe_ci.ingest.stream.safexml import check_prolog
 
 CHUNK = 1 << 18
 #: namespace-aware parsers report ``"{uri} {local}"`` as ``"uri local"`` (a URI has no space)
@@ -61,7 +61,7 @@ def create_parser(*, namespaces: bool = True, text_buffer: int = 1 << 16) -> Any
 
 def create_fast_parser(module: Any, run: Any, ids: set[int], dups: set[int], *, project_hosts: bool = False,
                        text_buffer: int = 1 << 16, inline_bytes: int = 0) -> Any:
-    """The JUnit accelerator's parser (``aqe_ci.ingest._junit_c.Scanner``): a namespace-aware stand-in for
+    """The JUnit accelerator's parser (``aqe_ci.ingest.tests._junit_c.Scanner``): a namespace-aware stand-in for
     :func:`create_parser`'s (same expat, same handler and text-buffer behaviour) that writes plain
     passing test cases itself (see the C module's comment).
 
@@ -71,7 +71,7 @@ def create_fast_parser(module: Any, run: Any, ids: set[int], dups: set[int], *, 
     refusal expat may still tokenise the rest of the current chunk (at most :data:`CHUNK` bytes) while
     every event is ignored: nothing is fetched (no external-entity handler is installed, parameter
     entities are never parsed) and expat's own amplification limit bounds any expansion. The
-    byte-level :func:`~aqe_ci.ingest.safexml.check_prolog` before it is unchanged.
+    byte-level :func:`~aqe_ci.ingest.stream.safexml.check_prolog` before it is unchanged.
     """
     p = module.Scanner(run, ids, dups, project_hosts, text_buffer, inline_bytes)
 

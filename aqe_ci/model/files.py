@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.errors import InvalidInputError
-from aqe_ci.ingest.base import Limits, check_report_file
-from aqe_ci.validate import validate_document
+from aqe_ci.model.limits import Limits, check_report_file
+from aqe_ci.model.schema import validate_document
 
 _DOC_HEAD = re.compile(rb'^\s*\{[^{]{0,200}"type"\s*:\s*"(test_results|coverage|security)"', re.S)
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aqe_ci.documents.linehits import encode_branch_hits, encode_line_hits, union_branch_hits, union_line_hits
 from aqe_ci.errors import UsageError
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info 0 … critical 4
+from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
+from aqe_ci.model.linehits import encode_branch_hits, encode_line_hits, union_branch_hits, union_line_hits
 
 
 def rate(covered: int, valid: int) -> float:

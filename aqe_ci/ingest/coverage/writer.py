@@ -35,13 +35,14 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from aqe_ci.documents.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
-from aqe_ci.ingest.base import MAX_LINE, DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.ingest.base import MAX_LINE, DocumentWriter, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
 
 MAX_HITS = (1 << 64) - 1
 
 
-# compact encodings: aqe_ci.documents.linehits owns the format
+# compact encodings: aqe_ci.model.linehits owns the format
 
 
 def rate(covered: int, valid: int) -> float:
@@ -88,7 +89,7 @@ def file_validator() -> Any:
 
     import fastjsonschema
 
-    from aqe_ci.validate import schema
+    from aqe_ci.model.schema import schema
 
     full = schema("coverage")
     sub = copy.deepcopy(full["$defs"]["file"])
@@ -258,12 +259,12 @@ class CoverageWriter(DocumentWriter):
                          functions: tuple[int, int] | None = None, split: bool = False,
                          encoded_branches: tuple[int, int, str] | None = None) -> None:
         """:meth:`add_file` for a parser that built ``line_hits`` itself, exactly as
-        :func:`~aqe_ci.documents.linehits.encode_line_runs` would from strictly ascending lines (canonical decimal numbers,
+        :func:`~aqe_ci.model.linehits.encode_line_runs` would from strictly ascending lines (canonical decimal numbers,
         lines within 0..MAX_LINE, hits within 0..MAX_HITS, runs merged): the Cobertura fast reader
         makes it from the report's bytes without an int per line. The caller vouches for that
         (tests compare it with :meth:`add_file`); branches are checked as in :meth:`add_file`.
         ``encoded_branches``: instead of ``branches``, ``(valid, covered, branch_hits)`` already
-        encoded exactly as :func:`~aqe_ci.documents.linehits.encode_branch_hits` would (the
+        encoded exactly as :func:`~aqe_ci.model.linehits.encode_branch_hits` would (the
         Cobertura C reader; its tests compare it with the Python path).
         """
         self._require_source()
@@ -313,8 +314,8 @@ class CoverageWriter(DocumentWriter):
     def finish(self, *, timestamp: str) -> WrittenDocument:
         if self._current is not None:
             raise RuntimeError("finish with an open source")
+        from aqe_ci.model.schema import validate_document
         from aqe_ci.storage.store import summarize
-        from aqe_ci.validate import validate_document
 
         self._spool.flush()
         fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)

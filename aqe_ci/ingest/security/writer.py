@@ -23,9 +23,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.documents.merge import SEVERITIES, SEVERITY_RANK
-from aqe_ci.ingest.base import DocumentWriter, Limits, ReportError, SourceInfo, WrittenDocument
-from aqe_ci.validate import schema, validate_document
+from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
+from aqe_ci.model.limits import Limits
+from aqe_ci.model.schema import schema, validate_document
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -49,9 +50,9 @@ def _encode_line(obj: dict[str, Any]) -> bytes:
 
 @cache
 def finding_validator() -> Any:
-    """Validator of one finding (``$defs/finding``) from :mod:`aqe_ci.ingest.itemschema`:
+    """Validator of one finding (``$defs/finding``) from :mod:`aqe_ci.model.schema`:
     jsonschema-rs (~1.4 µs per finding) or, without it, fastjsonschema."""
-    from aqe_ci.ingest.itemschema import validator
+    from aqe_ci.model.schema import item_validator as validator
 
     return validator("security", "finding")
 
@@ -101,7 +102,7 @@ def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
 def envelope_validator() -> Any:
     """Validator of the whole security document (used with an empty findings list: the
     findings were validated as they came)."""
-    from aqe_ci.ingest.itemschema import validator
+    from aqe_ci.model.schema import item_validator as validator
 
     return validator("security", "document")
 
@@ -115,7 +116,7 @@ class SecurityWriter(DocumentWriter):
         self._spool_path = Path(name)
         self._spool = os.fdopen(fd, "w+b")
         self._write = self._spool.write
-        from aqe_ci.ingest.itemschema import backend
+        from aqe_ci.model.schema import backend
 
         #: fastjsonschema backend: one generated-code call per batch; jsonschema-rs: per finding
         self._validate_many = findings_validator() if backend() == "fastjsonschema" else None
@@ -213,7 +214,7 @@ class SecurityWriter(DocumentWriter):
             self._write(b"".join(lines))
 
     def _check(self, finding: dict[str, Any]) -> None:
-        from aqe_ci.ingest.itemschema import error_text
+        from aqe_ci.model.schema import error_text
 
         try:
             finding_validator()(finding)
@@ -260,7 +261,7 @@ class SecurityWriter(DocumentWriter):
         return counts
 
     def finish(self, *, timestamp: str) -> WrittenDocument:
-        from aqe_ci.storage.summary import summarize
+        from aqe_ci.model.summary import summarize
 
         data: dict[str, Any] = {
             "vulnerabilities": [],
@@ -274,7 +275,7 @@ class SecurityWriter(DocumentWriter):
         try:
             envelope_validator()(envelope)
         except Exception as exc:  # either backend's validation error
-            from aqe_ci.ingest.itemschema import error_text
+            from aqe_ci.model.schema import error_text
 
             validate_document(envelope, source="security document")  # names the JSON path
             raise ReportError(f"security document: {error_text(exc)}") from None

@@ -1,5 +1,5 @@
 /*
- * aqe_ci.ingest._sarif_c -- C twin of aqe_ci.ingest.security.sarif._fast_extract.
+ * aqe_ci.ingest.security._sarif_c -- C twin of aqe_ci.ingest.security.sarif._fast_extract.
  *
  * scan_result(buf, pos) looks at the JSON text of ONE element of a SARIF run's "results" array,
  * starting at buf[pos], without building Python objects for the parts SARIF ingest drops

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
-from aqe_ci.ingest.junit import first_line
 from aqe_ci.ingest.stream.jsonhead import json_keys
 from aqe_ci.ingest.stream.opener import open_report
+from aqe_ci.ingest.tests.junit import first_line
 
 MESSAGE_CHARS = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -1,6 +1,6 @@
 """.NET test reports → ``test_results``: NUnit 2 and 3, xUnit.net v1/v2, TRX (MSTest / VSTest).
 
-All stream with :func:`aqe_ci.ingest.safexml.iterparse` and remove finished elements as they go.
+All stream with :func:`aqe_ci.ingest.stream.safexml.iterparse` and remove finished elements as they go.
 Mappings: docs/formats/tests.md.
 """
 
@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest import safexml
 from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
-from aqe_ci.ingest.junit import MESSAGE_CHARS, first_line, seconds
-from aqe_ci.ingest.xmlhead import root_start
+from aqe_ci.ingest.stream import safexml
+from aqe_ci.ingest.stream.xmlhead import root_start
+from aqe_ci.ingest.tests.junit import MESSAGE_CHARS, first_line, seconds
 
 _TIMESPAN = re.compile(r"(?:(\d{1,9})\.)?(\d{1,12}):(\d{1,12}):(\d{1,12}(?:\.\d+)?)")
 

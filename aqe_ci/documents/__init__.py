@@ -1,1 +1,0 @@
-"""Operations on normalised documents that several commands share (merging parts)."""

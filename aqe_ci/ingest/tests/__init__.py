@@ -1,0 +1,1 @@
+"""Test-result formats (JUnit and dialects, NUnit, xUnit.net, TRX, Playwright), their writer and C twin."""
