@@ -140,8 +140,7 @@ def describe_head(head: bytes) -> str:
         return f"XML with root element <{m.group(1)[:60]}>" if m else "XML without a root element"
     if body.startswith(("{", "[")):
         return "JSON of no known report shape"
-    first = body.splitlines()[0] if body else ""
-    return f"text starting {_clean(first[:40])!r}"
+    return "text of no known report shape"  # never quoted: --file may name any readable file
 
 
 def _select_parser(fmt: str) -> Any | None:
