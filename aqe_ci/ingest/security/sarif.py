@@ -491,7 +491,7 @@ class _Run:
         The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
         relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
         ``kind`` / ``baselineState`` / ``suppressions`` / ``security-severity`` on the result, line
-        and column numbers in range. For it this builds exactly what ``_extract`` + ``_emit`` build
+        and column numbers up to ``MAX_LINE``. For it this builds exactly what ``_extract`` + ``_emit`` build
         (tests/ingest/test_security_sarif_fastpath.py compares both on every corpus SARIF file),
         with the per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
 
@@ -505,8 +505,6 @@ class _Run:
          end_col) = fields
         if end_line is None:
             end_line = start_line
-        if max(start_line or 0, end_line or 0, start_col or 0, end_col or 0) > MAX_LINE:
-            return False  # the general path says which is out of range
         key = (rule_index, rule_id, tags, level)
         static = self.fast_cache.get(key)
         if static is None:
@@ -708,7 +706,8 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     (see ``_Run._fast_finding``): ``(rule_id, rule_index, tags, level, text, uri, line_hash,
     start_line, end_line, start_column, end_column)``; ``tags`` holds the string tags only (the
     others are dropped by ``_fast_static`` all the same), integers that are not JSON integers
-    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/security/_sarif_c.c``."""
+    >= 0 are None, one over ``MAX_LINE`` declines. The reference of ``scan_result`` in
+    ``aqe_ci/ingest/security/_sarif_c.c``."""
     if not _FAST_KEYS.issuperset(r):
         return None
     get = r.get
@@ -751,9 +750,11 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     level = get("level")
     if type(level) is not str:
         level = None
-    return (rule_id, rule_index, tags, level, text, uri, line_hash, nonneg_int(region.get("startLine")),
-            nonneg_int(region.get("endLine")), nonneg_int(region.get("startColumn")),
-            nonneg_int(region.get("endColumn")))
+    numbers = (nonneg_int(region.get("startLine")), nonneg_int(region.get("endLine")),
+               nonneg_int(region.get("startColumn")), nonneg_int(region.get("endColumn")))
+    if any(n is not None and n > MAX_LINE for n in numbers):
+        return None  # the general path refuses the report, with its message
+    return (rule_id, rule_index, tags, level, text, uri, line_hash, *numbers)
 
 
 def _fast_location(locs: Any) -> tuple[str, dict[str, Any]] | None:

@@ -46,6 +46,43 @@ def _value_problem(exc: ValueError) -> str:
     return str(exc)
 
 
+def object_keys(js: JsonStream, what: str) -> Iterator[str]:
+    """The top-level keys of a document that must be one JSON object (``what``: "a coverage.py
+    JSON report"), each with its value next in ``js``; the end of the document is checked after
+    the last one (a caller that stops early skips that check)."""
+    if js.peek() != "{":
+        raise js.error(f"{what} must be a JSON object")
+    yield from js.iter_object()
+    js.end()
+
+
+def top_level_value(f: BinaryIO, key: str, what: str) -> Any:
+    """The value of the first top-level ``key`` of the JSON object in ``f`` (None when absent), read
+    from the start of ``f``; the walk stops there."""
+    js = JsonStream(f)
+    for k in object_keys(js, what):
+        if k == key:
+            return check_depth(js.value())
+        js.skip()
+    return None
+
+
+def check_depth(value: Any, limit: int = MAX_DEPTH) -> Any:
+    """``value`` (a decoded JSON value) when it nests at most ``limit`` levels, else ReportError:
+    a decoded element is held to the depth the stream's own walk allows."""
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        if depth > limit:
+            raise ReportError(f"invalid JSON: nesting too deep (over {limit} levels)")
+        kids = v.values() if type(v) is dict else v if type(v) is list else ()
+        for k in kids:
+            if type(k) is dict or type(k) is list:
+                push((k, depth + 1))
+    return value
+
+
 class JsonStream:
     """Walk one JSON document from a binary file without loading it."""
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.jsonstream import JsonStream, check_depth, object_keys
 from aqe_ci.ingest.stream.opener import open_report
 from aqe_ci.ingest.tests.junit import first_line
 
@@ -62,24 +63,26 @@ class PlaywrightJsonParser(ReportParser):
                 and b'"rootDir"' in head and (b'"projects"' in head or b'"configFile"' in head))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
-        import ijson
-
         writer.set_dialect("playwright", "playwright")
         seen = False
-        try:
-            with open_report(path, "json") as f:
-                for suite in ijson.items(f, "suites.item", use_float=True):
+        with open_report(path, "json") as f:
+            js = JsonStream(f)
+            for key in object_keys(js, "a Playwright JSON report"):
+                if key == "suites" and not seen and js.peek() == "[":
                     seen = True
-                    if not isinstance(suite, dict):
-                        raise ReportError("not a Playwright JSON report: a suite is not an object")
-                    writer.add_suite(count=1)
-                    self._suite(writer, suite, file=str(suite.get("file") or suite.get("title") or ""), titles=[])
-            with open_report(path, "json") as f:
-                for stats in ijson.items(f, "stats", use_float=True):
+                    for _ in js.iter_array():
+                        suite = check_depth(js.value())
+                        if not isinstance(suite, dict):
+                            raise ReportError("not a Playwright JSON report: a suite is not an object")
+                        writer.add_suite(count=1)
+                        self._suite(writer, suite, file=str(suite.get("file") or suite.get("title") or ""),
+                                    titles=[])
+                elif key == "stats":
+                    stats = check_depth(js.value())
                     if isinstance(stats, dict):
                         writer.add_duration(_seconds(stats.get("duration")))
-        except ijson.JSONError as exc:
-            raise ReportError(f"malformed JSON: {exc}") from None
+                else:
+                    js.skip()
         if not seen:
             raise ReportError("not a Playwright JSON report: no \"suites\" array")
 
@@ -94,6 +97,8 @@ class PlaywrightJsonParser(ReportParser):
     def _spec(self, writer: Any, spec: dict[str, Any], *, file: str, titles: list[str]) -> None:
         name = " › ".join([*(t for t in titles if t), str(spec.get("title") or "")])
         spec_file = str(spec.get("file") or file)
+        if isinstance(spec.get("line"), int) and spec["line"] > MAX_LINE:
+            raise ReportError(f"spec {name[:100]!r}: {LINE_OUT_OF_RANGE}")
         for t in spec.get("tests") or []:
             if not isinstance(t, dict):
                 continue
@@ -102,8 +107,6 @@ class PlaywrightJsonParser(ReportParser):
             test: dict[str, Any] = {"suite": f"[{project}] {spec_file}" if project else spec_file,
                                     "classname": spec_file, "name": name, "file": spec_file}
             if isinstance(spec.get("line"), int) and spec["line"] >= 0:
-                if spec["line"] > MAX_LINE:
-                    raise ReportError(f"spec {name[:100]!r}: {LINE_OUT_OF_RANGE}")
                 test["line"] = spec["line"]
             last = results[-1] if results else {}
             verdict = t.get("status")
