@@ -96,3 +96,6 @@ def parse_file(parser: Any, path: Path, *, prolog_checked: bool = False) -> None
     except expat.ExpatError as exc:
         raise ReportError(f"malformed XML: {expat.ErrorString(exc.code)} (line {exc.lineno}, column "
                           f"{exc.offset + 1})", line=exc.lineno) from None
+    except LookupError:  # the XML declaration names an encoding Python has no codec for
+        raise ReportError("malformed XML: the XML declaration names an unknown encoding",
+                          line=parser.CurrentLineNumber) from None
