@@ -106,7 +106,7 @@ class BanditParser(ReportParser):
         end_col = r.get("end_col_offset")
         line_number(col, "column number")
         line_number(end_col, "column number")
-        n = occurrences.number((test_id, filename, content), (line, tuple(rng), col, end_col))
+        n = occurrences.number((test_id, filename, content), r)
         cwe = r.get("issue_cwe")
         cwes = [cwe_id(f"CWE-{cwe.get('id')}")] if isinstance(cwe, dict) and cwe.get("id") else []
         return {

@@ -82,20 +82,30 @@ def line_number(value: Any, what: str = "line number") -> int | None:
 class Occurrences:
     """Occurrence numbers of computed fingerprints (1, 2, … per key, in file order).
 
-    The number tells apart the distinct *places* of one key (the same rule and snippet twice in a
-    file are two findings); a result repeated at the same place — a byte-identical duplicate — gets
-    the number it had, hence the same fingerprint, and the writer keeps one finding.
+    The number tells apart the distinct results of one key (the same rule and snippet twice in a
+    file are two findings); a result repeated byte for byte — same JSON value, whatever its key
+    order or spacing — gets the number it had, hence the same fingerprint, and the writer keeps one
+    finding. Results that differ in anything (a line, a ``uriBaseId``, a tool's own issue hash in
+    ``properties``) stay apart.
     """
 
     def __init__(self) -> None:
-        self._places: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
+        self._seen: dict[tuple[Any, ...], dict[str, int]] = {}
 
-    def number(self, key: tuple[Any, ...], place: tuple[Any, ...]) -> int:
-        places = self._places.setdefault(key, {})
-        n = places.get(place)
+    def number(self, key: tuple[Any, ...], raw: Any) -> int:
+        """The occurrence number of the result ``raw`` (the decoded JSON value) under ``key``."""
+        seen = self._seen.setdefault(key, {})
+        digest = raw_digest(raw)
+        n = seen.get(digest)
         if n is None:
-            n = places[place] = len(places) + 1
+            n = seen[digest] = len(seen) + 1
         return n
+
+
+def raw_digest(value: Any) -> str:
+    """A digest of a decoded JSON value that ignores key order and spacing."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def cwe_id(tag: Any) -> str | None:

@@ -32,6 +32,7 @@ from aqe_ci.ingest.security.common import (
     head_text,
     line_number,
     nonneg_int,
+    raw_digest,
     report_keys,
     safe_text,
     text_hash,
@@ -585,8 +586,7 @@ class _Run:
             content = "snippet:" + text_hash(rec["snippet"])
         else:
             content = "message:" + text_hash(message or "")
-        place = (rec["start_line"], rec["start_column"], rec["end_line"], rec["end_column"])
-        n = self.occurrences.number((self.tool_name, rule_id, where, content), place)
+        n = self.occurrences.number((self.tool_name, rule_id, where, content), rec["raw"])
         return fingerprint("computed", self.tool_name, rule_id, where, content, n), "computed"
 
 
@@ -623,6 +623,8 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         "security_severity": sec_sev,
         "tags": tags,
     }
+    # results without fingerprints are told apart by their whole JSON (Occurrences)
+    rec["raw"] = raw_digest(r) if not rec["partial"] and not rec["fingerprints"] else None
     return rec
 
 

@@ -105,7 +105,7 @@ class SemgrepParser(ReportParser):
                 content = "snippet:" + text_hash(lines)
             else:
                 content = "message:" + text_hash(message or "")
-            n = occurrences.number((check, path or "", content), place)
+            n = occurrences.number((check, path or "", content), r)
             fp, fp_source = fingerprint("computed", "semgrep", check, path or "", content, n), "computed"
         cwe_raw = meta.get("cwe")
         cwes = [c for c in (cwe_id(x) for x in (cwe_raw if isinstance(cwe_raw, list) else [cwe_raw])) if c]

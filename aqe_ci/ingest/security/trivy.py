@@ -182,7 +182,7 @@ class TrivyParser(ReportParser):
         rid = _s(s.get("RuleID")) or "secret"
         category = _s(s.get("Category")) or ""
         start_line, end_line = line_number(s.get("StartLine")), line_number(s.get("EndLine"))
-        n = self._secret_seq.number((rid, target, category), (start_line, end_line))
+        n = self._secret_seq.number((rid, target, category), s)
         sev, raw = _sev(s.get("Severity"))
         title = _s(s.get("Title")) or rid
         return {
