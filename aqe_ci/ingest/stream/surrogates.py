@@ -4,7 +4,7 @@ JSON allows any ``\\uXXXX`` escape, so a report can spell a UTF-16 surrogate tha
 Python decodes it into a string that cannot be encoded as UTF-8: stored, it would break every later
 read (``get``, ``compare``, the gates) — a report could turn a failed gate into a crash. The filter
 rewrites each such escape as ``\\ufffd`` (the replacement character) in the bytes, before any
-decoder (the json module, ijson, the C scanners) sees them: the same length, so positions and line
+decoder (the json module, the C scanners) sees them: the same length, so positions and line
 numbers stay those of the file. A valid pair (``\\ud83d\\ude00``) and an escaped backslash followed
 by ``ud800`` text are left alone. ``replaced`` counts what was rewritten.
 

@@ -11,7 +11,8 @@ Mapping (docs/compare.md relies on it for flaky detection):
   error); ``retries`` = the earlier attempts; duration, message and output from the last attempt;
 * a failed test's failure entry carries the error message (ANSI colour codes removed) and the stack.
 
-Streams the top-level ``suites`` (one per spec file) with ijson: memory is bounded by one file's suite.
+Streams the top-level ``suites`` (one per spec file) with JsonStream: memory is bounded by one file's
+suite (in any order of the top-level keys).
 """
 
 from __future__ import annotations
