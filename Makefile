@@ -35,6 +35,11 @@ $(TSTAMP): $(STAMP)
 	    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || \
 	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq jq; } >/dev/null 2>&1 || true; fi; \
 	  command -v jq >/dev/null 2>&1 || { echo "jq is required for make test: install it (apt-get install jq)" >&2; exit 1; }; }
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (badge and HTML report tests render in it)"; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null 2>&1 || \
+	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null 2>&1 || true; fi; \
+	  command -v chromium >/dev/null 2>&1 || { echo "chromium is required for make test: apt-get install chromium" >&2; exit 1; }; }
 	@touch $@
 
 # Test-only npm tools (Azurite, @actions/artifact, gitlab-ci-local), pinned by tools/node/package-lock.json.
@@ -61,7 +66,7 @@ test: $(TSTAMP) $(NSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench
 
-bench: $(BSTAMP)
+bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # The C accelerators built again with AddressSanitizer and UBSan (build/fuzz, the installed ones are

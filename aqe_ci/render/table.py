@@ -7,13 +7,14 @@ from typing import Any
 
 from aqe_ci.model.keys import SEVERITIES
 from aqe_ci.render.common import age, num, pct, pp, signed, test_label
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 
 ROWS = 20
 
 
 def _clip(text: Any, n: int = 100) -> str:
-    s = " ".join(str(text or "").split())
+    s = " ".join(term_text(text or "").split())  # line breaks shown as ⏎, as in markdown
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -30,16 +31,18 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
     c = result.get("comparison", result)
     gates = gates if gates is not None else result.get("gates")
     h, b = c["head"], c["baseline"]
-    lines = [f"head:     {h['key']}  commit {(h.get('commit') or '—')[:12]}  branch {h.get('branch') or '—'}"]
+    t_ = term_text  # stored values (branches, reasons) are untrusted text: one inert line each
+    lines = [f"head:     {h['key']}  commit {t_((h.get('commit') or '—')[:12])}  branch {t_(h.get('branch') or '—')}"]
     if b.get("key"):
-        lines.append(f"baseline: {b['key']}  commit {(b.get('commit') or '—')[:12]}  branch {b.get('branch') or '—'}"
-                     f"  ({age(b.get('age_seconds'))})")
-        lines.append(f"          {b['method']}: {b['reason']}")
+        lines.append(f"baseline: {b['key']}  commit {t_((b.get('commit') or '—')[:12])}  "
+                     f"branch {t_(b.get('branch') or '—')}  ({age(b.get('age_seconds'))})")
+        lines.append(f"          {b['method']}: {t_(b['reason'])}")
         if b.get("base_tip"):
             t = b["base_tip"]
-            lines.append(f"          note: {t['note']}; newest run there: {t['key']} ({(t.get('commit') or '')[:12]})")
+            lines.append(f"          note: {t_(t['note'])}; newest run there: {t['key']} "
+                         f"({t_((t.get('commit') or '')[:12])})")
     else:
-        lines.append(f"baseline: none — {b.get('reason')}")
+        lines.append(f"baseline: none — {t_(b.get('reason'))}")
     rows: list[list[Any]] = []
     cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
     if cov:
@@ -64,7 +67,7 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
     for name in ("coverage", "tests", "security"):
         note = (c.get(name) or {}).get("note")
         if note:
-            lines.append(f"note: {note}")
+            lines.append(f"note: {term_text(note)}")
     if tests:
         lines += _block("new failures", ["TEST", "STATUS", "MESSAGE"],
                         [[_clip(test_label(t), 80), t["status"], _clip(t.get("message"))]

@@ -87,14 +87,29 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
         chunks = lambda: iter((text,))  # noqa: E731
     if output:
         write_atomic(Path(output), (secrets.redact(c) for c in chunks()))
-    for chunk in chunks():
-        click.echo(secrets.redact(chunk), nl=False)
+    from aqe_ci.render.escape import json_inert
+
+    for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
+        click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
+    notify_compared(runtime, result, gate_results)
     no_baseline = result["comparison"]["baseline"]["key"] is None
     if require_baseline and no_baseline:
         raise GateFailed(f"no baseline: {result['comparison']['baseline']['reason']}",
                          hint="store a run for the base branch first, or drop --require-baseline")
     raise_if_failed(gate_results)
+
+
+def notify_compared(runtime: Any, result: dict[str, Any], gate_results: list[dict[str, Any]]) -> None:
+    """The ``compared`` (and, when a gate failed, ``gate_failed``) webhook events."""
+    from aqe_ci.app.notify import compared_events, notifier_from_config, send_events
+    from aqe_ci.cli.output import echo
+
+    notifier = notifier_from_config(runtime.config.section("notify"))
+    if notifier is None:
+        return
+    send_events(notifier, compared_events(store=runtime.store.location, comparison=result["comparison"],
+                                          gates=gate_results), lambda line: echo(line, err=True))
 
 
 def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,
