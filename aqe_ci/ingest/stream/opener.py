@@ -33,10 +33,10 @@ class Notes:
     """What the readers of one file replaced (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._readers: list[Any] = []
+        self._readers: list[Transcoder | SurrogateFilter] = []
         self.encoding: str | None = None
 
-    def watch(self, reader: Any) -> None:
+    def watch(self, reader: Transcoder | SurrogateFilter) -> None:
         self._readers.append(reader)
 
     def count(self, kind: type) -> int:
@@ -87,7 +87,7 @@ def open_report(path: Path | str, kind: str = "xml") -> BinaryIO:
             f = SurrogateFilter(f)
             if notes is not None:
                 notes.watch(f)
-        return f if isinstance(f, io.BufferedIOBase) else io.BufferedReader(f, _BUFFER)
+        return f if isinstance(f, io.BufferedIOBase) else io.BufferedReader(f, _BUFFER)  # type: ignore[return-value]
     except BaseException:
         f.close()
         raise

@@ -108,10 +108,10 @@ def emit(writer: Any, t: Test) -> None:
             test[key] = text
     if t.props:
         test["properties"] = t.props
-    failure = None
+    failure: dict[str, Any] | None = None
     if t.status in ("failed", "error"):
-        failure = {k: test[k] for k in ("suite", "classname", "name", "status", "duration", "file", "line")
-                   if k in test}
+        failure = {k: test[k] for k in ("suite", "classname", "name", "status", "duration", "file",
+                                                         "line") if k in test}
         failure["message"] = message
         if t.ftype:
             failure["type"] = t.ftype

@@ -384,6 +384,7 @@ class _JUnitRun:
 
     def end(self, name: str) -> None:
         el = self.stack.pop()
+        assert el is not None  # the root's parent (None) is never popped
         kind = el.kind
         if kind == _CASE:
             self.testcase(el, el.parent)

@@ -94,8 +94,8 @@ def _function(el: Any, case: str) -> list[Test]:
     if not rows:
         rows[None] = _Row()
     tests = []
-    for tag, row in rows.items():
-        t = Test(case, case, name if tag is None else f"{name}({tag})", row.status)
+    for data_tag, row in rows.items():
+        t = Test(case, case, name if data_tag is None else f"{name}({data_tag})", row.status)
         if row.status == "blacklisted":
             t.status, row.message = "skipped", f"blacklisted{': ' + row.message if row.message else ''}"
         t.message, t.file, t.line = row.message, row.file, row.line
