@@ -11,7 +11,9 @@ Targets (``TARGETS``):
   and the writer's JSON encoder);
 - ``cobertura``: whole files through the Cobertura parser (``aqe_ci.ingest.coverage._cobertura_c``);
 - ``sarif-scan``: one result's JSON text through ``scan_result`` and through json + ``_fast_extract``;
-- ``sarif``: whole SARIF logs with and without the scanner.
+- ``sarif``: whole SARIF logs with and without the scanner;
+- ``surrogates``: JSON text through the lone-surrogate filter with the C ``find_escape``
+  (``aqe_ci.ingest.stream._stream_c``) and with its Python twin, and both finders at every start.
 
 ``make test`` runs a bounded number (tests/ingest/test_fuzz_accel.py); ``make fuzz`` runs this file
 as a script for longer, with the extensions built under AddressSanitizer and UBSan::
@@ -465,6 +467,26 @@ def _whole_file(outcome: Callable[[Path, Path], Any], paths: Paths, data: bytes,
     return ok, fast[0] == "ok"
 
 
+def _same_filtering(data: bytes) -> tuple[bool, bool]:
+    from aqe_ci import accel
+    from aqe_ci.ingest.stream import surrogates
+
+    fast = accel.load(surrogates.ACCEL)
+    assert fast is not None, "the stream accelerator is not built"
+    for start in range(0, len(data) + 2, max(1, len(data) // 16)):
+        if fast.find_escape(data, start) != surrogates.find_escape(data, start):
+            return False, False
+    got = surrogates.replace_lone(data, final=False, find=fast.find_escape)
+    want = surrogates.replace_lone(data, final=False)
+    return got == want and surrogates.replace_lone(data, find=fast.find_escape) == surrogates.replace_lone(data), \
+        bool(got[1])
+
+
+def surrogate_seeds() -> list[bytes]:
+    return [b'{"a": "x\\ud800y", "b": "\\ud83d\\ude00", "c": "\\\\ud800", "d": "\\uDC00\\uD800"}',
+            *sarif_result_seeds(60)]
+
+
 def _same_scan(text: str) -> tuple[bool, bool]:
     got, want = sarif_scan_pair(text)
     if got is None:
@@ -477,7 +499,8 @@ def fuzz(target: str, count: int, deadline: float, seed: int, out: Path | None =
     """Run up to ``count`` mutants of ``target``: at least ``minimum``, then until
     ``time.monotonic() > deadline``."""
     seeds, tokens = {"junit": (junit_seeds, XML_TOKENS), "cobertura": (cobertura_seeds, XML_TOKENS),
-                     "sarif": (sarif_log_seeds, JSON_TOKENS), "sarif-scan": (sarif_result_seeds, JSON_TOKENS)}[target]
+                     "sarif": (sarif_log_seeds, JSON_TOKENS), "sarif-scan": (sarif_result_seeds, JSON_TOKENS),
+                     "surrogates": (surrogate_seeds, JSON_TOKENS)}[target]
     pool = seeds()
     rng = random.Random(f"{target}:{seed}")
     report = Report(target)
@@ -490,7 +513,9 @@ def fuzz(target: str, count: int, deadline: float, seed: int, out: Path | None =
                 break
             seed_data = rng.choice(pool)
             data = mutate_result(seed_data, rng) if target == "sarif-scan" else mutate(seed_data, rng, tokens, pool)
-            if outcome is None:
+            if target == "surrogates":
+                ok, accepted = _same_filtering(data)
+            elif outcome is None:
                 ok, accepted = _same_scan(data.decode("utf-8", "replace"))
             else:
                 ok, accepted = _whole_file(outcome, paths, data, work, n)
@@ -511,7 +536,7 @@ def _keep(out: Path | None, target: str, seed: int, n: int, data: bytes) -> str:
     return where + ": " + repr(data[:300])
 
 
-TARGETS = ("junit", "cobertura", "sarif-scan", "sarif")
+TARGETS = ("junit", "cobertura", "sarif-scan", "sarif", "surrogates")
 
 
 def build_sanitized(build: Path, cc: str, flags: list[str]) -> None:

@@ -19,7 +19,7 @@ from aqe_ci import accel
 
 #: target → (seconds, at least, at most) mutants
 BUDGET = {"junit": (8.0, 300, 3000), "cobertura": (5.0, 500, 4000), "sarif-scan": (4.0, 3000, 30000),
-          "sarif": (5.0, 300, 3000)}
+          "sarif": (5.0, 300, 3000), "surrogates": (2.0, 2000, 20000)}
 SEED = int(os.environ.get("AQE_FUZZ_SEED", "20240517"))
 
 
@@ -30,5 +30,6 @@ def test_c_and_python_agree_on_mutants(target: str, tmp_path: object, monkeypatc
     seconds, minimum, most = BUDGET[target]
     report = fuzz(target, most, time.monotonic() + seconds, SEED, out=None, minimum=minimum)
     assert report.mutants >= minimum
-    assert report.accepted >= report.mutants // 20, "mutants should mostly stay readable"
+    if target != "surrogates":  # (there, "accepted" counts mutants that had a lone surrogate)
+        assert report.accepted >= report.mutants // 20, "mutants should mostly stay readable"
     assert not report.mismatches, "\n".join(report.mismatches[:5])

@@ -215,7 +215,7 @@ def read_json_document(path: Path) -> Any:
 
 def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON-lines report."""
-    with open_report(path, "json") as f:
+    with open_report(path, "jsonl") as f:
         for lineno, raw in enumerate(_lines(f, max_line_bytes), 1):
             if not raw.strip():
                 continue

@@ -783,13 +783,11 @@ def _fast_line(static: tuple[Any, ...], fp: str, title: str, text: str, loc: dic
     j_head, j_tail, j_title, j_end = static[8:]
     if static[2] is None:
         j_title = _jstr(title)
+    sl, el, sc, ec = loc["start_line"], loc["end_line"], loc["start_column"], loc["end_column"]
     return (f'{{"fingerprint":"{fp}"{j_head}{j_title},"message":{_jstr(text)}{j_tail}'
-            f'{_jstr(loc["path"])},"start_line":{_jint(loc["start_line"])},"end_line":{_jint(loc["end_line"])}'
-            f',"start_column":{_jint(loc["start_column"])},"end_column":{_jint(loc["end_column"])}{j_end}\n')
-
-
-def _jint(value: int | None) -> str:
-    return "null" if value is None else str(value)
+            f'{_jstr(loc["path"])},"start_line":{"null" if sl is None else sl}'
+            f',"end_line":{"null" if el is None else el},"start_column":{"null" if sc is None else sc}'
+            f',"end_column":{"null" if ec is None else ec}{j_end}\n')
 
 
 def _jnull(value: str | None) -> str:

@@ -70,24 +70,25 @@ def collecting() -> Iterator[Notes]:
 
 def open_report(path: Path | str, kind: str = "xml") -> BinaryIO:
     """Open ``path`` for reading as UTF-8 bytes (see the module docstring). ``kind`` is ``"xml"``,
-    ``"json"`` or ``"text"``; only JSON gets the surrogate filter."""
+    ``"text"``, ``"json"`` (a raw stream: ``read`` may return less than asked, blocks are handed
+    over without copies; JsonStream reads it) or ``"jsonl"`` (JSON lines: buffered, ``readline``)."""
     f: Any = open(path, "rb")  # noqa: SIM115 - the caller closes what is returned
     try:
         found = sniff(f.read(4))
         f.seek(0)
         notes = _CURRENT.get()
         if found is not None:
-            f = Transcoder(f, *found)
+            f = io.BufferedReader(Transcoder(f, *found), _BUFFER)
             if notes is not None:
-                notes.watch(f)
+                notes.watch(f.raw)
                 notes.encoding = found[0]
-        if kind == "json":
-            if found is not None:
-                f = io.BufferedReader(f, _BUFFER)
+        if kind in ("json", "jsonl"):
             f = SurrogateFilter(f)
             if notes is not None:
                 notes.watch(f)
-        return f if isinstance(f, io.BufferedIOBase) else io.BufferedReader(f, _BUFFER)  # type: ignore[return-value]
+            if kind == "jsonl":
+                f = io.BufferedReader(f, _BUFFER)
+        return f  # type: ignore[no-any-return]
     except BaseException:
         f.close()
         raise
