@@ -24,6 +24,7 @@ from typing import BinaryIO
 from aqe_ci import accel
 
 _CANDIDATE = re.compile(rb"\\u[dD][0-9a-fA-F]{3}")
+_ESCAPE_START = re.compile(rb"\\u[dD]")
 _HIGH = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
 _LOW = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 _REPLACEMENT = b"\\ufffd"
@@ -36,8 +37,8 @@ ACCEL = "aqe_ci.ingest.stream._stream_c"
 def find_escape(data: bytes, start: int = 0) -> int:
     """The first ``\\ud``/``\\uD`` in ``data`` at or after ``start``, or -1 (the reference of the C
     ``find_escape``)."""
-    a, b = data.find(b"\\ud", start), data.find(b"\\uD", start)
-    return b if a < 0 else a if b < 0 else min(a, b)
+    m = _ESCAPE_START.search(data, start)
+    return -1 if m is None else m.start()
 
 
 def finder() -> Callable[[bytes, int], int]:
