@@ -9,7 +9,7 @@ BSTAMP := $(VENV)/.installed-bench
 NODE_DIR := tools/node
 NSTAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint bench install clean help node-tools fuzz
+.PHONY: demo test lint bench install clean help node-tools image fuzz
 
 help:
 	@echo "make demo   - install into .venv and run the main job end to end on the local store"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  - run the benchmarks side by side with the reference tools"
 	@echo "make fuzz   - differential fuzzing of the C accelerators under ASan/UBSan (FUZZ_SECONDS=600)"
 	@echo "make lint   - ruff"
+	@echo "make image  - build the action's container image (podman or docker) and smoke-test it"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +65,7 @@ test: $(TSTAMP) $(NSTAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(TSTAMP)
-	$(VENV)/bin/ruff check aqe_ci tests bench
+	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
 
 bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
@@ -84,6 +85,11 @@ fuzz: $(TSTAMP)
 	  PYTHONMALLOC=malloc CC=$(CC) CFLAGS="-O1 -g $(SANITIZE)" \
 	  $(PY) tests/ingest/fuzz_accel.py --seconds $(FUZZ_SECONDS) --sanitized $(FUZZ_BUILD)/lib --build \
 	  --out $(FUZZ_BUILD)/mismatches $(FUZZ_ARGS)
+
+# The action's container image: BASE=python:3.12-slim when the engine has it, else a local base made
+# with debootstrap; then a smoke test of the built image's entrypoint. Not part of `make test`.
+image: $(TSTAMP)
+	@PYTHON="$(PY)" bash tools/image/build.sh
 
 clean:
 	rm -rf $(VENV) .qe-artifacts .pytest_cache build *.egg-info

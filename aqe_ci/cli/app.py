@@ -29,6 +29,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
     "badge": ("aqe_ci.cli.commands.badge:badge", "Render a coverage, tests or security badge (SVG or shields.io JSON)."),
     "copy": ("aqe_ci.cli.commands.copy:copy", "Copy stored history from one store to another (any backends)."),
+    "comment": ("aqe_ci.cli.commands.comment:comment", "Comment on the pull request (a run, or a saved comment file)."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),
@@ -37,6 +38,7 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("aqe_ci.cli.commands.execute:execute", "Run the tests and store the reports they produce."),
     "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
+    "doctor": ("aqe_ci.cli.commands.doctor:doctor", "Diagnose the CI context, comment target and storage backend."),
 }
 
 

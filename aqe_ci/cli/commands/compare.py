@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from aqe_ci.cli.options import format_option
 from aqe_ci.model import keys
 from aqe_ci.model.keys import DOC_TYPES
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
+    from aqe_ci.model.comparison import Comparison
 
 
 @click.command(epilog="""\b
@@ -48,16 +53,16 @@ older than the head, else none (said plainly, exit 0). Gates exit 6. See docs/co
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the report to this file.")
 @format_option("json", "table", "markdown", default="json")
 @click.pass_obj
-def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
+def compare(runtime: Runtime, /, key_a: str, key_b: str | None, baseline_branch: str | None, base_sha: str | None,
             git_dir: str, types: tuple[str, ...], diff_only: bool, fail_on: str | None, require_baseline: bool,
             max_chars: int, max_rows: int, comment_id: str, title: str, output: str | None, format: str) -> None:
     """Compare two runs (KEY_A = baseline, KEY_B = head), or KEY against its baseline."""
     from aqe_ci import secrets
+    from aqe_ci.app.compare import CompareRequest, check_outcome, compare_run
     from aqe_ci.cli.output import write_atomic
-    from aqe_ci.compare.engine import compare_runs
-    from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
-    from aqe_ci.errors import GateFailed, UsageError
-    from aqe_ci.git import Git
+    from aqe_ci.compare.gates import parse_gates
+    from aqe_ci.errors import UsageError
+    from aqe_ci.render.escape import json_inert
     from aqe_ci.render.markdown import marker
 
     gates = parse_gates(fail_on)  # a malformed expression fails before any read
@@ -68,60 +73,48 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
         if baseline_branch:
             raise UsageError("--baseline cannot be combined with two keys",
                              hint="give KEY_A KEY_B, or one KEY with --baseline BRANCH")
-    ctx = runtime.ci_context()
     head_key, base_key = (key_b, key_a) if key_b is not None else (key_a, None)
-    git = Git(Path(git_dir)) if key_b is None else None
-    result = compare_runs(runtime.store, head_key, base_key=base_key, types=list(types) or None,
-                          base_branch=baseline_branch or None, base_sha=base_sha or None,
-                          git=git, diff_only=diff_only, env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
-    gate_results = check_gates(result, gates) if gates else []
-    if gate_results:
-        result["gates"] = gate_results
+    request = CompareRequest(head_key=head_key, base_key=base_key, types=types, base_branch=baseline_branch or None,
+                             base_sha=base_sha or None, diff_only=diff_only, gates=tuple(gates))
+    comparison = compare_run(runtime.store, request, git=runtime.git(git_dir) if key_b is None else None,
+                             ci=runtime.ci_context())
     if format == "json":  # big comparisons: written in chunks of whole lines, never one huge string
-        from aqe_ci.render.json import iter_json
-
-        chunks: Any = lambda: iter_json(result)  # noqa: E731
+        chunks: Callable[[], Iterator[str]] = comparison.iter_json
     else:
-        text = render(result, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id,
+        text = render(comparison, format, max_chars=max_chars, max_rows=max_rows or None, comment_id=comment_id,
                       title=title)
         chunks = lambda: iter((text,))  # noqa: E731
     if output:
         write_atomic(Path(output), (secrets.redact(c) for c in chunks()))
-    from aqe_ci.render.escape import json_inert
-
     for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
         click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
-    notify_compared(runtime, result, gate_results)
-    no_baseline = result["comparison"]["baseline"]["key"] is None
-    if require_baseline and no_baseline:
-        raise GateFailed(f"no baseline: {result['comparison']['baseline']['reason']}",
-                         hint="store a run for the base branch first, or drop --require-baseline")
-    raise_if_failed(gate_results)
+    notify_compared(runtime, comparison)
+    check_outcome(comparison, require_baseline=require_baseline)
 
 
-def notify_compared(runtime: Any, result: dict[str, Any], gate_results: list[dict[str, Any]]) -> None:
-    """The ``compared`` (and, when a gate failed, ``gate_failed``) webhook events."""
+def notify_compared(runtime: Runtime, comparison: Comparison) -> None:
+    """The ``compared`` (and, when a gate failed, ``gate_failed``) webhook events, from the comparison's JSON."""
     from aqe_ci.app.notify import compared_events, notifier_from_config, send_events
     from aqe_ci.cli.output import echo
 
     notifier = notifier_from_config(runtime.config.section("notify"))
     if notifier is None:
         return
-    send_events(notifier, compared_events(store=runtime.store.location, comparison=result["comparison"],
-                                          gates=gate_results), lambda line: echo(line, err=True))
+    send_events(notifier, compared_events(store=runtime.store.location, comparison=comparison.comparison_json(),
+                                          gates=[g.as_json() for g in comparison.gates]),
+                lambda line: echo(line, err=True))
 
 
-def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,
+def render(comparison: Comparison, fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,
            comment_id: str = "default", title: str = "aqe-artifacts: quality report") -> str:
     if fmt == "markdown":
         from aqe_ci.render.markdown import render_markdown
 
-        return render_markdown(result, max_chars=max_chars, max_rows=max_rows, comment_id=comment_id, title=title)
+        return render_markdown(comparison, max_chars=max_chars, max_rows=max_rows, comment_id=comment_id,
+                               title=title)
     if fmt == "table":
         from aqe_ci.render.table import render_table
 
-        return render_table(result)
-    from aqe_ci.render.json import render_json
-
-    return render_json(result)
+        return render_table(comparison)
+    return comparison.to_json()
