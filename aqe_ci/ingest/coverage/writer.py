@@ -35,12 +35,11 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
+from aqe_ci.ingest.base import MAX_LINE, DocumentWriter, ReportError, SourceInfo, WrittenDocument
 from aqe_ci.model.limits import Limits
 from aqe_ci.model.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
 
 MAX_HITS = (1 << 64) - 1
-MAX_LINE = (1 << 31) - 1
 
 
 # compact encodings: aqe_ci.model.linehits owns the format
@@ -184,6 +183,10 @@ class CoverageWriter(DocumentWriter):
         if self._current is not None:
             self._current.info = dataclasses.replace(self._current.info, sha256=sha256)
 
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._current is not None and warnings:
+            self._current.info = dataclasses.replace(self._current.info, warnings=tuple(warnings))
+
     def commit_source(self) -> None:
         if self._current is None:
             raise RuntimeError("commit_source without begin_source")
@@ -317,34 +320,13 @@ class CoverageWriter(DocumentWriter):
         self._spool.flush()
         fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)
         out_path = Path(name)
-        lv = lc = bv = bc = fv = fc = 0
-        any_branch = any_func = False
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(b'{"type":"coverage","timestamp":' + json.dumps(timestamp).encode()
                           + b',"data":{"files":{')
-                first = True
-                for path, records in self._files.items():
-                    if len(records) == 1:
-                        rec = records[0]
-                        self._spool.seek(rec.offset)
-                        frag = self._spool.read(rec.length)
-                    else:
-                        rec, frag = self._merge(path, records)
-                    if not first:
-                        out.write(b",")
-                    first = False
-                    out.write(frag)
-                    lv += rec.lines_valid
-                    lc += rec.lines_covered
-                    if rec.branches is not None:
-                        any_branch = True
-                        bv += rec.branches[0]
-                        bc += rec.branches[1]
-                    if rec.functions is not None:
-                        any_func = True
-                        fv += rec.functions[0]
-                        fc += rec.functions[1]
+                lv, lc, branches, functions = self._write_files(out)
+                any_branch, (bv, bc) = branches is not None, branches or (0, 0)
+                any_func, (fv, fc) = functions is not None, functions or (0, 0)
                 data: dict[str, Any] = {
                     "line_rate": rate(lc, lv),
                     "branch_rate": rate_or_null(bc, bv) if any_branch else None,
@@ -372,6 +354,35 @@ class CoverageWriter(DocumentWriter):
         summary["files"] = len(self._files)
         return WrittenDocument(doc_type="coverage", path=out_path, summary=summary,
                                sources=[s.info for s in self._sources])
+
+    def _write_files(self, out: Any) -> tuple[int, int, tuple[int, int] | None, tuple[int, int] | None]:
+        """Every file's entry (merged when several sources had it) → ``out``; the totals: lines
+        valid, lines covered, (branches valid, covered) and (functions valid, covered) or None."""
+        lv = lc = bv = bc = fv = fc = 0
+        any_branch = any_func = False
+        first = True
+        for path, records in self._files.items():
+            if len(records) == 1:
+                rec = records[0]
+                self._spool.seek(rec.offset)
+                frag = self._spool.read(rec.length)
+            else:
+                rec, frag = self._merge(path, records)
+            if not first:
+                out.write(b",")
+            first = False
+            out.write(frag)
+            lv += rec.lines_valid
+            lc += rec.lines_covered
+            if rec.branches is not None:
+                any_branch = True
+                bv += rec.branches[0]
+                bc += rec.branches[1]
+            if rec.functions is not None:
+                any_func = True
+                fv += rec.functions[0]
+                fc += rec.functions[1]
+        return lv, lc, (bv, bc) if any_branch else None, (fv, fc) if any_func else None
 
     def _merge(self, path: str, records: list[_Record]) -> tuple[_Record, bytes]:
         entries = []
@@ -493,4 +504,6 @@ def _source_dict(src: _Source) -> dict[str, Any]:
     if info.sha256:
         out["sha256"] = info.sha256
     out["bytes"] = info.bytes
+    if info.warnings:
+        out["warnings"] = list(info.warnings)
     return out

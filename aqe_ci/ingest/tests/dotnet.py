@@ -15,7 +15,7 @@ from aqe_ci.ingest.stream import safexml
 from aqe_ci.ingest.stream.xmlhead import root_start
 from aqe_ci.ingest.tests.junit import MESSAGE_CHARS, first_line, seconds
 
-_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
+_TIMESPAN = re.compile(r"(?:(\d{1,9})\.)?(\d{1,12}):(\d{1,12}):(\d{1,12}(?:\.\d+)?)")
 
 
 def _local(tag: Any) -> str:
