@@ -27,6 +27,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("aqe_ci.cli.commands.schema:schema", "Print the JSON Schema of a document type or the config."),
     "lifecycle": ("aqe_ci.cli.commands.lifecycle:lifecycle", "Print or apply the S3 lifecycle rules for retention."),
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
+    "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),

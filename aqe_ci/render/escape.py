@@ -30,3 +30,17 @@ def md_text(text: object, *, limit: int | None = 300) -> str:
     s = _MENTION.sub("@" + ZWJ, s)
     s = _ISSUE_REF.sub(r"\1" + ZWJ, s)  # "#123" would link an issue
     return s
+
+
+_TERM_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def term_text(text: object, *, limit: int | None = 200) -> str:
+    """Untrusted text → one inert line for a terminal or CI log: no escape sequences, control or bidi
+    characters (a branch name cannot move the cursor or recolour the log), newlines folded."""
+    s = "" if text is None else str(text)
+    s = _NEWLINES.sub(" ⏎ ", s)
+    s = _TERM_CONTROL.sub("", s).strip()
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return s

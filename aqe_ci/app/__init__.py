@@ -1,0 +1,1 @@
+"""The application layer: use cases over real clients, built once and passed down (no click inside)."""
