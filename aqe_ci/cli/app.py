@@ -28,6 +28,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "lifecycle": ("aqe_ci.cli.commands.lifecycle:lifecycle", "Print or apply the S3 lifecycle rules for retention."),
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
     "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
+    "flaky": ("aqe_ci.cli.commands.history:flaky", "Find flaky tests in the stored history; write a quarantine list."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),

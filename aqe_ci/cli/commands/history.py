@@ -55,3 +55,56 @@ def _emit(text: str, output: str | None) -> None:
     if output:
         write_atomic(Path(output), [secrets.redact(text)])
     echo(text)
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe artifacts flaky --last 50
+  aqe artifacts flaky --last 50 --output quarantine.json
+  aqe artifacts flaky --branch develop --threshold 0.2 --format markdown
+
+\b
+Flaky: passed and failed on the same commit (reruns, retried jobs, matrix legs), failed and
+passed within one run's retries, or flipped between pass and fail on the default branch in
+more than THRESHOLD of consecutive runs (at least --min-runs runs, two flips). Reads each test
+document of the window once (the last N runs on the branch and on any branch). --output writes
+the quarantine list (JSON: tests[].id = "classname::name", plus suite/classname/name/file and
+the evidence); `aqe artifacts compare --known-flaky FILE` reads it. See docs/history.md.""")
+@click.option("--last", type=click.IntRange(min=2, max=10_000), default=50, show_default=True,
+              help="The last N test runs.")
+@click.option("--branch", metavar="NAME",
+              help="Default branch the flip rate is measured on (default: the CI's default branch, else main).")
+@click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.1, show_default=True,
+              help="Flip rate (flips / consecutive-run pairs) from which a test is flaky.")
+@click.option("--min-runs", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Default-branch runs a test needs before its flip rate counts.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the quarantine list (JSON) here.")
+@format_option("table", "json", "markdown", default="table")
+@click.pass_obj
+def flaky(runtime: Any, last: int, branch: str | None, threshold: float, min_runs: int, output: str | None,
+          format: str) -> None:
+    """Find flaky tests in the stored history and write a quarantine list."""
+    from aqe_ci.app.flaky import find_flaky
+    from aqe_ci.render import flaky as render
+
+    branch = branch or runtime.ci_context().default_branch or "main"
+    report = find_flaky(runtime.store, last=last, branch=branch, threshold=threshold, min_runs=min_runs,
+                        progress=_progress("reading test runs"))
+    quarantine = json.dumps({"store": runtime.store.location, **report.as_json()}, indent=2, ensure_ascii=False)
+    if output:
+        write_atomic(Path(output), [quarantine])
+        echo(f"wrote {len(report.tests)} flaky tests to {output}", err=True)
+    if format == "json":
+        echo(quarantine)
+    else:
+        echo(render.render_markdown(report) if format == "markdown" else render.render_table(report))
+
+
+def _progress(what: str) -> Any:
+    """Progress on stderr: a line every 10 items (and the last), never on stdout."""
+
+    def report(i: int, total: int, _name: str) -> None:
+        if i == total or i % 10 == 0:
+            echo(f"{what}: {i}/{total}", err=True)
+
+    return report
