@@ -108,3 +108,33 @@ def _progress(what: str) -> Any:
             echo(f"{what}: {i}/{total}", err=True)
 
     return report
+
+
+@click.command(epilog="""\b
+Examples:
+  aqe artifacts report --html public/
+  aqe artifacts report --html site --last 100 --branch main --title "acme/app quality"
+
+\b
+Writes a static site (no server, no CDN; assets inlined, works offline and on GitHub/GitLab
+Pages): index.html with the runs table and trend charts for coverage, tests and security,
+runs/<key>.html per run (failing tests, coverage by file, findings), flaky.html, and
+compare.html (any two runs of the window). Reads each document of the window once.
+OUTDIR must be new, empty, or an earlier report (which is then replaced).""")
+@click.option("--html", "outdir", required=True, metavar="OUTDIR", type=click.Path(file_okay=False),
+              help="Directory to write the site to.")
+@click.option("--last", type=click.IntRange(min=1, max=1000), default=50, show_default=True,
+              help="The last N runs.")
+@click.option("--branch", metavar="NAME", help="Only runs of this branch (default: all branches).")
+@click.option("--flaky-branch", metavar="NAME",
+              help="Default branch for the flaky flip rate (default: the CI's default branch, else main).")
+@click.option("--title", default="aqe-artifacts history", show_default=True, help="Site title.")
+@click.pass_obj
+def report(runtime: Any, outdir: str, last: int, branch: str | None, flaky_branch: str | None, title: str) -> None:
+    """Write a static HTML history report: runs, trends, per-run detail, flaky tests, compare."""
+    from aqe_ci.app.report import write_report
+
+    flaky_branch = flaky_branch or runtime.ci_context().default_branch or "main"
+    result, files = write_report(runtime.store, Path(outdir), last=last, branch=branch, flaky_branch=flaky_branch,
+                                 title=title, progress=_progress("reading runs"))
+    echo(f"wrote {len(files)} pages for {len(result.runs)} runs to {Path(outdir) / 'index.html'}")
