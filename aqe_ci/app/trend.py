@@ -9,11 +9,12 @@ after another run started still joins its own run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aqe_ci.errors import UsageError
-from aqe_ci.model.history import TREND_METRICS, Trend, TrendPoint
+from aqe_ci.model import keys
+from aqe_ci.model.history import HEADLINE, TREND_METRICS, Trend, TrendPoint
 from aqe_ci.model.keys import check_type
 from aqe_ci.storage.layout import Entry
 from aqe_ci.storage.store import Query, Store
@@ -78,3 +79,44 @@ def trend(store: Store, *, doc_type: str, branch: str | None = None, last: int =
     runs = collect_runs(entries, last, exclude=exclude)
     points = sorted((point(doc_type, parts) for parts in runs), key=lambda p: (p.created_ms, p.key))
     return Trend(type=doc_type, branch=branch, last=last, points=tuple(points))
+
+
+#: (document type, comparison section, the head's value in that section) in the order a chart is chosen
+_HEAD_VALUE = (
+    ("coverage", "coverage", lambda s: s["line_rate"]["after"]),
+    ("test_results", "tests", lambda s: None if s["failed"]["after"] is None
+     else s["failed"]["after"] + (s["errors"]["after"] or 0)),
+    ("security", "security", lambda s: s.get("after")),
+)
+
+
+def comparison_trend(store: Store, comparison: Mapping[str, Any], *, last: int = 20) -> dict[str, Any] | None:
+    """The base branch's last ``last`` runs and the head's point, for the chart in a PR/MR comment.
+
+    The first type the comparison has of coverage (line rate), tests (failed + errors), security (total);
+    None without a base branch or a head value. Costs one index listing.
+    """
+    c = comparison.get("comparison", comparison)
+    b, h = c.get("baseline") or {}, c.get("head") or {}
+    branch = b.get("base_branch") or b.get("branch")
+    if not branch or last < 1:
+        return None
+    for doc_type, section, value in _HEAD_VALUE:
+        s = c.get(section)
+        head_value = value(s) if s else None
+        if head_value is None:
+            continue
+        until = keys.to_ms(keys.parse_time(h["created_at"])) if h.get("created_at") else None
+        t = trend(store, doc_type=doc_type, branch=branch, last=last, until_ms=until, exclude=[h.get("key", "")])
+        metric, label = ("failed+errors", "Failed + errored tests") if doc_type == "test_results" else HEADLINE[doc_type]
+        return {"type": doc_type, "branch": branch, "last": last, "metric": metric, "label": label,
+                "points": [{"key": p.key, "commit": p.commit, "created_at": p.created_at,
+                            "value": _value(doc_type, p.values)} for p in t.points],
+                "head": {"key": h.get("key"), "commit": h.get("commit"), "pr": h.get("pr"), "value": head_value}}
+    return None
+
+
+def _value(doc_type: str, values: Mapping[str, Any]) -> Any:
+    if doc_type == "test_results":
+        return None if values.get("failed") is None else values["failed"] + (values.get("errors") or 0)
+    return values.get(HEADLINE[doc_type][0])

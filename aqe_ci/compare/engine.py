@@ -10,11 +10,12 @@ Only one document pair is held in memory at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline
+from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline, short
 from aqe_ci.compare.coverage import compare_coverage
+from aqe_ci.compare.patch import patch_coverage
 from aqe_ci.compare.security import compare_security
 from aqe_ci.compare.testindex import TestIndex
 from aqe_ci.compare.tests import compare_tests
@@ -22,6 +23,7 @@ from aqe_ci.errors import NotFoundError
 from aqe_ci.git import Git
 from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.model.merge import merge_documents
+from aqe_ci.model.patch import PatchCoverage
 from aqe_ci.storage.store import Manifest, Store
 
 #: comparison section name for each document type (the guide's names: "tests", "coverage")
@@ -63,11 +65,14 @@ def load_section(store: Store, key: str, doc_type: str, manifests: list[Manifest
 def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, types: Sequence[str] | None = None,
                  base_branch: str | None = None, base_sha: str | None = None, git: Git | None = None,
                  diff_only: bool = False, same_commit_flaky: bool = True, env_base_branch: str | None = None,
-                 env_base_sha: str | None = None) -> dict[str, Any]:
+                 env_base_sha: str | None = None, known_flaky: Mapping[tuple[str, ...], str] | None = None,
+                 patch: bool = True) -> dict[str, Any]:
     """Compare ``head_key`` against ``base_key`` (explicit) or the baseline the rules choose.
 
     Base branch / sha: the explicit arguments first, then what the head run's manifest recorded,
-    then the CI environment of this process (``env_*``).
+    then the CI environment of this process (``env_*``). ``git``: the checkout for merge-bases and,
+    with ``patch``, the diff of patch coverage. ``known_flaky``: (suite, classname, name, file) →
+    why, for tests known to be flaky (a quarantine file, the history).
     """
     head, head_manifests = run_info(store, head_key)
     read = {head_key: head_manifests}  # manifests already read, by run key
@@ -89,9 +94,11 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
         if doc_type == "test_results":
             others = _same_commit_runs(store, head, exclude={head_key}) if same_commit_flaky and after else []
             section = compare_tests(before, after, same_commit_runs=others, head_commit=head.commit,
-                                    diff_only=diff_only)
+                                    diff_only=diff_only, known_flaky=known_flaky)
         elif doc_type == "coverage":
             section = compare_coverage(before, after, diff_only=diff_only)
+            if patch and after is not None:
+                section["patch"] = patch_of(git, head, baseline, after).as_json()
         else:
             section = compare_security(before, after, diff_only=diff_only)
         del before, after
@@ -99,6 +106,40 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
             continue
         result[SECTION[doc_type]] = section
     return {"comparison": result}
+
+
+def patch_base(git: Git, head: RunInfo, baseline: Baseline) -> tuple[str | None, str]:
+    """The commit the change is diffed from — the merge-base of the head and the base — and how it was found."""
+    if baseline.merge_base and git.resolve(baseline.merge_base):
+        return baseline.merge_base, "merge-base"
+    if baseline.run is not None and baseline.run.commit and head.commit:
+        mb = git.merge_base(head.commit, baseline.run.commit)
+        if mb:
+            return mb, "merge-base with the baseline run's commit"
+    if baseline.base_branch and head.commit:
+        for ref in (f"refs/remotes/origin/{baseline.base_branch}", baseline.base_branch):
+            mb = git.merge_base(head.commit, ref) if git.resolve(ref) else None
+            if mb:
+                return mb, f"merge-base with {ref}"
+    return None, ""
+
+
+def patch_of(git: Git | None, head: RunInfo, baseline: Baseline, coverage: Mapping[str, Any]) -> PatchCoverage:
+    """Patch coverage of the head run: ``git diff`` merge-base..head joined with the head's coverage."""
+    if git is None or not git.available():
+        return PatchCoverage.unavailable("no git checkout to diff the change in (--git-dir)")
+    if not head.commit or not git.resolve(head.commit):
+        return PatchCoverage.unavailable(f"the head commit {short(head.commit) or '(none)'} is not in the checkout "
+                                         "(fetch it, e.g. actions/checkout with fetch-depth: 0)", head=head.commit)
+    base, method = patch_base(git, head, baseline)
+    if base is None:
+        return PatchCoverage.unavailable("no merge-base of the head and a base branch or baseline run in the "
+                                         "checkout", head=head.commit)
+    diffs = git.changed_files(base, head.commit)
+    if diffs is None:
+        return PatchCoverage.unavailable(f"git diff {short(base)}..{short(head.commit)} failed", base=base,
+                                         head=head.commit)
+    return patch_coverage(diffs, coverage, base=base, head=head.commit, base_method=method)
 
 
 def _same_commit_runs(store: Store, head: RunInfo, *, exclude: set[str]) -> list[tuple[str, TestIndex]]:
@@ -129,6 +170,8 @@ def has_changes(section_name: str, s: dict[str, Any]) -> bool:
                     or s.get("newly_skipped") or s.get("flaky_tests"))
     if section_name == "coverage":
         files = s.get("files") or {}
+        patch = s.get("patch") or {}
         return bool(s.get("change") or (s.get("branch_rate") or {}).get("change") or files.get("changed")
-                    or files.get("added") or files.get("removed"))
+                    or files.get("added") or files.get("removed") or patch.get("executable")
+                    or patch.get("not_measured"))
     return bool(s.get("change") or s.get("new") or s.get("fixed") or s.get("severity_changed"))

@@ -45,6 +45,8 @@ METRICS: dict[str, Metric] = {
     "branch_coverage_drop": Metric("coverage", True, "pp", "branch coverage drop vs the baseline"),
     "file_coverage_drop": Metric("coverage", True, "pp", "largest line-coverage drop of any changed file"),
     "newly_uncovered": Metric("coverage", True, "lines", "lines covered in the baseline, uncovered now"),
+    "patch_coverage": Metric("coverage", False, "%", "coverage of the lines the change adds or edits (git diff "
+                             "merge-base..head; needs a checkout)"),
     "new_failures": Metric("tests", True, "tests", "tests failing now that did not fail in the baseline"),
     "still_failing": Metric("tests", True, "tests", "tests failing in both runs"),
     "failed": Metric("tests", False, "tests", "failed + errored tests in the head run"),
@@ -110,7 +112,7 @@ def _max_rank(counts: Mapping[str, Any]) -> int:
     return max(ranks) if ranks else -1
 
 
-def _actual(gate: Gate, c: Mapping[str, Any]) -> tuple[float | None, str]:
+def _actual(gate: Gate, c: Mapping[str, Any], exclude_flaky: bool = False) -> tuple[float | None, str]:
     """The metric's value in comparison ``c`` (None = cannot evaluate) and a short description."""
     name = gate.metric
     cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
@@ -136,6 +138,17 @@ def _actual(gate: Gate, c: Mapping[str, Any]) -> tuple[float | None, str]:
     if name == "newly_uncovered":
         v = cov and cov.get("newly_uncovered_lines")
         return v, f"{v} lines newly uncovered"
+    if name == "patch_coverage":
+        p = (cov or {}).get("patch") or {}
+        if p.get("rate") is None:
+            return None, ""
+        return p["rate"], f"patch coverage {p['rate']:.2f}% ({p['covered']}/{p['executable']} changed lines)"
+    if tests is not None and name == "new_failures" and exclude_flaky and isinstance(tests.get(name), list):
+        if (c.get("baseline") or {}).get("key") is None:
+            return None, ""
+        flaky = sum(1 for f in tests[name] if f.get("known_flaky"))
+        n = len(tests[name]) - flaky
+        return n, f"{n} new failures ({flaky} of known-flaky tests not counted)"
     if tests is not None and name in ("new_failures", "still_failing", "removed_tests", "newly_skipped", "flaky"):
         key = {"removed_tests": "removed", "flaky": "flaky_tests"}.get(name, name)
         v = tests.get(key)
@@ -168,16 +181,22 @@ def _actual(gate: Gate, c: Mapping[str, Any]) -> tuple[float | None, str]:
     return None, ""
 
 
-def check_gates(comparison: Mapping[str, Any], gates: list[Gate]) -> list[dict[str, Any]]:
-    """Evaluate every gate: [{"gate", "status": passed|failed|skipped, "actual", "message"}]."""
+def check_gates(comparison: Mapping[str, Any], gates: list[Gate], *, exclude_flaky: bool = False) -> list[dict[str, Any]]:
+    """Evaluate every gate: [{"gate", "status": passed|failed|skipped, "actual", "message"}].
+
+    ``exclude_flaky``: ``new_failures`` does not count new failures marked ``known_flaky``.
+    """
     c = comparison.get("comparison", comparison)
     out: list[dict[str, Any]] = []
     for g in gates:
-        actual, desc = _actual(g, c)
+        actual, desc = _actual(g, c, exclude_flaky)
         if actual is None:
             metric = METRICS[g.metric]
             why = ("no baseline to compare against" if metric.delta and (c.get("baseline") or {}).get("key") is None
                    else f"no {metric.section} in the comparison")
+            patch = ((c.get("coverage") or {}).get("patch") or {})
+            if g.metric == "patch_coverage" and patch:
+                why = f"no patch coverage ({patch.get('note') or 'nothing to measure'})"
             out.append({"gate": g.text, "status": "skipped", "actual": None, "message": f"not evaluated: {why}"})
             continue
         failed = g.holds(float(actual))

@@ -90,6 +90,9 @@ def headline(c: Mapping[str, Any]) -> list[str]:
     if cov is not None:
         ch = cov["line_rate"]["change"]
         parts.append(f"**Coverage** {pct(cov['line_rate']['after'])}" + (f" ({pp(ch)})" if ch is not None else ""))
+        patch = cov.get("patch") or {}
+        if patch.get("rate") is not None:
+            parts.append(f"**Patch** {pct(patch['rate'])} ({patch['covered']}/{patch['executable']} changed lines)")
     if tests is not None:
         run = tests.get("after")
         failed = (tests["failed"]["after"] or 0) + (tests["errors"]["after"] or 0)
@@ -99,6 +102,8 @@ def headline(c: Mapping[str, Any]) -> list[str]:
         nf = count(tests.get("new_failures"))
         if tests.get("new_failures") is not None and c.get("baseline", {}).get("key"):
             text += f", {nf} new failure{'s' if nf != 1 else ''}"
+            if tests.get("new_failures_flaky"):
+                text += f" ({tests['new_failures_flaky']} known flaky)"
         parts.append(text)
     if sec is not None:
         if "new_by_severity" in sec and c.get("baseline", {}).get("key"):
@@ -116,6 +121,11 @@ def numbers_table(c: Mapping[str, Any]) -> list[str]:
             m = cov[key]
             if m["before"] is not None or m["after"] is not None:
                 rows.append((label, pct(m["before"]), pct(m["after"]), pp(m["change"])))
+        patch = cov.get("patch")
+        if patch:
+            head = (f"{pct(patch['rate'])} ({patch['covered']}/{patch['executable']} lines)"
+                    if patch.get("rate") is not None else "n/a")
+            rows.append(("Patch coverage", "—", head, "—"))
     if tests is not None:
         rows.append(("Tests", num(tests["before"]), num(tests["after"]), signed(tests["change"])))
         for key in ("passed", "failed", "errors", "skipped", "flaky"):
@@ -147,9 +157,13 @@ def gates_line(gates: Sequence[Mapping[str, Any]] | None) -> str | None:
 def _test_rows(items: Sequence[Mapping[str, Any]], *, message: bool = False, reason: bool = False) -> list[list[str]]:
     rows = []
     for t in items:
-        row = [md_text(test_label(t), limit=200), md_text(t.get("status"), limit=20)]
+        status = md_text(t.get("status"), limit=20) + (" (known flaky 🔁)" if t.get("known_flaky") else "")
+        row = [md_text(test_label(t), limit=200), status]
         if message:
-            row.append(md_text(t.get("message") or t.get("details") or "", limit=300))
+            text = t.get("message") or t.get("details") or ""
+            if t.get("known_flaky"):
+                text = f"known flaky: {t['known_flaky']} — {text}"
+            row.append(md_text(text, limit=300))
         if reason:
             row.append(md_text(t.get("reason"), limit=200))
         rows.append(row)
@@ -178,6 +192,44 @@ def _file_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def _lines(lines: Sequence[int], n: int, shown: int = 20) -> str:
+    """``3-5, 9, 12`` (runs of consecutive lines joined), the first ``shown`` lines, ``(+N)`` for the rest."""
+    runs: list[str] = []
+    head = list(lines[:shown])
+    i = 0
+    while i < len(head):
+        j = i
+        while j + 1 < len(head) and head[j + 1] == head[j] + 1:
+            j += 1
+        runs.append(str(head[i]) if i == j else f"{head[i]}-{head[j]}")
+        i = j + 1
+    return ", ".join(runs) + (f" (+{n - len(head)})" if n > len(head) else "")
+
+
+def _patch_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    return [[md_text(f["file"], limit=200), str(f["changed_lines"]), str(f["executable"]), str(f["covered"]),
+             pct(f["rate"]), _lines(f["uncovered_lines"], f["uncovered_count"])] for f in items]
+
+
+def trend_section(c: Mapping[str, Any]) -> str | None:
+    """The Mermaid chart of the base branch's last runs with this run's point, or None."""
+    from aqe_ci.render.trend import mermaid_xychart
+
+    t = c.get("trend")
+    if not t:
+        return None
+    pts = [((p.get("commit") or p["key"])[:7], p["value"]) for p in t["points"] if p.get("value") is not None]
+    head = t["head"]
+    if not pts or head.get("value") is None:
+        return None
+    this = f"PR #{head['pr']}" if head.get("pr") else "this run"
+    chart = mermaid_xychart(f"{t['label']} on {t['branch']}", [x for x, _ in pts] + [this],
+                            [v for _, v in pts] + [head["value"]], t["label"], percent=t["type"] == "coverage")
+    runs = "run" if len(pts) == 1 else f"{len(pts)} runs"
+    summary = f"📈 {md_text(t['label'], limit=60)} on {md_text(t['branch'], limit=100)}: the last {runs} and {this}"
+    return f"<details open><summary>{summary}</summary>\n\n{chart}\n\n</details>\n"
+
+
 def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
     """Detail sections, highest priority first; only the first ``cap`` rows of each are escaped."""
     out: list[Section] = []
@@ -194,8 +246,16 @@ def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
 
     if tests:
         nf = tests.get("new_failures") or []
-        add(90, "new failures", f"❌ New failures ({len(nf)})", ("Test", "Status", "Message"),
+        flaky_note = f", {tests['new_failures_flaky']} of known-flaky tests" if tests.get("new_failures_flaky") else ""
+        add(90, "new failures", f"❌ New failures ({len(nf)}{flaky_note})", ("Test", "Status", "Message"),
             _test_rows(lim(nf), message=True), total=len(nf))
+    patch = (cov or {}).get("patch")
+    if patch:
+        missed = [f for f in patch.get("files") or [] if f["missed"]]
+        add(85, "patch coverage", f"🩹 Patch coverage: {patch['missed']} changed line{'s' if patch['missed'] != 1 else ''}"
+            f" not covered in {len(missed)} file{'s' if len(missed) != 1 else ''}",
+            ("File", "Changed", "Executable", "Covered", "Patch", "Uncovered changed lines"),
+            _patch_rows(lim(missed)), ("---", "---:", "---:", "---:", "---:", "---"), total=len(missed))
     if sec and isinstance(sec.get("new"), list):
         add(80, "new findings", f"🛡️ New security findings ({len(sec['new'])}: "
             f"{severity_counts(sec.get('new_by_severity'))})", ("Severity", "Rule", "Title", "Location"),
@@ -224,6 +284,12 @@ def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
         rows += [[md_text(r["file"], limit=200), "removed", pct(r["line_rate"]["before"])] for r in lim(files["removed"])]
         add(35, "files added/removed", f"📁 Files added ({len(files['added'])}) / removed ({len(files['removed'])})",
             ("File", "Change", "Coverage"), rows, total=len(files["added"]) + len(files["removed"]))
+    if patch and patch.get("not_measured"):
+        nm = patch["not_measured"]
+        add(33, "files not measured", f"🗂️ Changed files not measured ({len(nm)}: outside the coverage report, not 0%)",
+            ("File", "Status", "Changed lines", "Why"),
+            [[md_text(f["file"], limit=200), md_text(f["status"], limit=20), str(f["changed_lines"]),
+              md_text(f["reason"], limit=200)] for f in lim(nm)], ("---", "---", "---:", "---"), total=len(nm))
     if tests:
         ad, rm = tests.get("added") or [], tests.get("removed") or []
         rows = [[md_text(test_label(t), limit=200), "added", md_text(t.get("status"), limit=20)] for t in lim(ad)]
@@ -252,6 +318,18 @@ def _fit(total_rows: int, room: int, render: Callable[[int | None], str]) -> str
     return best
 
 
+TREND_PRIORITY = 65  # the trend chart goes after coverage by file, before flaky tests
+
+
+def _place_raw(text: str, room: int, placed: list[str], omitted: list[str]) -> tuple[None, int]:
+    """Place a section that is kept whole or not at all (the trend chart)."""
+    if len(text) <= room:
+        placed.append(text)
+        return None, room - len(text) - 1
+    omitted.append("trend chart")
+    return None, room
+
+
 def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, comment_id: str = "default",
                     title: str = "aqe-artifacts: quality report",
                     gates: Sequence[Mapping[str, Any]] | None = None,
@@ -276,7 +354,10 @@ def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_C
     room = max_chars - len(fixed) - reserve
     placed: list[str] = []
     omitted: list[str] = []
+    chart = trend_section(c)
     for s in sections(c, max_rows):
+        if chart is not None and s.priority < TREND_PRIORITY:
+            chart, room = _place_raw(chart, room, placed, omitted)
         cap = len(s.rows) if max_rows is None else min(len(s.rows), max_rows)
 
         def render(limit: int | None, s: Section = s, cap: int = cap) -> str:
@@ -288,6 +369,8 @@ def render_markdown(result: Mapping[str, Any], *, max_chars: int = DEFAULT_MAX_C
             continue
         placed.append(text)
         room -= len(text) + 1
+    if chart is not None:
+        chart, room = _place_raw(chart, room, placed, omitted)
     body = fixed + "\n".join(placed)
     if omitted:
         body += f"\n_Omitted to fit the {max_chars:,}-character comment limit: {', '.join(omitted)}._\n"

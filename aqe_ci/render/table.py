@@ -7,6 +7,7 @@ from typing import Any
 
 from aqe_ci.model.keys import SEVERITIES
 from aqe_ci.render.common import age, num, pct, pp, signed, test_label
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 
 ROWS = 20
@@ -24,6 +25,18 @@ def _block(title: str, headers: Sequence[str], rows: list[list[Any]], limit: int
     if len(rows) > limit:
         out.append(f"… {len(rows) - limit} more (use --format json for all)")
     return out
+
+
+def _trend_line(t: Mapping[str, Any] | None) -> str | None:
+    if not t:
+        return None
+    from aqe_ci.render.trend import sparkline
+
+    values = [p["value"] for p in t["points"]]
+    if not values:
+        return None
+    return (f"trend: {t['label']} on {term_text(t['branch'], limit=60)}, last {len(values)} runs: {sparkline(values)}  "
+            f"{num(values[0])} → {num(values[-1])}; this run {num(t['head']['value'])}")
 
 
 def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] | None = None) -> str:
@@ -47,6 +60,11 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
             m = cov[key]
             if m["before"] is not None or m["after"] is not None:
                 rows.append([label, pct(m["before"]), pct(m["after"]), pp(m["change"])])
+        patch = cov.get("patch")
+        if patch:
+            head = (f"{pct(patch['rate'])} ({patch['covered']}/{patch['executable']})" if patch.get("rate") is not None
+                    else "n/a")
+            rows.append(["patch coverage", "—", head, "—"])
     if tests:
         rows.append(["tests", num(tests["before"]), num(tests["after"]), signed(tests["change"])])
         for k in ("passed", "failed", "errors", "skipped", "flaky"):
@@ -65,10 +83,16 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
         note = (c.get(name) or {}).get("note")
         if note:
             lines.append(f"note: {note}")
+    patch = (cov or {}).get("patch") or {}
+    if patch.get("note"):
+        lines.append(f"note: patch coverage: {patch['note']}")
+    trend = _trend_line(c.get("trend"))
+    if trend:
+        lines.append(trend)
     if tests:
         lines += _block("new failures", ["TEST", "STATUS", "MESSAGE"],
-                        [[_clip(test_label(t), 80), t["status"], _clip(t.get("message"))]
-                         for t in tests.get("new_failures") or []])
+                        [[_clip(test_label(t), 80), t["status"] + (" (known flaky)" if t.get("known_flaky") else ""),
+                          _clip(t.get("message"))] for t in tests.get("new_failures") or []])
         lines += _block("flaky", ["TEST", "WHY"], [[_clip(test_label(t), 80), _clip(t.get("reason"))]
                                                    for t in tests.get("flaky_tests") or []])
         lines += _block("fixed", ["TEST"], [[_clip(test_label(t), 100)] for t in tests.get("fixed") or []])
@@ -78,6 +102,16 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
                                                             for t in tests.get("added") or []])
         lines += _block("removed tests", ["TEST", "STATUS"], [[_clip(test_label(t), 100), t["status"]]
                                                               for t in tests.get("removed") or []])
+    if patch:
+        lines += _block("patch coverage: changed lines not covered", ["FILE", "CHANGED", "EXECUTABLE", "COVERED",
+                                                                       "PATCH", "UNCOVERED LINES"],
+                        [[_clip(f["file"], 80), f["changed_lines"], f["executable"], f["covered"], pct(f["rate"]),
+                          _clip(", ".join(map(str, f["uncovered_lines"][:30]))
+                                + (f" (+{f['uncovered_count'] - 30})" if f["uncovered_count"] > 30 else ""), 100)]
+                         for f in patch.get("files") or [] if f["missed"]])
+        lines += _block("changed files not measured (not in the coverage report)", ["FILE", "STATUS", "CHANGED", "WHY"],
+                        [[_clip(f["file"], 80), f["status"], f["changed_lines"], _clip(f["reason"], 60)]
+                         for f in patch.get("not_measured") or []])
     if cov and cov.get("files"):
         f = cov["files"]
         lines += _block("coverage by file", ["FILE", "BASELINE", "HEAD", "CHANGE", "NEWLY UNCOVERED"],

@@ -102,7 +102,9 @@ def mermaid_xychart(title: str, labels: Sequence[str], values: Sequence[float | 
     pad = max((hi - lo) * 0.1, 0.5 if percent else 1)
     y_min = max(0.0, lo - pad)
     y_max = min(100.0, hi + pad) if percent else hi + pad
-    if not percent:
+    if percent:
+        y_min, y_max = round(y_min, 1), round(y_max, 1)
+    else:
         y_min, y_max = float(int(y_min)), float(int(y_max) + 1)
     xs = ", ".join(f'"{x}"' for x in _unique(mermaid_label(x, 16) for x in labels))
     ys = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v) for v in values)

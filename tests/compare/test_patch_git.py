@@ -204,3 +204,57 @@ def test_patch_coverage_matches_git_diff_and_coverage_py(project: dict[str, Any]
     assert all(n.reason == "not in the coverage report" for n in pc.not_measured)
     # a not-measured file never counts as 0 %: the rate is over measured lines only
     assert pc.changed_lines == sum(len(v) for v in changed.values())
+
+
+def test_compare_reports_patch_coverage_and_gates_on_it(aqe, project: dict[str, Any], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runs stored through the CLI, compared with the checkout: JSON, table, markdown and the gate."""
+    repo, root = project["repo"], project["root"]
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"local": {"base_path": str(tmp_path / "store")}}))
+    monkeypatch.setenv("AQE_CONFIG", str(cfg))
+    r = aqe("artifacts", "store", "--file", str(root / "base.xml"), "--key", "base", "--commit", project["A"],
+            "--branch", "main")
+    assert r.code == 0, r.err
+    r = aqe("artifacts", "store", "--file", str(root / "head.xml"), "--key", "head", "--commit", project["B"],
+            "--branch", "feature", "--base-branch", "main", "--pr", "7")
+    assert r.code == 0, r.err
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(repo), "--format", "json")
+    assert r.code == 0, r.err
+    c = json.loads(r.out)["comparison"]
+    assert c["baseline"]["key"] == "base" and c["baseline"]["method"] == "merge-base"
+    patch = c["coverage"]["patch"]
+    expected = expected_patch(independent_changed_lines(repo, project["A"], project["B"]), project["head_cov"])
+    executable = sum(len(e) for e, _ in expected.values())
+    covered = executable - sum(len(u) for _, u in expected.values())
+    assert (patch["executable"], patch["covered"]) == (executable, covered)
+    assert patch["rate"] == round(100 * covered / executable, 4)
+    assert patch["base"] == project["A"] and patch["head"] == project["B"] and patch["base_method"] == "merge-base"
+    assert {f["file"]: f["uncovered_lines"] for f in patch["files"]} == {p: sorted(u) for p, (_, u) in expected.items()}
+    assert [n["file"] for n in patch["not_measured"]] == ["README.md", "docs/guide.txt", "run_tests.py"]
+
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(repo), "--format", "markdown")
+    assert f"**Patch** {patch['rate']:.2f}% ({covered}/{executable} changed lines)" in r.out
+    assert f"| Patch coverage | — | {patch['rate']:.2f}% ({covered}/{executable} lines) | — |" in r.out
+    assert "🩹 Patch coverage: 5 changed lines not covered in 3 files" in r.out
+    assert "| src/app/calc\\.py | 12 | 7 | 4 | 57.14% | 16-18 |" in r.out
+    assert "Changed files not measured (3" in r.out
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(repo), "--format", "table")
+    assert "patch coverage" in r.out and "src/app/text.py" in r.out and "README.md" in r.out
+
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(repo), "--fail-on", "patch_coverage<80")
+    assert r.code == 6 and "patch_coverage<80 (patch coverage 58.33% (7/12 changed lines))" in r.err
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(repo), "--fail-on", "patch_coverage<50")
+    assert r.code == 0, r.err
+    # explicit two-key form: the diff runs from the merge-base of the two runs' commits
+    r = aqe("artifacts", "compare", "base", "head", "--git-dir", str(repo))
+    assert json.loads(r.out)["comparison"]["coverage"]["patch"]["rate"] == patch["rate"]
+    # no checkout: said plainly, and the gate is skipped, never failed
+    r = aqe("artifacts", "compare", "head", "--git-dir", str(tmp_path), "--fail-on", "patch_coverage<80")
+    assert r.code == 0
+    out = json.loads(r.out)
+    assert out["comparison"]["coverage"]["patch"] == {
+        "available": False, "rate": None, "covered": 0, "executable": 0, "missed": 0, "changed_lines": 0,
+        "base": None, "head": None, "files": [], "not_measured": [],
+        "note": "no git checkout to diff the change in (--git-dir)"}
+    assert out["gates"][0]["status"] == "skipped" and "no git checkout" in out["gates"][0]["message"]
