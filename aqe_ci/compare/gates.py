@@ -138,17 +138,8 @@ def _actual(gate: Gate, c: Mapping[str, Any], exclude_flaky: bool = False) -> tu
     if name == "newly_uncovered":
         v = cov and cov.get("newly_uncovered_lines")
         return v, f"{v} lines newly uncovered"
-    if name == "patch_coverage":
-        p = (cov or {}).get("patch") or {}
-        if p.get("rate") is None:
-            return None, ""
-        return p["rate"], f"patch coverage {p['rate']:.2f}% ({p['covered']}/{p['executable']} changed lines)"
-    if tests is not None and name == "new_failures" and exclude_flaky and isinstance(tests.get(name), list):
-        if (c.get("baseline") or {}).get("key") is None:
-            return None, ""
-        flaky = sum(1 for f in tests[name] if f.get("known_flaky"))
-        n = len(tests[name]) - flaky
-        return n, f"{n} new failures ({flaky} of known-flaky tests not counted)"
+    if name == "patch_coverage" or (name == "new_failures" and exclude_flaky):
+        return _history_actual(name, c)
     if tests is not None and name in ("new_failures", "still_failing", "removed_tests", "newly_skipped", "flaky"):
         key = {"removed_tests": "removed", "flaky": "flaky_tests"}.get(name, name)
         v = tests.get(key)
@@ -179,6 +170,21 @@ def _actual(gate: Gate, c: Mapping[str, Any], exclude_flaky: bool = False) -> tu
         v = sec["by_severity"][sev]["after"]
         return v, f"{v} {sev} findings"
     return None, ""
+
+
+def _history_actual(name: str, c: Mapping[str, Any]) -> tuple[float | None, str]:
+    """``patch_coverage``, and ``new_failures`` without the new failures of known-flaky tests."""
+    if name == "patch_coverage":
+        p = (c.get("coverage") or {}).get("patch") or {}
+        if p.get("rate") is None:
+            return None, ""
+        return p["rate"], f"patch coverage {p['rate']:.2f}% ({p['covered']}/{p['executable']} changed lines)"
+    items = (c.get("tests") or {}).get("new_failures")
+    if not isinstance(items, list) or (c.get("baseline") or {}).get("key") is None:
+        return None, ""
+    flaky = sum(1 for f in items if f.get("known_flaky"))
+    n = len(items) - flaky
+    return n, f"{n} new failures ({flaky} of known-flaky tests not counted)"
 
 
 def check_gates(comparison: Mapping[str, Any], gates: list[Gate], *, exclude_flaky: bool = False) -> list[dict[str, Any]]:

@@ -91,8 +91,8 @@ class Observation:
     retried: bool = False  # failed and passed within this run's retries
 
     def as_json(self) -> dict[str, Any]:
-        out = {"key": self.key, "part": self.part, "commit": self.commit, "branch": self.branch,
-               "created_at": self.created_at, "status": self.status}
+        out: dict[str, Any] = {"key": self.key, "part": self.part, "commit": self.commit, "branch": self.branch,
+                               "created_at": self.created_at, "status": self.status}
         if self.retried:
             out["retried"] = True
         return out

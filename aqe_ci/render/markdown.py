@@ -206,9 +206,26 @@ def _lines(lines: Sequence[int], n: int, shown: int = 20) -> str:
     return ", ".join(runs) + (f" (+{n - len(head)})" if n > len(head) else "")
 
 
-def _patch_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    return [[md_text(f["file"], limit=200), str(f["changed_lines"]), str(f["executable"]), str(f["covered"]),
-             pct(f["rate"]), _lines(f["uncovered_lines"], f["uncovered_count"])] for f in items]
+def _patch_sections(patch: Mapping[str, Any], cap: int | None) -> list[Section]:
+    """The files with changed lines not covered (priority 85) and the changed files not measured (33)."""
+    out = []
+    missed = [f for f in patch.get("files") or [] if f["missed"]]
+    if missed:
+        n = patch["missed"]
+        rows = [[md_text(f["file"], limit=200), str(f["changed_lines"]), str(f["executable"]), str(f["covered"]),
+                 pct(f["rate"]), _lines(f["uncovered_lines"], f["uncovered_count"])] for f in missed[:cap]]
+        out.append(Section(85, "patch coverage", f"🩹 Patch coverage: {n} changed line{'s' if n != 1 else ''} not "
+                           f"covered in {len(missed)} file{'s' if len(missed) != 1 else ''}",
+                           ("File", "Changed", "Executable", "Covered", "Patch", "Uncovered changed lines"), rows,
+                           ("---", "---:", "---:", "---:", "---:", "---"), len(missed)))
+    nm = patch.get("not_measured") or []
+    if nm:
+        rows = [[md_text(f["file"], limit=200), md_text(f["status"], limit=20), str(f["changed_lines"]),
+                 md_text(f["reason"], limit=200)] for f in nm[:cap]]
+        out.append(Section(33, "files not measured", f"🗂️ Changed files not measured ({len(nm)}: outside the "
+                           "coverage report, not 0%)", ("File", "Status", "Changed lines", "Why"), rows,
+                           ("---", "---", "---:", "---"), len(nm)))
+    return out
 
 
 def trend_section(c: Mapping[str, Any]) -> str | None:
@@ -249,13 +266,7 @@ def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
         flaky_note = f", {tests['new_failures_flaky']} of known-flaky tests" if tests.get("new_failures_flaky") else ""
         add(90, "new failures", f"❌ New failures ({len(nf)}{flaky_note})", ("Test", "Status", "Message"),
             _test_rows(lim(nf), message=True), total=len(nf))
-    patch = (cov or {}).get("patch")
-    if patch:
-        missed = [f for f in patch.get("files") or [] if f["missed"]]
-        add(85, "patch coverage", f"🩹 Patch coverage: {patch['missed']} changed line{'s' if patch['missed'] != 1 else ''}"
-            f" not covered in {len(missed)} file{'s' if len(missed) != 1 else ''}",
-            ("File", "Changed", "Executable", "Covered", "Patch", "Uncovered changed lines"),
-            _patch_rows(lim(missed)), ("---", "---:", "---:", "---:", "---:", "---"), total=len(missed))
+    out.extend(_patch_sections((cov or {}).get("patch") or {}, cap))
     if sec and isinstance(sec.get("new"), list):
         add(80, "new findings", f"🛡️ New security findings ({len(sec['new'])}: "
             f"{severity_counts(sec.get('new_by_severity'))})", ("Severity", "Rule", "Title", "Location"),
@@ -284,12 +295,6 @@ def sections(c: Mapping[str, Any], cap: int | None = None) -> list[Section]:
         rows += [[md_text(r["file"], limit=200), "removed", pct(r["line_rate"]["before"])] for r in lim(files["removed"])]
         add(35, "files added/removed", f"📁 Files added ({len(files['added'])}) / removed ({len(files['removed'])})",
             ("File", "Change", "Coverage"), rows, total=len(files["added"]) + len(files["removed"]))
-    if patch and patch.get("not_measured"):
-        nm = patch["not_measured"]
-        add(33, "files not measured", f"🗂️ Changed files not measured ({len(nm)}: outside the coverage report, not 0%)",
-            ("File", "Status", "Changed lines", "Why"),
-            [[md_text(f["file"], limit=200), md_text(f["status"], limit=20), str(f["changed_lines"]),
-              md_text(f["reason"], limit=200)] for f in lim(nm)], ("---", "---", "---:", "---"), total=len(nm))
     if tests:
         ad, rm = tests.get("added") or [], tests.get("removed") or []
         rows = [[md_text(test_label(t), limit=200), "added", md_text(t.get("status"), limit=20)] for t in lim(ad)]

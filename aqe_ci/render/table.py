@@ -27,6 +27,20 @@ def _block(title: str, headers: Sequence[str], rows: list[list[Any]], limit: int
     return out
 
 
+def _patch_blocks(patch: Mapping[str, Any]) -> list[str]:
+    def shown(f: Mapping[str, Any]) -> str:
+        more = f["uncovered_count"] - 30
+        return _clip(", ".join(map(str, f["uncovered_lines"][:30])) + (f" (+{more})" if more > 0 else ""), 100)
+
+    return (_block("patch coverage: changed lines not covered",
+                   ["FILE", "CHANGED", "EXECUTABLE", "COVERED", "PATCH", "UNCOVERED LINES"],
+                   [[_clip(f["file"], 80), f["changed_lines"], f["executable"], f["covered"], pct(f["rate"]), shown(f)]
+                    for f in patch.get("files") or [] if f["missed"]])
+            + _block("changed files not measured (not in the coverage report)", ["FILE", "STATUS", "CHANGED", "WHY"],
+                     [[_clip(f["file"], 80), f["status"], f["changed_lines"], _clip(f["reason"], 60)]
+                      for f in patch.get("not_measured") or []]))
+
+
 def _trend_line(t: Mapping[str, Any] | None) -> str | None:
     if not t:
         return None
@@ -39,22 +53,9 @@ def _trend_line(t: Mapping[str, Any] | None) -> str | None:
             f"{num(values[0])} → {num(values[-1])}; this run {num(t['head']['value'])}")
 
 
-def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] | None = None) -> str:
-    c = result.get("comparison", result)
-    gates = gates if gates is not None else result.get("gates")
-    h, b = c["head"], c["baseline"]
-    lines = [f"head:     {h['key']}  commit {(h.get('commit') or '—')[:12]}  branch {h.get('branch') or '—'}"]
-    if b.get("key"):
-        lines.append(f"baseline: {b['key']}  commit {(b.get('commit') or '—')[:12]}  branch {b.get('branch') or '—'}"
-                     f"  ({age(b.get('age_seconds'))})")
-        lines.append(f"          {b['method']}: {b['reason']}")
-        if b.get("base_tip"):
-            t = b["base_tip"]
-            lines.append(f"          note: {t['note']}; newest run there: {t['key']} ({(t.get('commit') or '')[:12]})")
-    else:
-        lines.append(f"baseline: none — {b.get('reason')}")
+def _metric_rows(cov: Mapping[str, Any] | None, tests: Mapping[str, Any] | None,
+                 sec: Mapping[str, Any] | None) -> list[list[Any]]:
     rows: list[list[Any]] = []
-    cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
     if cov:
         for label, key in (("line coverage", "line_rate"), ("branch coverage", "branch_rate")):
             m = cov[key]
@@ -77,18 +78,41 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
         for s in SEVERITIES:
             m = sec["by_severity"][s]
             rows.append([f"  {s}", num(m["before"]), num(m["after"]), signed(m["change"])])
-    if rows:
-        lines += ["", table(["METRIC", "BASELINE", "HEAD", "CHANGE"], rows)]
-    for name in ("coverage", "tests", "security"):
-        note = (c.get(name) or {}).get("note")
-        if note:
-            lines.append(f"note: {note}")
-    patch = (cov or {}).get("patch") or {}
+    return rows
+
+
+def _notes(c: Mapping[str, Any]) -> list[str]:
+    lines = [f"note: {(c.get(name) or {})['note']}" for name in ("coverage", "tests", "security")
+             if (c.get(name) or {}).get("note")]
+    patch = (c.get("coverage") or {}).get("patch") or {}
     if patch.get("note"):
         lines.append(f"note: patch coverage: {patch['note']}")
     trend = _trend_line(c.get("trend"))
     if trend:
         lines.append(trend)
+    return lines
+
+
+def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] | None = None) -> str:
+    c = result.get("comparison", result)
+    gates = gates if gates is not None else result.get("gates")
+    h, b = c["head"], c["baseline"]
+    lines = [f"head:     {h['key']}  commit {(h.get('commit') or '—')[:12]}  branch {h.get('branch') or '—'}"]
+    if b.get("key"):
+        lines.append(f"baseline: {b['key']}  commit {(b.get('commit') or '—')[:12]}  branch {b.get('branch') or '—'}"
+                     f"  ({age(b.get('age_seconds'))})")
+        lines.append(f"          {b['method']}: {b['reason']}")
+        if b.get("base_tip"):
+            t = b["base_tip"]
+            lines.append(f"          note: {t['note']}; newest run there: {t['key']} ({(t.get('commit') or '')[:12]})")
+    else:
+        lines.append(f"baseline: none — {b.get('reason')}")
+    cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
+    rows = _metric_rows(cov, tests, sec)
+    if rows:
+        lines += ["", table(["METRIC", "BASELINE", "HEAD", "CHANGE"], rows)]
+    lines += _notes(c)
+    patch = (cov or {}).get("patch") or {}
     if tests:
         lines += _block("new failures", ["TEST", "STATUS", "MESSAGE"],
                         [[_clip(test_label(t), 80), t["status"] + (" (known flaky)" if t.get("known_flaky") else ""),
@@ -103,15 +127,7 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
         lines += _block("removed tests", ["TEST", "STATUS"], [[_clip(test_label(t), 100), t["status"]]
                                                               for t in tests.get("removed") or []])
     if patch:
-        lines += _block("patch coverage: changed lines not covered", ["FILE", "CHANGED", "EXECUTABLE", "COVERED",
-                                                                       "PATCH", "UNCOVERED LINES"],
-                        [[_clip(f["file"], 80), f["changed_lines"], f["executable"], f["covered"], pct(f["rate"]),
-                          _clip(", ".join(map(str, f["uncovered_lines"][:30]))
-                                + (f" (+{f['uncovered_count'] - 30})" if f["uncovered_count"] > 30 else ""), 100)]
-                         for f in patch.get("files") or [] if f["missed"]])
-        lines += _block("changed files not measured (not in the coverage report)", ["FILE", "STATUS", "CHANGED", "WHY"],
-                        [[_clip(f["file"], 80), f["status"], f["changed_lines"], _clip(f["reason"], 60)]
-                         for f in patch.get("not_measured") or []])
+        lines += _patch_blocks(patch)
     if cov and cov.get("files"):
         f = cov["files"]
         lines += _block("coverage by file", ["FILE", "BASELINE", "HEAD", "CHANGE", "NEWLY UNCOVERED"],

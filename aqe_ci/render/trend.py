@@ -116,8 +116,8 @@ def mermaid_xychart(title: str, labels: Sequence[str], values: Sequence[float | 
 def trend_chart(trend: Trend, *, extra: tuple[str, float | int] | None = None) -> str | None:
     """The headline metric of ``trend`` as a Mermaid chart; ``extra`` = (label, value) appended (the PR's point)."""
     name, label = HEADLINE[trend.type]
-    pts = [(_short(p.commit)[:7] or p.key[-7:], p.values.get(name)) for p in trend.points]
-    pts = [(x, v) for x, v in pts if v is not None]
+    pts: list[tuple[str, float | int]] = [(_short(p.commit)[:7] or p.key[-7:], p.values[name]) for p in trend.points
+                                          if p.values.get(name) is not None]
     if extra is not None:
         pts.append(extra)
     if len(pts) < 2:
