@@ -14,8 +14,8 @@ ROWS = 20
 
 
 def _clip(text: Any, n: int = 100) -> str:
-    s = " ".join(str(text or "").split())
-    return s if len(s) <= n else s[: n - 1] + "…"
+    """One line of at most ``n`` characters, with no escape sequence or control character (untrusted text)."""
+    return term_text(" ".join(str(text or "").split()), limit=n)
 
 
 def _block(title: str, headers: Sequence[str], rows: list[list[Any]], limit: int = ROWS) -> list[str]:

@@ -152,3 +152,21 @@ def test_user_git_config_does_not_change_the_result(tmp_path: Path, config: list
         g("config", *item.split("=", 1))
     files = Git(repo / "sub").changed_files("HEAD~1", "HEAD")
     assert files == [FileDiff(path="sub/b.py", old_path="sub/a.py", status="renamed", added=(4,))]
+
+
+def test_patch_renderings_neutralise_hostile_paths() -> None:
+    from aqe_ci.render.markdown import render_markdown
+    from aqe_ci.render.table import render_table
+
+    evil = "src/\x1b[31mred\x1b[0m|<b>@here.py"
+    doc = cov_doc({evil: cov_file({1: 0, 2: 1}), "ok.py": cov_file({1: 1})})["data"]
+    pc = patch_coverage([FileDiff(path=evil, old_path=None, status="added", added=(1, 2)),
+                         FileDiff(path="notes\x07.md", old_path=None, status="added", added=(1,))], doc)
+    cov = {"line_rate": {"before": None, "after": 50.0, "change": None},
+           "branch_rate": {"before": None, "after": None, "change": None}, "patch": pc.as_json()}
+    result = {"comparison": {"head": {"key": "h"}, "baseline": {"key": None, "reason": "none"}, "coverage": cov}}
+    table = render_table(result)
+    assert "\x1b" not in table and "\x07" not in table and "src/[31mred[0m|<b>@here.py" in table
+    md = render_markdown(result)
+    assert "\x1b" not in md and "<b>" not in md and "\\|" in md and "@\u200dhere" in md
+    assert "| Patch coverage | — | 50.00% (1/2 lines) | — |" in md
