@@ -110,3 +110,26 @@ def test_cli_formats(aqe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store
     assert "<b>" not in r.out and "&lt;b&gt;" in r.out
     r = aqe("artifacts", "trend", "--type", "coverage", "--branch", "nope")
     assert r.code == 0 and "no coverage runs on nope" in r.out
+
+
+def test_trend_and_report_on_s3(s3_bucket, aqe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The same through real boto3 against the moto S3 server: one listing, no payload read for trend."""
+    from aqe_ci.storage.factory import build_backend
+
+    s3 = s3_bucket()
+    counting = CountingBackend(build_backend("s3", s3))
+    store = Store(counting)
+    fill(store)
+    counting.reset()
+    t = trend(store, doc_type="coverage", branch="main", last=5)
+    assert [p.key for p in t.points][-1] == "matrix" and counting.calls["list"] == 1
+    assert counting.calls["open"] == counting.calls["get_bytes"] == 0
+    cfg = tmp_path / "s3.json"
+    cfg.write_text(json.dumps({"backend": "s3", "s3": s3}))
+    monkeypatch.setenv("AQE_CONFIG", str(cfg))
+    r = aqe("artifacts", "trend", "--type", "security", "--format", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["points"][0]["total"] == 3
+    r = aqe("artifacts", "report", "--html", str(tmp_path / "site"), "--last", "5")
+    assert r.code == 0, r.err
+    assert (tmp_path / "site" / "runs" / "matrix.html").is_file()
