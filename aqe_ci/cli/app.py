@@ -29,7 +29,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
     "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
     "flaky": ("aqe_ci.cli.commands.history:flaky", "Find flaky tests in the stored history; write a quarantine list."),
-    "report": ("aqe_ci.cli.commands.history:report", "Write a static HTML history report (runs, trends, flaky, compare)."),
+    "report": ("aqe_ci.cli.commands.history:report", "Write a static HTML history site: runs, trends, flaky, compare."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),
