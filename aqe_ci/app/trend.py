@@ -14,7 +14,7 @@ from typing import Any
 
 from aqe_ci.errors import UsageError
 from aqe_ci.model import keys
-from aqe_ci.model.history import HEADLINE, TREND_METRICS, Trend, TrendPoint
+from aqe_ci.model.history import HEADLINE, TREND_METRICS, ChartPoint, ComparisonTrend, Trend, TrendPoint
 from aqe_ci.model.keys import check_type
 from aqe_ci.storage.layout import Entry
 from aqe_ci.storage.store import Query, Store
@@ -90,7 +90,7 @@ _HEAD_VALUE = (
 )
 
 
-def comparison_trend(store: Store, comparison: Mapping[str, Any], *, last: int = 20) -> dict[str, Any] | None:
+def comparison_trend(store: Store, comparison: Mapping[str, Any], *, last: int = 20) -> ComparisonTrend | None:
     """The base branch's last ``last`` runs and the head's point, for the chart in a PR/MR comment.
 
     The first type the comparison has of coverage (line rate), tests (failed + errors), security (total);
@@ -109,10 +109,11 @@ def comparison_trend(store: Store, comparison: Mapping[str, Any], *, last: int =
         until = keys.to_ms(keys.parse_time(h["created_at"])) if h.get("created_at") else None
         t = trend(store, doc_type=doc_type, branch=branch, last=last, until_ms=until, exclude=[h.get("key", "")])
         metric, label = ("failed+errors", "Failed + errored tests") if doc_type == "test_results" else HEADLINE[doc_type]
-        return {"type": doc_type, "branch": branch, "last": last, "metric": metric, "label": label,
-                "points": [{"key": p.key, "commit": p.commit, "created_at": p.created_at,
-                            "value": _value(doc_type, p.values)} for p in t.points],
-                "head": {"key": h.get("key"), "commit": h.get("commit"), "pr": h.get("pr"), "value": head_value}}
+        return ComparisonTrend(type=doc_type, branch=branch, last=last, metric=metric, label=label,
+                               points=tuple(ChartPoint(key=p.key, commit=p.commit, created_at=p.created_at,
+                                                       value=_value(doc_type, p.values)) for p in t.points),
+                               head_key=h.get("key"), head_commit=h.get("commit"), head_pr=h.get("pr"),
+                               head_value=head_value)
     return None
 
 

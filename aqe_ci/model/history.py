@@ -6,6 +6,7 @@ rendered by :mod:`aqe_ci.render.trend` and the HTML report; the JSON shapes are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,3 +171,55 @@ class FlakyReport:
 
     def by_identity(self) -> dict[tuple[str, str, str, str], FlakyTest]:
         return {t.identity: t for t in self.tests}
+
+
+# ------------------------------------------------------------------------------------------------
+# the trend a comparison carries (the PR/MR comment's chart)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChartPoint:
+    key: str
+    commit: str | None
+    created_at: str | None
+    value: float | int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "commit": self.commit, "created_at": self.created_at, "value": self.value}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ChartPoint:
+        return cls(key=str(d["key"]), commit=d.get("commit"), created_at=d.get("created_at"), value=d.get("value"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparisonTrend:
+    """The base branch's last runs of one metric and the head's value: ``comparison.trend``."""
+
+    type: str
+    branch: str
+    last: int
+    metric: str
+    label: str
+    points: tuple[ChartPoint, ...]  # oldest first
+    head_key: str | None
+    head_commit: str | None
+    head_pr: int | None
+    head_value: float | int
+
+    @property
+    def head_label(self) -> str:
+        return f"PR #{self.head_pr}" if self.head_pr else "this run"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.type, "branch": self.branch, "last": self.last, "metric": self.metric,
+                "label": self.label, "points": [p.as_json() for p in self.points],
+                "head": {"key": self.head_key, "commit": self.head_commit, "pr": self.head_pr,
+                         "value": self.head_value}}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ComparisonTrend:
+        h = d.get("head") or {}
+        return cls(type=str(d["type"]), branch=str(d["branch"]), last=int(d["last"]), metric=str(d["metric"]),
+                   label=str(d["label"]), points=tuple(ChartPoint.from_json(p) for p in d.get("points") or ()),
+                   head_key=h.get("key"), head_commit=h.get("commit"), head_pr=h.get("pr"), head_value=h["value"])

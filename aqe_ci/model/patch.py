@@ -6,6 +6,7 @@ renderings; read by the ``patch_coverage`` gate and the action's ``patch-coverag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,14 @@ class PatchFile:
                    uncovered_lines=list(self.uncovered[:UNCOVERED_CAP]))
         return out
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> PatchFile:
+        """Read :meth:`as_json` back (``uncovered`` holds the listed lines: the first 200)."""
+        return cls(file=str(d["file"]), coverage_file=str(d.get("coverage_file") or d["file"]), status=str(d["status"]),
+                   old_path=d.get("old_path"), changed_lines=int(d["changed_lines"]),
+                   executable=int(d["executable"]), covered=int(d["covered"]),
+                   uncovered=tuple(int(x) for x in d.get("uncovered_lines") or ()))
+
 
 @dataclass(frozen=True, kw_only=True)
 class NotMeasured:
@@ -62,6 +71,11 @@ class NotMeasured:
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "status": self.status, "changed_lines": self.changed_lines, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> NotMeasured:
+        return cls(file=str(d["file"]), status=str(d["status"]), changed_lines=int(d["changed_lines"]),
+                   reason=str(d.get("reason") or "not in the coverage report"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,3 +122,10 @@ class PatchCoverage:
         if self.note:
             out["note"] = self.note
         return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> PatchCoverage:
+        return cls(available=bool(d.get("available", True)), base=d.get("base"), head=d.get("head"),
+                   base_method=d.get("base_method"), files=tuple(PatchFile.from_json(f) for f in d.get("files") or ()),
+                   not_measured=tuple(NotMeasured.from_json(f) for f in d.get("not_measured") or ()),
+                   note=d.get("note"))

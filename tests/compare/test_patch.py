@@ -170,3 +170,17 @@ def test_patch_renderings_neutralise_hostile_paths() -> None:
     md = render_markdown(result)
     assert "\x1b" not in md and "<b>" not in md and "\\|" in md and "@\u200dhere" in md
     assert "| Patch coverage | — | 50.00% (1/2 lines) | — |" in md
+
+
+def test_patch_json_round_trips() -> None:
+    from aqe_ci.model.patch import PatchCoverage
+
+    doc = cov_doc({"a.py": cov_file({1: 1, 2: 0}), "src/b.py": cov_file({3: 0})})["data"]
+    pc = patch_coverage([FileDiff(path="a.py", old_path="old.py", status="renamed", added=(1, 2)),
+                         FileDiff(path="lib/src/b.py", old_path=None, status="added", added=(3,)),
+                         FileDiff(path="x.md", old_path=None, status="added", added=(1,))], doc, base="b", head="h",
+                        base_method="merge-base")
+    again = PatchCoverage.from_json(pc.as_json())
+    assert again == pc and again.as_json() == pc.as_json()
+    off = PatchCoverage.unavailable("no git checkout")
+    assert PatchCoverage.from_json(off.as_json()) == off

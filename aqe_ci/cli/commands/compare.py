@@ -95,7 +95,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
 
         trend = comparison_trend(runtime.store, result, last=trend_last)
         if trend:
-            result["comparison"]["trend"] = trend
+            result["comparison"]["trend"] = trend.as_json()
     gate_results = check_gates(result, gates, exclude_flaky=exclude_flaky) if gates else []
     if gate_results:
         result["gates"] = gate_results
