@@ -65,7 +65,7 @@ test: $(TSTAMP) $(NSTAMP)
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench
 
-bench: $(BSTAMP)
+bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -29,6 +29,7 @@ SECRET_FIELDS = {
     ("s3", "secret_access_key"),
     ("s3", "session_token"),
     ("github", "token"),
+    ("github", "runtime_token"),
     ("gitlab", "token"),
 }
 SECRET_VAR = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|_KEY$|^KEY$|ACCESS_KEY)", re.IGNORECASE)

@@ -87,3 +87,28 @@ def s3_bucket(moto_server: MotoServer) -> Callable[..., dict[str, Any]]:
                 "secret_access_key": "testing", **extra}
 
     return make
+
+
+# -- GitHub artifact storage (Azurite + the results-service/REST fake; tests/servers/) ---------------
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Any]:
+    """Azurite's blob service on 127.0.0.1 for the whole session (installed by `make node-tools`)."""
+    from tests.servers.azurite import Azurite
+
+    server = Azurite().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def results_service(azurite: Any) -> Iterator[Any]:
+    """A fresh fake of GitHub's results service + artifacts REST API, its signed URLs on Azurite."""
+    from tests.servers.results_service import ResultsService
+
+    fake = ResultsService(azurite).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -1,1 +1,1 @@
-"""The application layer: use cases over real clients, built once and passed down (no click inside)."""
+"""Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers")."""

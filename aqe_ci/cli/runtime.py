@@ -28,7 +28,7 @@ class Runtime:
 
         cfg = self.config
         backend = build_backend(cfg.backend, cfg.section(cfg.backend))
-        return Store(backend, codec=cfg.codec)
+        return Store(backend, codec=cfg.codec, retention_days=cfg.retention_days)
 
     def ci_context(self, **overrides: Any) -> CiContext:
         """The CI context from the environment, with command-line flags taking precedence.

@@ -16,6 +16,14 @@ Contract for implementers:
 * ``delete`` of a missing object is not an error;
 * errors reaching the backend raise :class:`~aqe_ci.errors.BackendError` naming the location,
   never a credential.
+
+Document backends (:class:`DocumentBackend`) are stores whose unit of atomic, immutable storage is a
+whole document rather than an object: CI platforms' artifact services (GitHub Actions artifacts),
+which have no create-only object write and no prefix listing. The Store hands them the whole
+document at once (:class:`DocumentWrite`: the manifest, the files it names and the listing entry),
+asks them to answer queries (``query``) instead of listing index prefixes, and to delete whole
+documents. Reads stay object reads (``open``/``get_bytes``/``list("runs/<key>/")``) of the names
+the manifest uses, which are the paths inside the stored document.
 """
 
 from __future__ import annotations
@@ -24,7 +32,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from aqe_ci.storage.layout import Entry
+    from aqe_ci.storage.store import Query
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,3 +83,50 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentWrite:
+    """One document as the Store hands it to a :class:`DocumentBackend`, with its metadata, so the
+    backend never has to parse object names."""
+
+    key: str
+    type: str
+    part: str
+    manifest_name: str
+    manifest: bytes
+    #: (object name, local file) for the payload and each blob, as the manifest names them
+    files: tuple[tuple[str, Path], ...]
+    #: what ``list`` shows for the document (the same card the index entries of object stores carry)
+    entry: Entry
+    #: the retention of the document's type in days (None: the backend's default)
+    retention_days: int | None = None
+    overwrite: bool = False
+
+
+class DocumentBackend(Backend):
+    """A backend that stores whole documents atomically (see the module docstring)."""
+
+    @abstractmethod
+    def put_document(self, doc: DocumentWrite) -> None:
+        """Store the document; visible whole or not at all. Raises :class:`~aqe_ci.errors.ObjectExists`
+        when ``(key, type, part)`` is already stored and ``doc.overwrite`` is false."""
+
+    @abstractmethod
+    def query(self, q: Query) -> Iterator[Entry]:
+        """Entries matching ``q`` (the Store filters again), newest first, fetched lazily so that a
+        consumer that stops early stops the requests."""
+
+    @abstractmethod
+    def delete_document(self, key: str, doc_type: str, part: str) -> None:
+        """Remove the document; a missing one is not an error."""
+
+    def repair(self, *, grace_seconds: float, dry_run: bool, now: float) -> dict[str, Any]:
+        """Finish what killed writers left (the platform collects unfinished uploads by itself)."""
+        return {"finished_deletes": [], "reindexed": [], "stale_index": [], "orphans": []}
+
+    def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
+        raise NotImplementedError(f"{self.kind} stores whole documents: use Store.put")
+
+    def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
+        raise NotImplementedError(f"{self.kind} stores whole documents: use Store.put")

@@ -7,6 +7,7 @@ import hashlib
 import io
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,7 @@ def verified_copy(stream: BinaryIO, codec: str, expect_sha256: str, expect_size:
             digest.update(chunk)
             size += len(chunk)
             out.write(chunk)
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # zlib.error: a corrupt deflate stream
         raise IntegrityError(f"stored object {what} cannot be decoded ({codec}): {exc}",
                              hint="the object is corrupt; delete the document and store it again") from None
     except Exception as exc:  # zstandard raises its own ZstdError

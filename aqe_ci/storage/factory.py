@@ -1,7 +1,8 @@
 """The one place that builds a real backend from the storage config.
 
 ``build_backend("s3", config["s3"])`` → :class:`~aqe_ci.storage.s3.S3Backend`;
-``build_backend("local", config["local"])`` → :class:`~aqe_ci.storage.local.LocalBackend`.
+``build_backend("local", config["local"])`` → :class:`~aqe_ci.storage.local.LocalBackend`;
+``build_backend("github", config["github"])`` → :class:`~aqe_ci.storage.github.GitHubBackend`.
 Settings arrive with ``${VAR}`` already expanded. Backend modules are imported on demand, so
 building a local store never imports boto3.
 """
@@ -32,7 +33,11 @@ def build_backend(backend_name: str, settings: Mapping[str, Any] | None = None) 
         from aqe_ci.storage.s3 import from_settings
 
         return from_settings(settings)
-    if backend_name in ("github", "gitlab"):
+    if backend_name == "github":
+        from aqe_ci.storage.github import from_settings as github_from_settings
+
+        return github_from_settings(settings)
+    if backend_name == "gitlab":
         raise UsageError(f'the "{backend_name}" storage backend is not available in this version',
                          hint='use "backend": "s3" or "local"')
     raise UsageError(f"unknown storage backend {backend_name!r}", hint=f"use one of {', '.join(BACKENDS)}")

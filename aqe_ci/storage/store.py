@@ -39,7 +39,7 @@ from aqe_ci.errors import (
 )
 from aqe_ci.model import keys
 from aqe_ci.storage import layout
-from aqe_ci.storage.base import Backend
+from aqe_ci.storage.base import Backend, DocumentBackend, DocumentWrite
 from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
 from aqe_ci.storage.layout import Entry
 
@@ -128,10 +128,13 @@ class Query:
 
 class Store:
     def __init__(self, backend: Backend, *, codec: Codec | None = None,
-                 clock: Callable[[], datetime] = keys.utc_now) -> None:
+                 clock: Callable[[], datetime] = keys.utc_now,
+                 retention_days: Callable[[str], int] | None = None) -> None:
         self.backend = backend
         self.codec = codec or Codec()
         self.clock = clock
+        #: days to keep a document of a type, for backends that expire what they store (github)
+        self.retention_days = retention_days
 
     @property
     def location(self) -> str:
@@ -167,7 +170,7 @@ class Store:
                 raise UsageError(f"invalid blob name {name!r}")
         mname = layout.manifest_name(key, doc_type, part)
         old: Manifest | None = None
-        if overwrite:
+        if overwrite and not isinstance(self.backend, DocumentBackend):
             with contextlib.suppress(NotFoundError):
                 old = self.manifest(key, doc_type, part)
         # without overwrite, the create-only manifest write below is the conflict check (a HEAD here
@@ -176,6 +179,13 @@ class Store:
         import secrets
 
         upload_id = secrets.token_hex(8)
+        if isinstance(self.backend, DocumentBackend):
+            return self._put_document(key=key, doc_type=doc_type, part=part, upload_id=upload_id,
+                                      payload=payload, blobs=blobs or {}, overwrite=overwrite,
+                                      fields=lambda payload_obj, blob_objs: self._manifest_data(
+                                          key=key, doc_type=doc_type, part=part, upload_id=upload_id, ctx=ctx,
+                                          now=created_at or self.clock(), tags=tags, metadata=metadata,
+                                          summary=summary, payload_obj=payload_obj, blob_objs=blob_objs))
         uploaded: list[str] = []
         try:
             payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
@@ -185,34 +195,9 @@ class Store:
                 obj = self._upload(path, layout.blob_name(key, doc_type, part, upload_id, name,
                                                           self.codec.extension), uploaded)
                 blob_objs.append({"name": name, **obj})
-            now = created_at or self.clock()
-            manifest_data: dict[str, Any] = {
-                "manifest_version": 1,
-                "key": key,
-                "type": doc_type,
-                "part": part,
-                "created_at": keys.format_time(now),
-                "upload_id": upload_id,
-                "commit": ctx.commit,
-                "branch": ctx.branch,
-                "pr": ctx.pr,
-                "base_branch": ctx.base_branch,
-                "base_sha": ctx.base_sha,
-                "platform": ctx.platform,
-                "repository": ctx.repository,
-                "run_id": ctx.run_id,
-                "run_url": ctx.run_url,
-                "tags": dict(tags or {}),
-                "metadata": dict(metadata or {}),
-                "summary": dict(summary),
-                "schema_version": SCHEMA_VERSION,
-                "producer": f"aqe-artifacts {__version__}",
-                "payload": payload_obj,
-                "blobs": blob_objs,
-            }
-            from aqe_ci.model.schema import validate_manifest
-
-            validate_manifest(manifest_data)
+            manifest_data = self._manifest_data(
+                key=key, doc_type=doc_type, part=part, upload_id=upload_id, ctx=ctx, now=created_at or self.clock(),
+                tags=tags, metadata=metadata, summary=summary, payload_obj=payload_obj, blob_objs=blob_objs)
             body = json.dumps(manifest_data, indent=1, sort_keys=True).encode()
             try:
                 self.backend.put_bytes(mname, body, if_absent=not overwrite)
@@ -250,6 +235,74 @@ class Store:
                             summary=kwargs.pop("summary", None) or summarize(doc_type, document["data"]), **kwargs)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+    def _manifest_data(self, *, key: str, doc_type: str, part: str, upload_id: str, ctx: CiContext, now: datetime,
+                       tags: Mapping[str, str] | None, metadata: Mapping[str, Any] | None,
+                       summary: Mapping[str, Any], payload_obj: dict[str, Any],
+                       blob_objs: list[dict[str, Any]]) -> dict[str, Any]:
+        """The manifest of a document (validated against manifest.schema.json)."""
+        manifest_data: dict[str, Any] = {
+            "manifest_version": 1,
+            "key": key,
+            "type": doc_type,
+            "part": part,
+            "created_at": keys.format_time(now),
+            "upload_id": upload_id,
+            "commit": ctx.commit,
+            "branch": ctx.branch,
+            "pr": ctx.pr,
+            "base_branch": ctx.base_branch,
+            "base_sha": ctx.base_sha,
+            "platform": ctx.platform,
+            "repository": ctx.repository,
+            "run_id": ctx.run_id,
+            "run_url": ctx.run_url,
+            "tags": dict(tags or {}),
+            "metadata": dict(metadata or {}),
+            "summary": dict(summary),
+            "schema_version": SCHEMA_VERSION,
+            "producer": f"aqe-artifacts {__version__}",
+            "payload": payload_obj,
+            "blobs": blob_objs,
+        }
+        from aqe_ci.model.schema import validate_manifest
+
+        validate_manifest(manifest_data)
+        return manifest_data
+
+    def _put_document(self, *, key: str, doc_type: str, part: str, upload_id: str, payload: Path,
+                      blobs: Mapping[str, Path], overwrite: bool,
+                      fields: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
+        """The write protocol of a :class:`DocumentBackend`: encode, then hand over the whole document."""
+        encoded: list[tuple[str, Path]] = []
+        try:
+            payload_obj = self._encode(payload, layout.payload_name(key, doc_type, part, upload_id,
+                                                                     self.codec.extension), encoded)
+            blob_objs = []
+            for name, path in sorted(blobs.items()):
+                obj = self._encode(path, layout.blob_name(key, doc_type, part, upload_id, name,
+                                                          self.codec.extension), encoded)
+                blob_objs.append({"name": name, **obj})
+            manifest = Manifest(fields(payload_obj, blob_objs))
+            assert isinstance(self.backend, DocumentBackend)
+            try:
+                self.backend.put_document(DocumentWrite(
+                    key=key, type=doc_type, part=part, manifest_name=layout.manifest_name(key, doc_type, part),
+                    manifest=json.dumps(manifest.data, indent=1, sort_keys=True).encode(), files=tuple(encoded),
+                    entry=manifest.entry(), overwrite=overwrite,
+                    retention_days=self.retention_days(doc_type) if self.retention_days else None))
+            except ObjectExists:
+                raise self._conflict(key, doc_type, part) from None
+            return manifest
+        finally:
+            for _, path in encoded:
+                path.unlink(missing_ok=True)
+
+    def _encode(self, path: Path, name: str, encoded: list[tuple[str, Path]]) -> dict[str, Any]:
+        enc = encode_file(path, self.codec)
+        encoded.append((name, enc.path))
+        return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
+                "codec": enc.codec}
 
     def _upload(self, path: Path, name: str, uploaded: list[str]) -> dict[str, Any]:
         enc = encode_file(path, self.codec)
@@ -363,6 +416,11 @@ class Store:
     def list(self, query: Query | None = None) -> Iterator[Entry]:
         """Entries newest first; the cost grows with what is returned, not with the store."""
         q = query or Query()
+        if isinstance(self.backend, DocumentBackend):
+            if q.commit and re.fullmatch(r"[0-9a-fA-F]{1,3}", q.commit):
+                raise UsageError(f"commit prefix {q.commit!r} is too short", hint="give at least 4 hex digits")
+            yield from self._limited(self._completed(self.backend.query(q), q), q.limit)
+            return
         if q.key:
             entries = [m.entry() for m in self.manifests(q.key, q.type)]
             entries.sort(key=lambda e: -e.created_ms)
@@ -403,6 +461,17 @@ class Store:
         else:
             yield from self._limited(entries(), q.limit)
 
+    def _completed(self, entries: Iterable[Entry], q: Query) -> Iterator[Entry]:
+        """Entries that match ``q``, reading the manifest of those whose card was cut short."""
+        for e in entries:
+            if not e.complete:
+                try:
+                    e = self.manifest(e.key, e.type, e.part).entry()
+                except NotFoundError:
+                    continue
+            if q.matches(e):
+                yield e
+
     @staticmethod
     def _limited(it: Iterator[Entry], limit: int | None) -> Iterator[Entry]:
         seen: set[tuple[str, str, str]] = set()
@@ -440,6 +509,9 @@ class Store:
 
     def delete_manifest(self, m: Manifest) -> None:
         key, doc_type, part = m.id
+        if isinstance(self.backend, DocumentBackend):
+            self.backend.delete_document(key, doc_type, part)
+            return
         tomb = layout.tombstone_name(key, doc_type, part)
         self.backend.put_bytes(tomb, json.dumps({"upload_id": m.data.get("upload_id")}).encode())
         for name in layout.entry_names(m.entry()):
@@ -460,6 +532,8 @@ class Store:
         import time
 
         now = time.time() if now is None else now
+        if isinstance(self.backend, DocumentBackend):
+            return self.backend.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
         report: dict[str, list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
                                         "orphans": []}
         docs: dict[tuple[str, str, str], dict[str, Any]] = {}

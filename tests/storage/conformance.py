@@ -65,6 +65,8 @@ class BackendSpec:
     env: dict[str, str] = field(default_factory=dict)
     #: another, empty store of the same kind
     fresh: Callable[[], BackendSpec] | None = None
+    #: settings of writer process N on top of ``settings`` (github: each writer is its own CI job)
+    writer_settings: Callable[[int], dict[str, Any]] | None = None
 
     def make(self) -> Backend:
         return build_backend(self.name, self.settings)
@@ -82,6 +84,8 @@ def run_writers(spec: BackendSpec, tmp: Path, plans: list[dict[str, Any]], *, pa
                 timeout: float = 300) -> list[dict[str, Any]]:
     """Run one writer process per plan (tests/storage/writer.py), released together; return the result lines."""
     tag = random.randrange(1 << 30)
+    if spec.writer_settings is not None:
+        plans = [{**plan, "settings": spec.writer_settings(i)} for i, plan in enumerate(plans)]
     results = tmp / f"results-{tag}.jsonl"
     run_file = tmp / f"run-{tag}.json"
     run_file.write_text(json.dumps({"backend": spec.name, "settings": spec.settings, "results": str(results),

@@ -7,10 +7,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aqe_ci.storage.base import Backend, ObjectInfo
+from aqe_ci.storage.base import Backend, DocumentBackend, DocumentWrite, ObjectInfo
 
 
 class CountingBackend(Backend):
+    def __new__(cls, inner: Backend, hook: Callable[[int, str], None] | None = None) -> CountingBackend:
+        # a document backend stays one when counted, so the Store keeps using its document protocol
+        if cls is CountingBackend and isinstance(inner, DocumentBackend):
+            return super().__new__(CountingDocumentBackend)
+        return super().__new__(cls)
+
     def __init__(self, inner: Backend, hook: Callable[[int, str], None] | None = None) -> None:
         self.inner = inner
         self.kind = inner.kind
@@ -64,3 +70,27 @@ class CountingBackend(Backend):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class CountingDocumentBackend(CountingBackend, DocumentBackend):
+    """CountingBackend over a :class:`DocumentBackend`: counts its document calls as well."""
+
+    inner: DocumentBackend
+
+    def put_document(self, doc: DocumentWrite) -> None:
+        self._around("put_document", lambda: self.inner.put_document(doc))
+
+    def query(self, q: Any) -> Iterator[Any]:
+        return self._around("query", lambda: self.inner.query(q))  # type: ignore[no-any-return]
+
+    def delete_document(self, key: str, doc_type: str, part: str) -> None:
+        self._around("delete_document", lambda: self.inner.delete_document(key, doc_type, part))
+
+    def repair(self, *, grace_seconds: float, dry_run: bool, now: float) -> dict[str, Any]:
+        return self.inner.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
+
+    def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
+        CountingBackend.put_file(self, name, path, if_absent=if_absent)
+
+    def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
+        CountingBackend.put_bytes(self, name, data, if_absent=if_absent)

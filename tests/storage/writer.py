@@ -36,9 +36,16 @@ def document(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(run: dict[str, Any], plan: dict[str, Any], ready: Path, go: Path) -> None:
-    backend = build_backend(run["backend"], run["settings"])
+    backend = build_backend(run["backend"], {**run["settings"], **plan.get("settings", {})})
     kill_at = plan.get("kill_at_call")
-    if kill_at is not None:
+    if kill_at is not None and hasattr(backend, "before_request"):
+        # a document backend stores a document in one call: kill it at its N-th HTTP request instead
+        def on_request(n: int) -> None:
+            if n == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        backend.before_request = on_request
+    elif kill_at is not None:
         def hook(n: int, when: str) -> None:
             if n == kill_at and when == plan.get("kill_when", "before"):
                 os.kill(os.getpid(), signal.SIGKILL)
