@@ -21,7 +21,7 @@ from aqe_ci.compare.testindex import TestIndex
 from aqe_ci.errors import InvalidInputError, NotFoundError, UsageError
 from aqe_ci.model.history import FlakyReport
 from aqe_ci.storage.layout import Entry
-from aqe_ci.storage.store import Query, Store
+from aqe_ci.storage.store import Manifest, Query, Store
 
 Progress = Callable[[int, int, str], None]
 
@@ -37,6 +37,11 @@ def window(store: Store, *, last: int, branch: str | None) -> list[Entry]:
             for e in run:
                 chosen.setdefault(e.id, e)
     return sorted(chosen.values(), key=lambda e: (e.created_ms, e.key, e.part))
+
+
+def read_tests(store: Store, manifest: Manifest) -> TestIndex:
+    """One stored test_results document (one part), streamed into a :class:`TestIndex`."""
+    return TestIndex.from_store(store, [manifest])
 
 
 def find_flaky(store: Store, *, last: int = 50, branch: str | None = "main", threshold: float = DEFAULT_THRESHOLD,
@@ -56,7 +61,7 @@ def find_flaky(store: Store, *, last: int = 50, branch: str | None = "main", thr
             manifest = store.manifest(e.key, e.type, e.part)
         except NotFoundError:
             continue  # deleted since the listing
-        idx = TestIndex.from_store(store, [manifest])
+        idx = read_tests(store, manifest)
         if idx.tests is None:
             continue  # a summary-only document names its failures, not its passes
         detector.add(RunRef(key=e.key, part=e.part, commit=e.commit, branch=e.branch, created_ms=e.created_ms,

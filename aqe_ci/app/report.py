@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from aqe_ci.app.flaky import read_tests
 from aqe_ci.app.trend import collect_runs, combine, point
 from aqe_ci.compare.flaky import DEFAULT_MIN_RUNS, DEFAULT_THRESHOLD, FlakyDetector, RunRef
-from aqe_ci.compare.testindex import FAILING, TestIndex
+from aqe_ci.compare.testindex import FAILING
 from aqe_ci.errors import NotFoundError, UsageError
 from aqe_ci.model import keys
 from aqe_ci.model.history import FlakyReport, Trend
@@ -51,7 +52,7 @@ def _tests(store: Store, run: ReportRun, manifests: Sequence[Manifest], detector
     failures: list[FailureRow] = []
     total = 0
     for m in manifests:
-        idx = TestIndex.from_store(store, [m])
+        idx = read_tests(store, m)
         for f in idx.failures.values():
             total += 1
             if len(failures) < FAILURES_CAP:

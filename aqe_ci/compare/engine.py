@@ -15,6 +15,7 @@ from typing import Any
 
 from aqe_ci.compare.baseline import Baseline, RunInfo, resolve_baseline, short
 from aqe_ci.compare.coverage import compare_coverage
+from aqe_ci.compare.flaky import mark_known_flaky
 from aqe_ci.compare.patch import patch_coverage
 from aqe_ci.compare.security import compare_security
 from aqe_ci.compare.testindex import TestIndex
@@ -93,8 +94,8 @@ def compare_runs(store: Store, head_key: str, *, base_key: str | None = None, ty
             continue
         if doc_type == "test_results":
             others = _same_commit_runs(store, head, exclude={head_key}) if same_commit_flaky and after else []
-            section = compare_tests(before, after, same_commit_runs=others, head_commit=head.commit,
-                                    diff_only=diff_only, known_flaky=known_flaky)
+            section = mark_known_flaky(compare_tests(before, after, same_commit_runs=others, head_commit=head.commit,
+                                                     diff_only=diff_only), known_flaky or {})
         elif doc_type == "coverage":
             section = compare_coverage(before, after, diff_only=diff_only)
             if patch and after is not None:

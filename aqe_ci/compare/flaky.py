@@ -16,7 +16,7 @@ plus per-commit outcomes only for the commits the caller says were run more than
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,3 +150,26 @@ def _obs(run: RunRef, rec: Rec) -> Observation:
 def identity_of(t: Any) -> tuple[str, str, str, str]:
     """(suite, classname, name, file) of a comparison item or quarantine entry (a mapping)."""
     return (t.get("suite") or "", t.get("classname") or "", t.get("name") or "", t.get("file") or "")
+
+
+def mark_known_flaky(tests: dict[str, Any], known: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
+    """Mark the new failures of flaky tests in a tests comparison section: ``known_flaky`` = why.
+
+    Known: ``known`` ((suite, classname, name, file) → why; a file-less key matches any file) and the
+    section's own ``flaky_tests`` (a rerun of the head commit passed, or the run's retries did).
+    ``new_failures_flaky`` counts them. The section is changed in place and returned.
+    """
+    if tests.get("new_failures") is None:
+        return tests
+    reasons = dict(known)
+    for t in tests.get("flaky_tests") or []:
+        reasons.setdefault(identity_of(t), t.get("reason") or "flaky")
+    n = 0
+    for f in tests["new_failures"]:
+        ident = identity_of(f)
+        why = reasons.get(ident) or reasons.get((*ident[:3], ""))
+        if why:
+            f["known_flaky"] = why
+            n += 1
+    tests["new_failures_flaky"] = n
+    return tests

@@ -69,42 +69,11 @@ def _index(x: TestIndex | Mapping[str, Any] | None) -> TestIndex | None:
 
 def compare_tests(before: TestIndex | Mapping[str, Any] | None, after: TestIndex | Mapping[str, Any] | None, *,
                   same_commit_runs: Sequence[tuple[str, TestIndex | Mapping[str, Any]]] = (),
-                  head_commit: str | None = None, diff_only: bool = False,
-                  known_flaky: Mapping[tuple[str, ...], str] | None = None) -> dict[str, Any]:
+                  head_commit: str | None = None, diff_only: bool = False) -> dict[str, Any]:
     """Compare two runs' test results (``data`` dicts or :class:`TestIndex`; either may be None).
 
     ``same_commit_runs``: (run key, results) of other runs of the head's commit, for cross-run flakes.
-    ``known_flaky``: (suite, classname, name, file) → why; a new failure of such a test (or of one this
-    comparison finds flaky) is marked ``known_flaky`` and counted in ``new_failures_flaky``.
     """
-    out = _compare_tests(before, after, same_commit_runs=same_commit_runs, head_commit=head_commit,
-                         diff_only=diff_only)
-    if out.get("new_failures") is not None:
-        mark_known_flaky(out, known_flaky or {})
-    return out
-
-
-def mark_known_flaky(out: dict[str, Any], known: Mapping[tuple[str, ...], str]) -> None:
-    """Mark the new failures of flaky tests: known ones (``known``) and those in ``out["flaky_tests"]``."""
-    reasons = dict(known)
-    for t in out.get("flaky_tests") or []:
-        reasons.setdefault(_ident(t), t.get("reason") or "flaky")
-    n = 0
-    for f in out["new_failures"]:
-        why = reasons.get(_ident(f)) or reasons.get(_ident(f)[:3] + ("",))
-        if why:
-            f["known_flaky"] = why
-            n += 1
-    out["new_failures_flaky"] = n
-
-
-def _ident(t: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    return (t.get("suite") or "", t.get("classname") or "", t.get("name") or "", t.get("file") or "")
-
-
-def _compare_tests(before: TestIndex | Mapping[str, Any] | None, after: TestIndex | Mapping[str, Any] | None, *,
-                   same_commit_runs: Sequence[tuple[str, TestIndex | Mapping[str, Any]]],
-                   head_commit: str | None, diff_only: bool) -> dict[str, Any]:
     b = _index(before)
     a = _index(after)
     out: dict[str, Any] = _metric(b.counts.get("tests_run") if b else None, a.counts.get("tests_run") if a else None)
