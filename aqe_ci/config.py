@@ -33,6 +33,8 @@ SECRET_FIELDS = {
     ("gitlab", "token"),
 }
 SECRET_VAR = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|_KEY$|^KEY$|ACCESS_KEY)", re.IGNORECASE)
+#: a config key whose value is secret wherever it appears (``tokens``, ``api_token``, ``client_secret``, ...)
+SECRET_NAME = re.compile(r"(token|secret|password|passwd|credential|private_key|access_key)", re.IGNORECASE)
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 DEFAULTS: dict[str, Any] = {
@@ -102,8 +104,8 @@ class Config:
             *parents, last = path.split(".")
             for p in parents:
                 node = node.get(p, {}) if isinstance(node, dict) else {}
-            if isinstance(node, dict) and node.get(last) not in (None, ""):
-                node[last] = "***"
+            if isinstance(node, dict) and node.get(last) is not None and node.get(last) != "":
+                node[last] = "***"  # whatever its type: a list or a number is hidden whole
         return out
 
 
@@ -140,25 +142,47 @@ def parse_config(text: str, *, source: str, environ: Mapping[str, str]) -> Confi
         raise ConfigError(f"{source}: $: the config must be a JSON object")
     secret_paths: set[str] = set()
     expanded = _expand(raw, "$", source, environ, secret_paths)
+    secret_paths.update(_secret_fields(expanded))
+    # registered before anything can fail, whatever their type: errors and tracebacks show ***
+    hidden = [_at(expanded, path) for path in secret_paths]
+    for value in hidden:
+        secrets.register_value(value)
     from aqe_ci.model.schema import first_error
 
     problem = first_error("config", expanded)
     if problem:
-        raise ConfigError(f"{source}: {problem[0]}: {_redact_message(problem[1], expanded, secret_paths)}",
+        raise ConfigError(f"{source}: {problem[0]}: {secrets.scrub(problem[1], hidden)}",
                           hint="see `aqe artifacts schema config`")
-    for section, key in SECRET_FIELDS:
-        value = (expanded.get(section) or {}).get(key)
-        if value:
-            secret_paths.add(f"{section}.{key}")
-    data = _with_defaults(expanded)
-    cfg = Config(source=source, data=data, secret_paths=frozenset(secret_paths))
-    for path in secret_paths:
-        node: Any = data
-        for p in path.split("."):
-            node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, str):
-            secrets.register(node)
-    return cfg
+    return Config(source=source, data=_with_defaults(expanded), secret_paths=frozenset(secret_paths))
+
+
+def _secret_fields(data: Any, prefix: str = "") -> set[str]:
+    """Paths of the secret fields present with a value of any type: the known ones (``s3.access_key_id``,
+    ``s3.secret_access_key``, ``s3.session_token``, ``github.token``, ``gitlab.token``) and any key named
+    like a secret (``...token``, ``...secret...``, ``password``, ``...access_key...``) at any depth."""
+    found: set[str] = set()
+    if not isinstance(data, dict):
+        return found
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if value is None or value == "":
+            continue
+        if tuple(path.split(".")) in SECRET_FIELDS or SECRET_NAME.search(str(key)):
+            found.add(path)
+        elif isinstance(value, dict):
+            found |= _secret_fields(value, f"{path}.")
+    return found
+
+
+def _at(data: Any, path: str) -> Any:
+    """The value at ``path`` (``s3.access_key_id``, ``retention.protected_branches[0]``), else None."""
+    node = data
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+        else:
+            node = node.get(name) if isinstance(node, dict) else None
+    return node
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
@@ -195,16 +219,6 @@ def _expand(node: Any, path: str, source: str, environ: Mapping[str, str], secre
     if value in ("null", "None") and VAR.fullmatch(node):
         return None
     return value
-
-
-def _redact_message(message: str, data: dict[str, Any], secret_paths: set[str]) -> str:
-    for path in secret_paths:
-        node: Any = data
-        for p in path.split("."):
-            node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, str) and node:
-            message = message.replace(node, "***")
-    return message
 
 
 def strip_comments(text: str) -> str:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -83,3 +84,46 @@ def test_canary_never_printed(secret_env: dict[str, str], tmp_path: Path) -> Non
     assert CANARY_TOKEN not in joined
     assert "AKIACANARYKEYID" not in joined
     assert "***" in joined  # config show redacts rather than omits
+
+
+@pytest.mark.parametrize(("section", "canaries"), [
+    ({"s3": {"bucket": "canary-bucket", "access_key_id": ["AKIALISTCANARY1", "zq"]}}, ["AKIALISTCANARY1", "'zq'"]),
+    ({"s3": {"bucket": "canary-bucket", "secret_access_key": 8675309123}}, ["8675309123"]),
+    ({"s3": {"bucket": "canary-bucket", "session_token": {"nested": "SESSIONCANARY77"}}}, ["SESSIONCANARY77"]),
+    ({"github": {"token": 31415926535897}}, ["31415926535897"]),
+    ({"gitlab": {"token": ["glpat-LISTCANARY"], "project": "g/p"}}, ["glpat-LISTCANARY"]),
+    ({"github": {"tokens": ["ghp_UNKNOWNKEYCANARY"]}}, ["ghp_UNKNOWNKEYCANARY"]),
+    ({"s3": {"bucket": "canary-bucket", "secret_access_key": 42}}, ["42 is"]),
+])
+def test_secret_of_any_type_is_never_echoed(tmp_path: Path, section: dict[str, Any], canaries: list[str]) -> None:
+    """A secret path holding a list, a number or an object: the config error and the --verbose
+    traceback show *** (or nothing), never the value."""
+    cfg = tmp_path / "storage.json"
+    cfg.write_text(json.dumps({"backend": "local", "local": {"base_path": str(tmp_path / "store")}, **section}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AQE_", "GITHUB_", "CI"))}
+    env["AQE_CONFIG"] = str(cfg)
+    outputs = []
+    for args in (["--verbose", "artifacts", "list"], ["config", "validate", str(cfg)], ["--verbose", "config", "show"],
+                 ["--verbose", "config", "show", "--format", "json"]):
+        proc = subprocess.run([sys.executable, "-m", "aqe_ci", *args], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2, proc.stdout + proc.stderr  # the config is invalid: exit 2, one clear line
+        assert str(cfg) in proc.stderr and "Error: " in proc.stderr
+        outputs.append(proc.stdout + proc.stderr)
+    joined = "\n".join(outputs)
+    for canary in canaries:
+        assert canary not in joined, joined
+    assert "Traceback" in joined  # --verbose did print the traceback, redacted
+
+
+def test_secret_from_a_variable_is_hidden_in_config_show_and_registered() -> None:
+    """A digits-only secret from ${VAR} under a secret path: hidden in config show, redacted everywhere."""
+    from aqe_ci import secrets
+    from aqe_ci.config import parse_config
+
+    cfg = parse_config(json.dumps({"s3": {"bucket": "bucket-x", "access_key_id": "${NUM_KEY}",
+                                          "secret_access_key": "${SECRET_LIST:-}"}}),
+                       source="x.json", environ={"NUM_KEY": "99887766554433"})
+    shown = json.dumps(cfg.redacted())
+    assert "99887766554433" not in shown and '"access_key_id": "***"' in shown
+    assert secrets.redact("key 99887766554433 in a message") == "key *** in a message"

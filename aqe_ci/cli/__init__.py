@@ -17,7 +17,9 @@ def _verbose(argv: Sequence[str]) -> bool:
 
 
 def _error(message: str) -> None:
-    text = secrets.redact(message)
+    from aqe_ci.render.escape import term_text
+
+    text = term_text(secrets.redact(message))  # one inert line: messages quote untrusted input
     if os.environ.get("GITHUB_ACTIONS") == "true":
         esc = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         click.echo(f"::error::{esc}", err=False)

@@ -13,11 +13,17 @@ from aqe_ci import secrets
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    click.echo(secrets.redact(text), err=err)
+    """Print lines for people: secrets redacted, escape sequences and bidi overrides removed."""
+    from aqe_ci.render.escape import term_lines
+
+    click.echo(term_lines(secrets.redact(text)), err=err)
 
 
 def echo_json(obj: Any) -> None:
-    echo(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False))
+    """Print JSON: secrets redacted; characters a terminal would act on written as ``\\uXXXX`` (same data)."""
+    from aqe_ci.render.escape import json_inert
+
+    click.echo(json_inert(secrets.redact(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False))))
 
 
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:

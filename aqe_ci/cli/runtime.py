@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -30,18 +31,22 @@ class Runtime:
         backend = build_backend(cfg.backend, cfg.section(cfg.backend))
         return Store(backend, codec=cfg.codec, retention_days=cfg.retention_days)
 
-    def ci_context(self, **overrides: Any) -> CiContext:
+    def ci_context(self, *, metadata: Mapping[str, Any] | None = None, **overrides: Any) -> CiContext:
         """The CI context from the environment, with command-line flags taking precedence.
 
-        What detection ignored (unreadable event file, invalid values) is printed to stderr.
+        Flag values are checked first (no newlines or control characters); ``metadata`` (``--metadata``)
+        fills the branch and PR that neither a flag nor the CI environment gave. What detection ignored
+        (unreadable event file, invalid values) is printed to stderr.
         """
         from aqe_ci.cli.output import echo
         from aqe_ci.context import detect
+        from aqe_ci.model.runinput import check_context_flags, with_metadata
 
+        overrides = check_context_flags(overrides)
         ctx = detect(os.environ)
         for warning in ctx.warnings:
             echo(f"Warning: {warning}", err=True)
-        return ctx.replace(**overrides)
+        return with_metadata(ctx.replace(**overrides), metadata or {})
 
     def default_key(self, ctx: CiContext) -> str:
         """The run key when none is given: derived from the CI context, unique per job attempt."""

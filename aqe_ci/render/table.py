@@ -14,8 +14,8 @@ ROWS = 20
 
 
 def _clip(text: Any, n: int = 100) -> str:
-    """One line of at most ``n`` characters, with no escape sequence or control character (untrusted text)."""
-    return term_text(" ".join(str(text or "").split()), limit=n)
+    s = " ".join(term_text(text or "").split())  # line breaks shown as ⏎, as in markdown
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _block(title: str, headers: Sequence[str], rows: list[list[Any]], limit: int = ROWS) -> list[str]:
@@ -82,11 +82,11 @@ def _metric_rows(cov: Mapping[str, Any] | None, tests: Mapping[str, Any] | None,
 
 
 def _notes(c: Mapping[str, Any]) -> list[str]:
-    lines = [f"note: {(c.get(name) or {})['note']}" for name in ("coverage", "tests", "security")
+    lines = [f"note: {term_text((c.get(name) or {})['note'])}" for name in ("coverage", "tests", "security")
              if (c.get(name) or {}).get("note")]
     patch = (c.get("coverage") or {}).get("patch") or {}
     if patch.get("note"):
-        lines.append(f"note: patch coverage: {patch['note']}")
+        lines.append(f"note: patch coverage: {term_text(patch['note'])}")
     trend = _trend_line(c.get("trend"))
     if trend:
         lines.append(trend)
@@ -97,16 +97,18 @@ def render_table(result: Mapping[str, Any], gates: Sequence[Mapping[str, Any]] |
     c = result.get("comparison", result)
     gates = gates if gates is not None else result.get("gates")
     h, b = c["head"], c["baseline"]
-    lines = [f"head:     {h['key']}  commit {(h.get('commit') or '—')[:12]}  branch {h.get('branch') or '—'}"]
+    t_ = term_text  # stored values (branches, reasons) are untrusted text: one inert line each
+    lines = [f"head:     {h['key']}  commit {t_((h.get('commit') or '—')[:12])}  branch {t_(h.get('branch') or '—')}"]
     if b.get("key"):
-        lines.append(f"baseline: {b['key']}  commit {(b.get('commit') or '—')[:12]}  branch {b.get('branch') or '—'}"
-                     f"  ({age(b.get('age_seconds'))})")
-        lines.append(f"          {b['method']}: {b['reason']}")
+        lines.append(f"baseline: {b['key']}  commit {t_((b.get('commit') or '—')[:12])}  "
+                     f"branch {t_(b.get('branch') or '—')}  ({age(b.get('age_seconds'))})")
+        lines.append(f"          {b['method']}: {t_(b['reason'])}")
         if b.get("base_tip"):
             t = b["base_tip"]
-            lines.append(f"          note: {t['note']}; newest run there: {t['key']} ({(t.get('commit') or '')[:12]})")
+            lines.append(f"          note: {t_(t['note'])}; newest run there: {t['key']} "
+                         f"({t_((t.get('commit') or '')[:12])})")
     else:
-        lines.append(f"baseline: none — {b.get('reason')}")
+        lines.append(f"baseline: none — {t_(b.get('reason'))}")
     cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
     rows = _metric_rows(cov, tests, sec)
     if rows:

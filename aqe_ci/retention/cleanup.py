@@ -20,6 +20,7 @@ from typing import Any
 
 from aqe_ci.errors import IntegrityError, NotFoundError, UsageError
 from aqe_ci.retention.policy import CleanupFilters, CleanupPlan, RetentionPolicy, plan_cleanup
+from aqe_ci.storage import layout
 from aqe_ci.storage.layout import Entry
 from aqe_ci.storage.store import Query, Store
 
@@ -165,7 +166,7 @@ def run_cleanup(store: Store, policy: RetentionPolicy, *, filters: CleanupFilter
     repair = store.repair(dry_run=dry_run)
     if now_ms is None:
         now_ms = int(time.time() * 1000)
-    entries = list(store.list(Query()))
+    entries = _entries_after_repair(store, repair) if dry_run else list(store.list(Query()))
     plan = plan_cleanup(entries, policy, now_ms, filters)
     result = CleanupResult(plan=plan, dry_run=dry_run, repair=repair)
     if dry_run or not plan.delete:
@@ -176,6 +177,46 @@ def run_cleanup(store: Store, policy: RetentionPolicy, *, filters: CleanupFilter
     result.deleted, result.skipped = delete_entries(store, reversed(plan.delete), workers=workers,
                                                     on_delete=on_delete, progress=progress)
     return result
+
+
+def _entries_after_repair(store: Store, repair: dict[str, list[str]]) -> list[Entry]:
+    """The documents a listing shows once ``repair`` has been applied, without applying it.
+
+    A dry run plans on these, so it names exactly what a real cleanup (which repairs first) removes:
+    documents whose delete the repair would finish, or whose index entries are stale, are gone;
+    documents whose missing index entries it would re-create are there.
+    """
+    gone = {tuple(name.split("/")) for name in repair.get("finished_deletes", [])}
+    for name in repair.get("stale_index", []):
+        stale = layout.parse_entry(name)
+        if stale is not None:
+            gone.add(stale.id)
+    entries = [e for e in store.list(Query()) if e.id not in gone]
+    listed = {e.id for e in entries}
+    for name in repair.get("reindexed", []):
+        key, doc_type, part = name.split("/")
+        if (key, doc_type, part) in listed:
+            continue
+        try:
+            entries.append(store.manifest(key, doc_type, part).entry())
+        except (NotFoundError, IntegrityError):
+            continue
+    return entries
+
+
+#: what each repair finding means, as (done, would be done) verbs
+REPAIR_VERBS = {
+    "finished_deletes": ("finished deleting", "would finish deleting"),
+    "reindexed": ("re-indexed", "would re-index"),
+    "stale_index": ("removed stale index entry", "would remove stale index entry"),
+    "orphans": ("removed orphan", "would remove orphan"),
+}
+
+
+def repair_lines(repair: dict[str, list[str]], *, dry_run: bool) -> list[str]:
+    """One line per thing the repair step did (or, in a dry run, would do): documents and object names."""
+    return [f"{REPAIR_VERBS.get(kind, (kind, kind))[1 if dry_run else 0]} {name}"
+            for kind, names in repair.items() for name in names]
 
 
 @dataclass

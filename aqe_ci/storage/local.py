@@ -199,18 +199,27 @@ class LocalBackend(Backend):
                 break
             parent = parent.parent
 
-    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
-        """Delete ``.tmp-*`` files left by killed writers (cleanup calls this)."""
+    def remove_stale_temp_files(self, older_than_seconds: float, *, dry_run: bool = False) -> list[str]:
+        """Delete ``.tmp-*`` files left by killed writers, and the folders left empty (cleanup calls this).
+
+        ``dry_run`` lists the temp files and removes nothing. Folders are not objects and are not
+        listed; a writer that finds its folder gone re-creates it (see :meth:`_publish`).
+        """
         import time
 
         removed: list[str] = []
         cutoff = time.time() - older_than_seconds
-        for dirpath, _dirs, files in os.walk(self.root):
+        for dirpath, _dirs, files in os.walk(self.root, topdown=False):  # children before their parents
+            path = Path(dirpath)
             for f in files:
                 if f.startswith(TMP_PREFIX):
-                    p = Path(dirpath) / f
+                    p = path / f
                     with contextlib.suppress(OSError):
                         if p.stat().st_mtime < cutoff:
-                            p.unlink()
+                            if not dry_run:
+                                p.unlink()
                             removed.append(str(p.relative_to(self.root)))
+            if not dry_run and path != self.root:
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only succeeds when the folder is empty
         return removed

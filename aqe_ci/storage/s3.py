@@ -584,15 +584,18 @@ class S3Backend(Backend):
             kwargs["KeyMarker"] = resp.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
 
-    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
-        """Abort multipart uploads older than the grace period (killed writers); ``Store.repair`` calls this."""
+    def remove_stale_temp_files(self, older_than_seconds: float, *, dry_run: bool = False) -> list[str]:
+        """Abort multipart uploads older than the grace period (killed writers); ``Store.repair`` calls this.
+
+        ``dry_run`` lists them and aborts nothing."""
         now = time.time()
         aborted = []
         for up in self.open_multipart_uploads():
             started = up.get("Initiated")
             if started is not None and now - started.timestamp() < older_than_seconds:
                 continue
-            self._abort(up["Key"], up["UploadId"])
+            if not dry_run:
+                self._abort(up["Key"], up["UploadId"])
             aborted.append(f"{up['Key'][len(self.prefix):]} (multipart upload)")
         return aborted
 

@@ -600,8 +600,9 @@ class Store:
             report["stale_index"].append(info.name)
             if not dry_run:
                 self.backend.delete(info.name)
-        if hasattr(self.backend, "remove_stale_temp_files") and not dry_run:
-            report["orphans"].extend(self.backend.remove_stale_temp_files(grace_seconds))
+        if hasattr(self.backend, "remove_stale_temp_files"):
+            # a dry run lists the same temp files / abandoned uploads a real one removes
+            report["orphans"].extend(self.backend.remove_stale_temp_files(grace_seconds, dry_run=dry_run))
         return report
 
     def iter_all_manifests(self) -> Iterable[Manifest]:

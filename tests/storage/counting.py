@@ -64,9 +64,9 @@ class CountingBackend(Backend):
     def delete(self, name: str) -> None:
         self._around("delete", lambda: self.inner.delete(name))
 
-    def remove_stale_temp_files(self, older_than_seconds: float) -> list[str]:
+    def remove_stale_temp_files(self, older_than_seconds: float, *, dry_run: bool = False) -> list[str]:
         fn = getattr(self.inner, "remove_stale_temp_files", None)
-        return fn(older_than_seconds) if fn else []
+        return fn(older_than_seconds, dry_run=dry_run) if fn else []
 
     def close(self) -> None:
         self.inner.close()

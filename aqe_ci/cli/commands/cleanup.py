@@ -12,6 +12,7 @@ from aqe_ci.cli.options import format_option, yes_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import UsageError
 from aqe_ci.model.keys import DOC_TYPES, format_time
+from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 from aqe_ci.storage.layout import Entry
 
@@ -25,7 +26,7 @@ def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:
 
 
 def entry_line(prefix: str, e: Entry) -> str:
-    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={e.branch or '-'}"]
+    bits = [f"{prefix} {e.key}/{e.type}/{e.part}", e.created_at, f"branch={term_text(e.branch or '-')}"]
     if e.pr is not None:
         bits.append(f"pr={e.pr}")
     bits.append(human_bytes(e.stored_size) or "?")
@@ -62,7 +63,7 @@ and master). Non-interactive runs need --yes. Rules: docs/retention.md.""")
 def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], branch: str | None,
             dry_run: bool, yes: bool, format: str) -> None:
     """Remove expired documents by the retention policy (crash-safe; a rerun finishes an interrupted one)."""
-    from aqe_ci.retention.cleanup import run_cleanup
+    from aqe_ci.retention.cleanup import repair_lines, run_cleanup
     from aqe_ci.retention.policy import CleanupFilters, RetentionPolicy, parse_duration
 
     filters = CleanupFilters(older_than_ms=parse_duration(older_than) if older_than else None,
@@ -104,6 +105,7 @@ def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], br
             "policy": policy.as_json(),
             "filters": {"older_than": older_than, "types": list(doc_types), "branch": branch},
             "repair": {k: len(v) for k, v in result.repair.items()},
+            "repaired": result.repair,
             "removed": [e.as_json() for e in removed],
             "protected": [{**k.entry.as_json(), "reasons": list(k.reasons)} for k in plan.protected],
             "skipped": [{**e.as_json(), "why": why} for e, why in result.skipped],
@@ -117,6 +119,8 @@ def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], br
         })
         return
     repaired = {k: len(v) for k, v in result.repair.items() if v}
+    for line in repair_lines(result.repair, dry_run=dry_run):
+        echo(line)
     if repaired:
         echo("repair: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in repaired.items()))
     if dry_run:

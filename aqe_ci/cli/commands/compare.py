@@ -109,8 +109,10 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
         chunks = lambda: iter((text,))  # noqa: E731
     if output:
         write_atomic(Path(output), (secrets.redact(c) for c in chunks()))
-    for chunk in chunks():
-        click.echo(secrets.redact(chunk), nl=False)
+    from aqe_ci.render.escape import json_inert
+
+    for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
+        click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
     no_baseline = result["comparison"]["baseline"]["key"] is None
     if require_baseline and no_baseline:

@@ -31,8 +31,9 @@ def context(format: str, **overrides: Any) -> None:
     from aqe_ci.context import default_key, detect
     from aqe_ci.model.context import VALUE_FIELDS
     from aqe_ci.model.keys import utc_now
+    from aqe_ci.model.runinput import check_context_flags
 
-    ctx = detect(os.environ).replace(**overrides)
+    ctx = detect(os.environ).replace(**check_context_flags(overrides))
     key = default_key(ctx, utc_now())
     values = ctx.as_json()
     if fmt == "json":

@@ -1,11 +1,8 @@
-"""``aqe execute``: run the tests, collect the reports they wrote, store them, exit with their code."""
+"""``aqe execute``: run the tests with the project's runner, store the reports they wrote (aqe_ci.app.execute)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,22 +11,8 @@ import click
 
 from aqe_ci.cli.options import context_options, parse_tags, tag_option
 from aqe_ci.cli.output import echo, summary_text
-from aqe_ci.errors import AqeError, UsageError
 from aqe_ci.model.keys import check_key, check_part
-
-
-def default_command(path: str, reports: Path) -> list[str]:
-    """pytest writing JUnit XML, plus Cobertura coverage when pytest-cov is installed."""
-    cmd = [sys.executable, "-m", "pytest", path, f"--junitxml={reports / 'junit.xml'}", "-o",
-           "junit_family=xunit2"]
-    if importlib.util.find_spec("pytest_cov") is not None:
-        cmd += ["--cov", "--cov-branch", f"--cov-report=xml:{reports / 'coverage.xml'}"]
-    return cmd
-
-
-def collect_reports(reports_dir: Path, patterns: tuple[str, ...]) -> list[str]:
-    found = [str(p) for p in sorted(reports_dir.rglob("*")) if p.is_file()]
-    return found + list(patterns)
+from aqe_ci.model.runinput import check_context_flags, parse_metadata
 
 
 class CommandAfterDashes(click.Command):
@@ -46,72 +29,114 @@ class CommandAfterDashes(click.Command):
 @click.command(cls=CommandAfterDashes, epilog="""\b
 Examples:
   aqe execute tests/ --store-artifacts --artifact-key "build-$CI_COMMIT_SHA"
-  aqe execute --store-artifacts --metadata '{"suite": "unit"}'
+  aqe execute tests/ --coverage --store-artifacts
+  aqe execute tests/ --python .venv/bin/python --store-artifacts
+  aqe execute --store-artifacts --metadata '{"branch": "main", "pr": ""}'
   aqe execute --store-artifacts --report 'build/test-results/**/*.xml' -- ./gradlew test
   aqe execute --store-artifacts -- npx jest --ci --reporters=jest-junit
 
-Without a command after --, runs `python -m pytest PATH` writing JUnit XML (and Cobertura
-coverage when pytest-cov is installed) to a temp directory. A command given after -- can write
-its reports into $AQE_REPORTS_DIR, or name them with --report. Exits with the tests' exit code;
-when the tests passed but storing failed, exits with the storing error's code.""")
+\b
+Without a command after --, runs `python -m pytest PATH` with the project's interpreter: --python
+(or AQE_EXECUTE_PYTHON), else the active virtualenv, else the interpreter of `pytest` on PATH, else
+python3/python on PATH, else aqe's own; the first with pytest runs, and is named on stderr.
+JUnit XML goes to a temp folder; --coverage adds that environment's pytest-cov (or coverage.py)
+and writes Cobertura XML to ./coverage.xml. A command after -- runs as given and writes its
+reports into $AQE_REPORTS_DIR, or names them with --report.
+
+\b
+Exit codes: the tests' own code when they ran and their reports were stored (or storing was
+not asked for); 2 when the tests could not start (no pytest, no pytest-cov for --coverage, the
+command not found); 7 when --store-artifacts found no report (or a malformed one); when storing
+fails, its code (3 conflict, 8 backend unavailable, ...). Nothing is stored partly.""")
 @click.argument("path", required=False, default=None)
 @click.option("--store-artifacts", is_flag=True, help="Store the reports the run produced.")
+@click.option("--coverage", is_flag=True,
+              help="Measure coverage with the project's pytest-cov (or coverage.py): ./coverage.xml, and "
+                   "the coverage document when storing.")
+@click.option("--python", "python", metavar="PATH", envvar="AQE_EXECUTE_PYTHON", show_envvar=True,
+              help="Interpreter (or virtualenv folder) that runs pytest (default: the active virtualenv, "
+                   "then pytest / python on PATH, then aqe's own).")
 @click.option("--artifact-key", "--key", "artifact_key", metavar="KEY",
               help="Run key (default: derived from the CI context, printed).")
 @click.option("--part", default="default", show_default=True, metavar="NAME", help="Part name (matrix legs).")
-@click.option("--metadata", metavar="JSON", help="JSON object of user metadata kept in the manifests.")
+@click.option("--metadata", metavar="JSON",
+              help='JSON object of user metadata kept in the manifests; its "branch" and "pr" fill what the CI '
+                   'context does not say ("pr": "" = none).')
 @click.option("--report", "report", multiple=True, metavar="GLOB",
               help="Report files the command writes (repeatable); $AQE_REPORTS_DIR is always collected.")
 @tag_option
 @context_options
 @click.pass_obj
-def execute(runtime: Any, path: str | None, store_artifacts: bool,
+def execute(runtime: Any, path: str | None, store_artifacts: bool, coverage: bool, python: str | None,
             artifact_key: str | None, part: str, metadata: str | None, report: tuple[str, ...],
             tag: tuple[str, ...], **ctx_flags: Any) -> int:
     """Run the tests, then store the test results and coverage they produced."""
-    from aqe_ci.cli.commands.store import collect_documents, parse_metadata, put_all
+    from aqe_ci.app import execute as use_case
 
+    click_ctx = click.get_current_context()
+    command: list[str] = click_ctx.meta.get("aqe.command", [])
+    use_case.check_usage(command=command, python=python, coverage=coverage)
     check_part(part)
     meta = parse_metadata(metadata)
     tags = parse_tags(tag)
     if artifact_key:
         check_key(artifact_key)
-    command: list[str] = click.get_current_context().meta.get("aqe.command", [])
+    # every value is checked, and the run key fixed, before the tests run
+    run_ctx = runtime.ci_context(metadata=meta, **ctx_flags) if store_artifacts else None
+    if run_ctx is None:
+        check_context_flags(ctx_flags)
+    key = (artifact_key or runtime.default_key(run_ctx)) if run_ctx is not None else None
+    runner = None
+    if not command:
+        source = click_ctx.get_parameter_source("python")
+        origin = use_case.ENV_PYTHON if source == click.core.ParameterSource.ENVIRONMENT else "--python"
+        runner = use_case.resolve_runner(os.environ, explicit=(python, origin) if python else None,
+                                         coverage=coverage)
+        for skipped in runner.passed_over:
+            if skipped.origin.startswith("the active virtualenv"):
+                echo(f"aqe: note: {skipped.where()} {skipped.error or 'has no pytest'}; using the next one", err=True)
+        echo(runner.describe(), err=True)
     with tempfile.TemporaryDirectory(prefix="aqe-exec-") as tmp:
         reports_dir = Path(tmp) / "reports"
         reports_dir.mkdir()
-        if command:
-            cmd = list(command)
-        else:
+        if runner is not None:
             target = path or ("tests" if Path("tests").is_dir() else ".")
-            cmd = default_command(target, reports_dir)
-        echo(f"aqe: running {' '.join(cmd)}", err=True)
-        env = dict(os.environ, AQE_REPORTS_DIR=str(reports_dir))
-        try:
-            rc = subprocess.run(cmd, env=env).returncode
-        except FileNotFoundError:
-            raise UsageError(f"command not found: {cmd[0]}") from None
-        echo(f"aqe: tests exited with {rc}", err=True)
-        files = collect_reports(reports_dir, report)
-        if not store_artifacts:
-            return rc
-        if not files:
-            echo("aqe: the run produced no reports to store (write them to $AQE_REPORTS_DIR or name them "
-                 "with --report)", err=True)
-            return rc or 7
-        ctx = runtime.ci_context(**ctx_flags)
-        key = artifact_key or runtime.default_key(ctx)
-        try:
-            docs = collect_documents(files, doc_type=None, fmt="auto", limits=runtime.config.limits,
-                                     workdir=Path(tmp) / "work")
-            stored = put_all(runtime.store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata=meta,
-                             overwrite=False)
-        except AqeError as exc:
-            if rc:
-                echo(f"Error: {exc.one_line()}", err=True)
-                return rc
-            raise
-        for m in stored:
-            echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
-        echo(f"key: {key}")
-    return rc
+            commands = use_case.pytest_commands(runner, target, reports_dir)
+        else:
+            commands = [command]
+        execution = use_case.run_tests(commands, reports_dir, os.environ, default_run=runner is not None,
+                                       patterns=report, say=lambda text: echo(text, err=True))
+        echo(f"aqe: tests exited with {execution.meaning()}", err=True)
+        if coverage:
+            _publish_coverage(use_case, execution)
+        if run_ctx is None or key is None:
+            return execution.exit_code
+        _store(runtime, use_case, execution, coverage=coverage, key=key, part=part, ctx=run_ctx, tags=tags,
+               metadata=meta, workdir=Path(tmp) / "work")
+    return execution.exit_code
+
+
+def _publish_coverage(use_case: Any, execution: Any) -> None:
+    written = use_case.publish_coverage_xml(execution, Path(use_case.COVERAGE_NAME))
+    if written is None:
+        echo("aqe: warning: the run wrote no coverage report", err=True)
+    else:
+        echo(f"aqe: wrote {written}", err=True)
+
+
+def _store(runtime: Any, use_case: Any, execution: Any, *, coverage: bool, key: str, part: str, ctx: Any,
+           tags: dict[str, str], metadata: dict[str, Any], workdir: Path) -> None:
+    """Store every report of the run, or nothing; an error here is the command's exit code."""
+    from aqe_ci.cli.commands.store import collect_documents, put_all
+
+    if not execution.reports:
+        raise use_case.nothing_produced(execution)
+    if coverage and execution.coverage_report is None:
+        raise use_case.NoReports("--coverage: the run wrote no coverage report", hint="nothing was stored")
+    docs = collect_documents(execution.reports, doc_type=None, fmt="auto", limits=runtime.config.limits,
+                             workdir=workdir)
+    stored = put_all(runtime.store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata=metadata,
+                     overwrite=False)
+    for m in stored:
+        echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
+    echo(f"key: {key}")

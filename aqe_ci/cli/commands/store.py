@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,9 @@ import click
 
 from aqe_ci.cli.options import context_options, parse_tags, tag_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
-from aqe_ci.errors import AqeError, ConflictError, InvalidInputError, UsageError
+from aqe_ci.errors import AqeError, ConflictError, InvalidInputError
 from aqe_ci.model.keys import DOC_TYPES, check_key, check_part
+from aqe_ci.model.runinput import parse_metadata
 
 
 @click.command(epilog="""\b
@@ -36,7 +36,9 @@ then nothing is stored.""")
               help="Run key, e.g. build-$SHA (default: derived from the CI context, printed).")
 @click.option("--part", default="default", show_default=True, metavar="NAME",
               help="Part name, for matrix/sharded jobs storing one type several times under one key.")
-@click.option("--metadata", metavar="JSON", help="JSON object of user metadata kept in the manifest.")
+@click.option("--metadata", metavar="JSON",
+              help='JSON object of user metadata kept in the manifest; its "branch" and "pr" fill what the CI '
+                   'context does not say ("pr": "" = none).')
 @tag_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing document instead of failing.")
 @context_options
@@ -52,7 +54,7 @@ def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], input_forma
     check_part(part)
     meta = parse_metadata(metadata)
     tag_map = parse_tags(tag)
-    ctx = runtime.ci_context(**ctx_flags)
+    ctx = runtime.ci_context(metadata=meta, **ctx_flags)
     run_key = check_key(key) if key else runtime.default_key(ctx)
     cfg = runtime.config
     with tempfile.TemporaryDirectory(prefix="aqe-store-") as tmp:
@@ -61,18 +63,6 @@ def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], input_forma
         stored = put_all(runtime.store, docs, key=run_key, part=part, ctx=ctx, tags=tag_map, metadata=meta,
                          overwrite=overwrite)
     report(stored, run_key, runtime.store.location, output_format)
-
-
-def parse_metadata(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--metadata is not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(value, dict):
-        raise UsageError("--metadata must be a JSON object")
-    return value
 
 
 def collect_documents(patterns: list[str], *, doc_type: str | None, fmt: str, limits: Any,
