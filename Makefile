@@ -34,11 +34,11 @@ $(TSTAMP): $(STAMP)
 	    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || \
 	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq jq; } >/dev/null 2>&1 || true; fi; \
 	  command -v jq >/dev/null 2>&1 || { echo "jq is required for make test: install it (apt-get install jq)" >&2; exit 1; }; }
-	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (the HTML report's browser test drives it)"; \
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (badge and HTML report tests render in it)"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 || \
-	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 || true; fi; \
-	  command -v chromium >/dev/null 2>&1 || { echo "chromium is required for make test: install it (apt-get install chromium)" >&2; exit 1; }; }
+	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-dejavu-core; } >/dev/null 2>&1 || \
+	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium chromium-driver fonts-dejavu-core; } >/dev/null 2>&1 || true; fi; \
+	  command -v chromium >/dev/null 2>&1 || { echo "chromium is required for make test: apt-get install chromium" >&2; exit 1; }; }
 	@touch $@
 
 # Test-only npm tools (Azurite, @actions/artifact, gitlab-ci-local), pinned by tools/node/package-lock.json.

@@ -100,10 +100,8 @@ class Config:
         """The effective config with every secret replaced by ``***``."""
         out = copy.deepcopy(self.data)
         for path in self.secret_paths:
-            node = out
-            *parents, last = path.split(".")
-            for p in parents:
-                node = node.get(p, {}) if isinstance(node, dict) else {}
+            parent, _, last = path.rpartition(".")
+            node = _at(out, parent) if parent else out
             if isinstance(node, dict) and node.get(last) is not None and node.get(last) != "":
                 node[last] = "***"  # whatever its type: a list or a number is hidden whole
         return out
@@ -171,7 +169,19 @@ def _secret_fields(data: Any, prefix: str = "") -> set[str]:
             found.add(path)
         elif isinstance(value, dict):
             found |= _secret_fields(value, f"{path}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                found |= _secret_fields(item, f"{path}[{i}].")
+    found |= _webhook_urls(data) if not prefix else set()
     return found
+
+
+def _webhook_urls(data: dict[str, Any]) -> set[str]:
+    """Webhook URLs are secrets too: chat webhook URLs carry their token in the path."""
+    notify = data.get("notify")
+    hooks = notify.get("webhooks") if isinstance(notify, dict) else None
+    return {f"notify.webhooks[{i}].url" for i, hook in enumerate(hooks if isinstance(hooks, list) else [])
+            if isinstance(hook, dict) and hook.get("url")}
 
 
 def _at(data: Any, path: str) -> Any:

@@ -87,6 +87,12 @@ class GateFailed(AqeError):
     exit_code = EXIT_GATE
 
 
+class WebhookDeliveryFailed(AqeError):
+    """A webhook marked ``"required": true`` did not accept its event (after its retries)."""
+
+    exit_code = EXIT_FAILURE
+
+
 class InvalidInputError(AqeError):
     """A report or document is malformed, hostile, too large or violates its schema."""
 

@@ -27,6 +27,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("aqe_ci.cli.commands.schema:schema", "Print the JSON Schema of a document type or the config."),
     "lifecycle": ("aqe_ci.cli.commands.lifecycle:lifecycle", "Print or apply the S3 lifecycle rules for retention."),
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
+    "badge": ("aqe_ci.cli.commands.badge:badge", "Render a coverage, tests or security badge (SVG or shields.io JSON)."),
     "copy": ("aqe_ci.cli.commands.copy:copy", "Copy stored history from one store to another (any backends)."),
     "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
     "flaky": ("aqe_ci.cli.commands.history:flaky", "Find flaky tests in the stored history; write a quarantine list."),

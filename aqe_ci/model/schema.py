@@ -15,7 +15,7 @@ from typing import Any
 
 from aqe_ci.errors import InvalidInputError
 
-SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config")
+SCHEMA_NAMES = ("test_results", "coverage", "security", "manifest", "config", "webhook_event")
 
 
 def schema_text(name: str) -> str:

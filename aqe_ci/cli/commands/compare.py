@@ -114,6 +114,7 @@ def compare(runtime: Any, key_a: str, key_b: str | None, baseline_branch: str | 
     for chunk in chunks():  # on the terminal, JSON writes bidi / C1 characters as \u escapes (same data)
         click.echo(json_inert(secrets.redact(chunk)) if format == "json" else secrets.redact(chunk), nl=False)
     click.echo("")
+    notify_compared(runtime, result, gate_results)
     no_baseline = result["comparison"]["baseline"]["key"] is None
     if require_baseline and no_baseline:
         raise GateFailed(f"no baseline: {result['comparison']['baseline']['reason']}",
@@ -141,6 +142,18 @@ def known_flaky(store: Any, path: str | None, last: int, branch: str) -> dict[tu
         for ft in find_flaky(store, last=max(2, last), branch=branch).tests:
             add(ft.as_json(), ft.describe())
     return known
+
+
+def notify_compared(runtime: Any, result: dict[str, Any], gate_results: list[dict[str, Any]]) -> None:
+    """The ``compared`` (and, when a gate failed, ``gate_failed``) webhook events."""
+    from aqe_ci.app.notify import compared_events, notifier_from_config, send_events
+    from aqe_ci.cli.output import echo
+
+    notifier = notifier_from_config(runtime.config.section("notify"))
+    if notifier is None:
+        return
+    send_events(notifier, compared_events(store=runtime.store.location, comparison=result["comparison"],
+                                          gates=gate_results), lambda line: echo(line, err=True))
 
 
 def render(result: dict[str, Any], fmt: str, *, max_chars: int = 65_536, max_rows: int | None = 100,

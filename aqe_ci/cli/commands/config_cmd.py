@@ -31,10 +31,15 @@ def show(runtime: object, format: str) -> None:
 @click.command(epilog="""\b
 Examples:
   aqe config validate
-  aqe config validate config/storage.json""")
+  aqe config validate config/storage.json
+  aqe config validate config/storage.json --format json""")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
+@format_option("text", "json", default="text")
 @click.pass_obj
-def validate(runtime: object, path: str | None) -> None:
+def validate(runtime: object, path: str | None, format: str) -> None:
     """Check a config file against its schema and that every ${VAR} is set. Exit 2 if not."""
     cfg = load_config(path or runtime.config_path, os.environ)  # type: ignore[attr-defined]
+    if format == "json":
+        echo_json({"source": cfg.source, "valid": True, "backend": cfg.backend})
+        return
     echo(f"ok: {cfg.source} is valid (backend: {cfg.backend})")

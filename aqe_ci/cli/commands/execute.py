@@ -127,7 +127,7 @@ def _publish_coverage(use_case: Any, execution: Any) -> None:
 def _store(runtime: Any, use_case: Any, execution: Any, *, coverage: bool, key: str, part: str, ctx: Any,
            tags: dict[str, str], metadata: dict[str, Any], workdir: Path) -> None:
     """Store every report of the run, or nothing; an error here is the command's exit code."""
-    from aqe_ci.cli.commands.store import collect_documents, put_all
+    from aqe_ci.cli.commands.store import collect_documents, notify_stored, put_all
 
     if not execution.reports:
         raise use_case.nothing_produced(execution)
@@ -140,3 +140,4 @@ def _store(runtime: Any, use_case: Any, execution: Any, *, coverage: bool, key: 
     for m in stored:
         echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
     echo(f"key: {key}")
+    notify_stored(runtime, ctx, key, stored)

@@ -12,8 +12,9 @@ from aqe_ci.model.schema import SCHEMA_NAMES, schema_text
 Examples:
   aqe artifacts schema test_results
   aqe artifacts schema coverage > coverage.schema.json
-  aqe artifacts schema config""")
+  aqe artifacts schema config
+  aqe artifacts schema webhook_event""")
 @click.argument("name", type=click.Choice(SCHEMA_NAMES))
 def schema(name: str) -> None:
-    """Print the JSON Schema (Draft 2020-12) of a document type, the manifest or the config."""
+    """Print the JSON Schema (Draft 2020-12) of a document type, the manifest, the config or a webhook event."""
     echo(schema_text(name).rstrip())

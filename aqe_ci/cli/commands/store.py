@@ -63,6 +63,20 @@ def store(runtime: Any, doc_type: str | None, file: tuple[str, ...], input_forma
         stored = put_all(runtime.store, docs, key=run_key, part=part, ctx=ctx, tags=tag_map, metadata=meta,
                          overwrite=overwrite)
     report(stored, run_key, runtime.store.location, output_format)
+    notify_stored(runtime, ctx, run_key, stored)
+
+
+def notify_stored(runtime: Any, ctx: Any, key: str, stored: list[Any]) -> None:
+    """The ``stored`` webhook event (config ``notify``), after what was stored has been printed."""
+    from aqe_ci.app.notify import notifier_from_config, send_events, stored_events
+
+    notifier = notifier_from_config(runtime.config.section("notify"))
+    if notifier is None:
+        return
+    run = {k: getattr(ctx, k, None) for k in ("commit", "branch", "pr", "platform", "repository", "run_url")}
+    documents = [{"type": m.type, "part": m.part, "summary": m.summary} for m in stored]
+    send_events(notifier, stored_events(store=runtime.store.location, key=key, run=run, documents=documents),
+                lambda line: echo(line, err=True))
 
 
 def collect_documents(patterns: list[str], *, doc_type: str | None, fmt: str, limits: Any,
