@@ -9,13 +9,14 @@ BSTAMP := $(VENV)/.installed-bench
 NODE_DIR := tools/node
 NSTAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint bench install clean help node-tools
+.PHONY: demo test lint bench install clean help node-tools image
 
 help:
 	@echo "make demo   - install into .venv and run the main job end to end on the local store"
 	@echo "make test   - install with test dependencies and servers, run the whole suite"
 	@echo "make bench  - run the benchmarks side by side with the reference tools"
 	@echo "make lint   - ruff"
+	@echo "make image  - build the action's container image (podman or docker) and smoke-test it"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,10 +64,15 @@ test: $(TSTAMP) $(NSTAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(TSTAMP)
-	$(VENV)/bin/ruff check aqe_ci tests bench
+	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
 
 bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The action's container image: BASE=python:3.12-slim when the engine has it, else a local base made
+# with debootstrap; then a smoke test of the built image's entrypoint. Not part of `make test`.
+image: $(TSTAMP)
+	@PYTHON="$(PY)" bash tools/image/build.sh
 
 clean:
 	rm -rf $(VENV) .qe-artifacts .pytest_cache build *.egg-info

@@ -18,12 +18,20 @@ MIN_LEN = 4
 
 
 def register(value: str | None) -> None:
+    """Remember a secret; on GitHub Actions also mask it (each line of a multi-line value too)."""
     if not value or len(value) < MIN_LEN or value in _SECRETS:
         return
     _SECRETS.add(value)
+    lines = [line.strip() for line in value.splitlines()] if ("\n" in value or "\r" in value) else []
+    for line in lines:
+        if len(line) >= MIN_LEN:
+            _SECRETS.add(line)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        # the runner masks it in every later log line; the command itself is not echoed
-        sys.stdout.write(f"::add-mask::{value}\n")
+        # the runner masks it in every later log line; the command itself is not echoed. The value is
+        # escaped like any command data, so a newline in it cannot end the command early
+        for v in [value, *lines]:
+            if len(v) >= MIN_LEN:
+                sys.stdout.write(f"::add-mask::{v.replace('%', '%25').replace(chr(13), '%0D').replace(chr(10), '%0A')}\n")
         sys.stdout.flush()
 
 

@@ -2,7 +2,9 @@
 # `make demo`: the main job end to end on the embedded default store (.qe-artifacts/).
 # Two runs of the sample project (examples/sample-project, reports made by pytest, coverage.py and
 # bandit: examples/reports/): the base branch run, then a pull request run. Stores both, lists them,
-# gets one, compares the PR against its baseline and prints the PR comment aqe would post.
+# gets one, compares the PR against its baseline and prints the PR comment aqe would post. Last, the
+# GitHub action's entrypoint runs as a runner would run it, against a local fake GitHub, and the
+# comment it posted is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reports=examples/reports
@@ -37,3 +39,5 @@ step "compare the PR with its baseline (the merge-base run)" \
   aqe artifacts compare demo-pr-42 --baseline main --git-dir "$repo" --format table
 step "the PR comment it would post" \
   aqe artifacts compare demo-pr-42 --baseline main --git-dir "$repo" --format markdown
+step "the GitHub action's step as the runner runs it (entrypoint.py, fake GitHub on 127.0.0.1)" \
+  python examples/action_demo.py

@@ -29,6 +29,7 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("aqe_ci.cli.commands.ingest:ingest", "Show the normalised document of raw reports (nothing stored)."),
     "badge": ("aqe_ci.cli.commands.badge:badge", "Render a coverage, tests or security badge (SVG or shields.io JSON)."),
     "copy": ("aqe_ci.cli.commands.copy:copy", "Copy stored history from one store to another (any backends)."),
+    "comment": ("aqe_ci.cli.commands.comment:comment", "Comment on the pull request (a run, or a saved comment file)."),
     "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
     "flaky": ("aqe_ci.cli.commands.history:flaky", "Find flaky tests in the stored history; write a quarantine list."),
     "report": ("aqe_ci.cli.commands.history:report", "Write a static HTML history site: runs, trends, flaky, compare."),
@@ -40,6 +41,7 @@ CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
 ROOT_COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("aqe_ci.cli.commands.execute:execute", "Run the tests and store the reports they produce."),
     "context": ("aqe_ci.cli.commands.context:context", "Show the CI context inferred from the environment."),
+    "doctor": ("aqe_ci.cli.commands.doctor:doctor", "Diagnose the CI context, comment target and storage backend."),
 }
 
 

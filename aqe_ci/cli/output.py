@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from aqe_ci import secrets
+from aqe_ci.model.files import write_atomic as write_atomic  # re-exported: the commands' file writer
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
@@ -24,25 +23,6 @@ def echo_json(obj: Any) -> None:
     from aqe_ci.render.escape import json_inert
 
     click.echo(json_inert(secrets.redact(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False))))
-
-
-def write_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` and a final newline to ``path`` atomically (temp file in the same directory, then
-    rename), so a reader never sees half a file. Callers redact what needs it."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def human_bytes(n: int | None) -> str:

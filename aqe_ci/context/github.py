@@ -1,7 +1,9 @@
 """GitHub Actions: environment variables plus the webhook payload at ``GITHUB_EVENT_PATH``.
 
-See platform reference §1.7. For pull-request events the commit is the PR head
-(``pull_request.head.sha``), not ``GITHUB_SHA`` (the test-merge commit, kept as ``merge_commit``).
+See platform reference §1.7. Events read from the payload: push, pull_request, pull_request_target
+and the review events, workflow_run, merge_group, issue_comment on a PR; others use GITHUB_REF. For
+pull-request events the commit is the PR head (``pull_request.head.sha``), not ``GITHUB_SHA`` (the
+test-merge commit, kept as ``merge_commit``).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def detect_github(r: Reader) -> None:
         _pull_request(r, payload)
     elif event == "workflow_run":
         _workflow_run(r, payload)
+    elif event == "merge_group":
+        _merge_group(r, payload)
+        ref_is_foreign = False  # GITHUB_REF is the group's queue branch
     elif event == "issue_comment" and dig(payload, "issue", "pull_request") is not None:
         _issue_comment_on_pr(r, payload)
     else:
@@ -138,6 +143,28 @@ def _workflow_run(r: Reader, payload: dict[str, Any]) -> None:
     elif dig(run, "event") in PR_EVENTS:
         r.warn("workflow_run was triggered by a pull request but lists no pull_requests (a fork PR?); "
                "pass --pr to set the PR number")
+
+
+def _merge_group(r: Reader, payload: dict[str, Any]) -> None:
+    """A merge queue group: built on ``merge_group.base_sha`` of the target branch (its merge-base).
+
+    The group's branch is the temporary ``gh-readonly-queue/<base>/pr-<n>-<sha>``; no PR number is
+    set (a group can hold several PRs, and the queue is not where a PR comment belongs).
+    """
+    group = payload.get("merge_group")
+    r.put("commit", dig(group, "head_sha"), EV + "merge_group.head_sha")
+    r.put("branch", _branch_of(dig(group, "head_ref")), EV + "merge_group.head_ref")
+    r.put("base_branch", _branch_of(dig(group, "base_ref")), EV + "merge_group.base_ref")
+    r.put("base_sha", dig(group, "base_sha"), EV + "merge_group.base_sha")
+    if group is None:
+        r.warn("merge_group event without merge_group in the payload; using GITHUB_SHA and GITHUB_REF")
+
+
+def _branch_of(ref: Any) -> str | None:
+    if not isinstance(ref, str):
+        return None
+    kind, name = ref_kind(ref)
+    return name if kind == "branch" else None
 
 
 def _issue_comment_on_pr(r: Reader, payload: dict[str, Any]) -> None:

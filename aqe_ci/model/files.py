@@ -1,9 +1,11 @@
-"""Reading normalised aqe documents from files: size cap, JSON errors with positions, schema check."""
+"""Reading normalised aqe documents from files (size cap, JSON errors with positions, schema check),
+and writing files atomically."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +42,22 @@ def load_document_file(path: Path, limits: Limits) -> dict[str, Any]:
         raise InvalidInputError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
     validate_document(doc, source=str(path))
     return doc
+
+
+def write_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` and a final newline to ``path`` atomically (temp file in the same directory, then
+    rename), so a reader never sees half a file. Callers redact what needs it."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".aqe-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -86,3 +86,19 @@ class Forge(ABC):
     @abstractmethod
     def annotate(self, annotations: Sequence[Annotation]) -> AnnotateResult:
         """Attach file/line annotations where the forge supports them."""
+
+    # -- optional capabilities (additive; the defaults say "not supported") ---------------------
+    def find_comment(self, target: CommentTarget, *, comment_id: str = "default") -> CommentResult | None:
+        """The existing sticky comment for ``comment_id`` (action ``"unchanged"``), else None.
+
+        Used to keep an existing comment current when ``comment-on`` decides not to post a new one.
+        The default answers None: the forge cannot tell, so nothing is updated.
+        """
+        return None
+
+    def pulls_for_commit(self, project: str, sha: str) -> list[int]:
+        """Open PR/MR numbers of ``project`` whose head is ``sha``, from the forge's own data.
+
+        This is how a trusted job finds where a comment file belongs without trusting the file.
+        """
+        raise NotImplementedError(f"the {self.name} forge cannot look up pull requests by commit")

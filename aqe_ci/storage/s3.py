@@ -32,6 +32,7 @@ import io
 import json
 import random
 import secrets
+import sys
 import threading
 import time
 from collections import Counter
@@ -628,8 +629,17 @@ class S3Backend(Backend):
                 self.call("PutObject", self.client.put_object, CAPABILITIES_NAME,
                           Bucket=self.bucket, Key=self._key(CAPABILITIES_NAME), Body=body)
         with _CAPABILITIES_LOCK:
+            first = ident not in _CAPABILITIES
             _CAPABILITIES[ident] = honoured
+        if first and not honoured:
+            self._warn_fallback()
         return honoured
+
+    def _warn_fallback(self) -> None:
+        """Said once per process, bucket and prefix: writes stay safe, but users should know why they cost more."""
+        print(f"Warning: S3 endpoint {self.endpoint} ignores conditional writes (If-None-Match) for bucket "
+              f"{self.bucket}: create-only writes use the claim protocol, a few more requests each — see "
+              "docs/troubleshooting.md#conditional-write-fallback-warning", file=sys.stderr)
 
     def _stored_capability(self) -> bool | None:
         try:

@@ -159,11 +159,16 @@ def test_conditional_write_probe_runs_once_per_bucket_and_prefix(s3_bucket: Sett
     assert forced.request_count == 0  # type: ignore[attr-defined]
 
 
-def test_server_ignoring_conditional_headers_is_detected(s3_bucket: Settings, moto_server: MotoServer) -> None:
+def test_server_ignoring_conditional_headers_is_detected(s3_bucket: Settings, moto_server: MotoServer,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     with FaultProxy(moto_server.endpoint, strip_conditional=True) as proxy:
         settings = s3_bucket(endpoint=proxy.endpoint, prefix="ignored/")
         backend = build_backend("s3", settings)
         assert backend.conditional_writes_honoured() is False  # type: ignore[attr-defined]
+        assert backend.conditional_writes_honoured() is False  # type: ignore[attr-defined]
+        warned = capsys.readouterr().err
+        assert warned.count("ignores conditional writes (If-None-Match)") == 1  # once, not per write
+        assert "docs/troubleshooting.md#conditional-write-fallback-warning" in warned
         store = Store(backend)
         store.put_document(doc(1), key="once")
         with pytest.raises(Exception, match="already exists"):

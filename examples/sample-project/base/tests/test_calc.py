@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-
 from invoice.calc import currency, discount, tax, total
 
 

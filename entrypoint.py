@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""The GitHub action's entrypoint: ``action.yml`` runs it in the container, ``composite/action.yml``
+after a pip install. A thin caller of the use cases in ``aqe_ci.app`` (README "GitHub action").
+
+1. Masks every secret (``::add-mask::``) before anything else is printed.
+2. Reads the inputs as the runner passes them — ``INPUT_<NAME>`` with spaces turned into ``_``,
+   upper-cased, hyphens kept — with @actions/core's rules: values trimmed, booleans exactly
+   ``true|True|TRUE|false|False|FALSE``, multi-line inputs split on newlines, empty lines dropped.
+3. Runs in ``GITHUB_WORKSPACE`` (joined with ``working-directory``); the CI context (commit, branch,
+   PR, base) comes from the runner's variables and the event payload at ``GITHUB_EVENT_PATH``.
+4. ``mode``: ``store`` stores the reports; ``compare`` compares the stored run with its baseline and
+   writes the job summary, annotations and outputs; ``comment`` does that and comments on the PR;
+   ``all`` (default) stores, then comments.
+
+Exit code = step result: 0 success — also when the token may not comment (a fork PR: the comment is
+saved to ``comment-file`` instead); 6 a ``fail-on`` gate failed or ``require-baseline`` found none;
+2 a bad input or config; 7 an invalid report (nothing stored); 3 the run's documents exist
+already; 8 the storage backend is unavailable; 1 anything unexpected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SECRET_INPUTS = ("github-token", "aws-access-key-id", "aws-secret-access-key", "aws-session-token")
+SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+MODES = ("all", "store", "compare", "comment")
+#: action input -> key of the config's "s3" section
+S3_INPUTS = {"s3-bucket": "bucket", "s3-prefix": "prefix", "s3-region": "region", "s3-endpoint-url": "endpoint_url",
+             "s3-addressing-style": "addressing_style", "aws-access-key-id": "access_key_id",
+             "aws-secret-access-key": "secret_access_key", "aws-session-token": "session_token"}
+DEFAULT_COMMENT_FILE = ".aqe/comment.json"
+
+
+def input_var(name: str) -> str:
+    """The variable the runner sets for input ``name`` (hyphens kept: ``INPUT_GITHUB-TOKEN``)."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+def mask_secrets(env: Mapping[str, str]) -> None:
+    from aqe_ci import secrets
+
+    for name in SECRET_INPUTS:
+        secrets.register(env.get(input_var(name), "").strip() or None)
+    for name in SECRET_ENV:
+        secrets.register(env.get(name, "").strip() or None)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The action's inputs, parsed (action.yml documents each)."""
+
+    env: Mapping[str, str] = field(repr=False)
+
+    def get(self, name: str) -> str:
+        return self.env.get(input_var(name), "").strip()
+
+    def lines(self, name: str) -> list[str]:
+        return [line.strip() for line in self.get(name).split("\n") if line.strip()]
+
+    def flag(self, name: str, default: bool) -> bool:
+        from aqe_ci.errors import UsageError
+
+        value = self.get(name)
+        if not value:
+            return default
+        if value in ("true", "True", "TRUE"):
+            return True
+        if value in ("false", "False", "FALSE"):
+            return False
+        raise UsageError(f"input {name}: {value!r} is not a boolean", hint="use true or false")
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        from aqe_ci.errors import UsageError
+
+        value = self.get(name) or default
+        if value not in choices:
+            raise UsageError(f"input {name}: {value!r} is not one of {', '.join(choices)}")
+        return value
+
+
+# -- output -------------------------------------------------------------------------------------------
+def say(text: str) -> None:
+    """One log line: secrets redacted, control characters folded (no workflow command can start)."""
+    from aqe_ci import secrets
+
+    clean = "".join(ch if ch.isprintable() else " " for ch in secrets.redact(text))
+    print(clean if not clean.startswith("::") else " " + clean, flush=True)
+
+
+def workflow_command(name: str, message: str, **props: Any) -> None:
+    from aqe_ci.publish.github import command
+
+    print(command(name, message, **props), flush=True)
+
+
+def report_error(message: str) -> None:
+    from aqe_ci import secrets
+
+    workflow_command("error", message, title="aqe-artifacts")
+    print(f"Error: {secrets.redact(message)}", file=sys.stderr, flush=True)
+
+
+# -- setup ------------------------------------------------------------------------------------------
+def enter_workdir(inputs: Inputs) -> tuple[Path, Path]:
+    """``GITHUB_WORKSPACE`` (else the current directory) and the working directory inside it; cd there."""
+    from aqe_ci.errors import UsageError
+
+    workspace = Path(inputs.env.get("GITHUB_WORKSPACE") or os.getcwd())
+    workdir = workspace / (inputs.get("working-directory") or ".")
+    if not workdir.is_dir():
+        raise UsageError(f"input working-directory: {workdir} is not a directory")
+    os.chdir(workdir)
+    return workspace, workdir
+
+
+def action_config(inputs: Inputs) -> Any:
+    """The config file (``config`` input, else AQE_CONFIG / ./config/storage.json / defaults) with the
+    ``backend`` and S3 inputs laid over it, validated again as one config."""
+    import json
+
+    from aqe_ci.config import load_config, parse_config
+
+    base = load_config(inputs.get("config") or None, inputs.env)
+    overrides = {key: inputs.get(name) for name, key in S3_INPUTS.items() if inputs.get(name)}
+    backend = inputs.get("backend")
+    if not overrides and not backend:
+        return base
+    data = dict(base.data)
+    if backend:
+        data["backend"] = backend
+    if overrides:
+        data["s3"] = {**(data.get("s3") or {}), **overrides}
+    return parse_config(json.dumps(data), source=f"{base.source} + action inputs", environ=inputs.env)
+
+
+def build_forge(inputs: Inputs, workspace: Path, *, client: bool = True) -> Any:
+    """The GitHub forge: comments through PyGithub (``client``), and the step's file commands."""
+    from aqe_ci.app.forges import DEFAULT_API_URL, GitHubSettings, github_forge
+
+    env = inputs.env
+    token = (inputs.get("github-token") or env.get("GITHUB_TOKEN", "").strip() or None) if client else None
+
+    def path(name: str) -> Path | None:
+        return Path(env[name]) if env.get(name) else None
+
+    settings = GitHubSettings(token=token, api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    return github_forge(settings, output_file=path("GITHUB_OUTPUT"), summary_file=path("GITHUB_STEP_SUMMARY"),
+                        stream=sys.stdout, workspace=workspace)
+
+
+def shown_path(path: Path, workspace: Path) -> str:
+    """``path`` relative to the workspace when inside it (what a later step of the job can use)."""
+    try:
+        return str(path.resolve().relative_to(workspace.resolve()))
+    except ValueError:
+        return str(path)
+
+
+# -- the steps --------------------------------------------------------------------------------------
+def store_reports(inputs: Inputs, store: Any, cfg: Any, ctx: Any, key: str) -> None:
+    import tempfile
+
+    from aqe_ci.cli.commands.store import collect_documents, put_all
+    from aqe_ci.errors import UsageError
+    from aqe_ci.model.keys import check_part
+
+    files = inputs.lines("files")
+    if not files:
+        raise UsageError("input files: no report files given", hint="list report files or globs, one per line")
+    part = check_part(inputs.get("part") or "default")
+    tags: dict[str, str] = {}
+    for item in inputs.lines("tags"):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"input tags: {item!r} is not NAME=VALUE", hint="one NAME=VALUE per line")
+        tags[name.strip()] = value.strip()
+    with tempfile.TemporaryDirectory(prefix="aqe-action-") as tmp:
+        docs = collect_documents(files, doc_type=None, fmt="auto", limits=cfg.limits, workdir=Path(tmp))
+        stored = put_all(store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata={}, overwrite=False)
+    for m in stored:
+        say(f"stored {m.key}/{m.type}/{m.part} ({m.payload['size']:,} bytes, {m.payload['codec']})")
+
+
+def compare(inputs: Inputs, store: Any, ctx: Any, key: str, workdir: Path, gates: list[Any]) -> dict[str, Any]:
+    from aqe_ci.compare.engine import compare_runs
+    from aqe_ci.compare.gates import check_gates
+    from aqe_ci.git import Git
+
+    result = compare_runs(store, key, base_branch=inputs.get("baseline") or None, git=Git(workdir),
+                          env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
+    if gates:
+        result["gates"] = check_gates(result, gates)
+    b = result["comparison"]["baseline"]
+    say(f"baseline: {b['key']} ({b['method']}: {b['reason']})" if b.get("key") else f"baseline: none — {b['reason']}")
+    return result
+
+
+def write_report(inputs: Inputs, result: dict[str, Any], workspace: Path) -> str | None:
+    name = inputs.get("json-file")
+    if not name:
+        return None
+    from aqe_ci import secrets
+    from aqe_ci.model.files import write_atomic
+    from aqe_ci.render.json import iter_json
+
+    path = Path(name)
+    write_atomic(path, (secrets.redact(c) for c in iter_json(result)))
+    return shown_path(path, workspace)
+
+
+def comment_target(ctx: Any, forge: Any) -> Any:
+    """The PR to comment on: the context's, or for ``workflow_run`` the open PR whose head is the commit."""
+    from aqe_ci.errors import AqeError
+    from aqe_ci.publish.base import CommentTarget
+
+    if not ctx.repository:
+        return None
+    if ctx.pr:
+        return CommentTarget(project=ctx.repository, number=ctx.pr)
+    if ctx.event == "workflow_run" and ctx.commit:
+        try:
+            found = forge.pulls_for_commit(ctx.repository, ctx.commit)
+        except AqeError as exc:
+            workflow_command("warning", f"no PR to comment on: {exc.one_line()}", title="aqe-artifacts")
+            return None
+        if found:
+            return CommentTarget(project=ctx.repository, number=found[0])
+    return None
+
+
+def publish_options(inputs: Inputs) -> Any:
+    """The comment / summary / annotation inputs, checked before any work is done."""
+    from aqe_ci.app.publish import DEFAULT_TITLE, PublishOptions
+    from aqe_ci.errors import UsageError
+    from aqe_ci.publish.base import COMMENT_MODES, COMMENT_ON, marker
+
+    comment_id = inputs.get("comment-id") or "default"
+    try:
+        marker(comment_id)
+    except ValueError as exc:
+        raise UsageError(f"input comment-id: {exc}") from None
+    return PublishOptions(
+        comment_id=comment_id,
+        comment_mode=inputs.choice("comment-mode", COMMENT_MODES, "update"),  # type: ignore[arg-type]
+        comment_on=inputs.choice("comment-on", COMMENT_ON, "always"),  # type: ignore[arg-type]
+        title=inputs.get("comment-title") or DEFAULT_TITLE,
+        job_summary=inputs.flag("job-summary", True), annotations=inputs.flag("annotations", True),
+        fallback_file=Path(inputs.get("comment-file") or DEFAULT_COMMENT_FILE))
+
+
+def publish(settings: Settings, forge: Any, result: dict[str, Any], target: Any, key: str, ctx: Any,
+            report_file: str | None, workspace: Path) -> Any:
+    from dataclasses import replace
+
+    from aqe_ci.app.publish import publish_run
+
+    options = replace(settings.publish, head_sha=ctx.commit)
+    published = publish_run(forge, result, target=target, key=key, options=options, report_file=report_file)
+    c = published.comment
+    if c.action == "fallback":
+        level = "notice" if "HTTP 403" in (c.reason or "") else "warning"
+        where = f"; saved to {shown_path(published.fallback_file, workspace)}" if published.fallback_file else ""
+        workflow_command(level, f"the PR comment was not posted: {c.reason}{where}", title="aqe-artifacts")
+    else:
+        say(f"comment: {c.action}" + (f" {c.url}" if c.url else "") + (f" ({c.reason})" if c.reason else ""))
+    return published
+
+
+def check_result(settings: Settings, result: dict[str, Any]) -> None:
+    from aqe_ci.compare.gates import raise_if_failed
+    from aqe_ci.errors import GateFailed
+
+    for g in result.get("gates") or []:
+        say(f"gate {g['gate']}: {g['status']} ({g['message']})")
+    b = result["comparison"]["baseline"]
+    if settings.require_baseline and not b.get("key"):
+        raise GateFailed(f"no baseline: {b['reason']}", hint="store a run of the base branch first, "
+                         "or set require-baseline: false")
+    raise_if_failed(result.get("gates") or [])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The inputs that steer the step, parsed up front so a bad one fails before any work."""
+
+    mode: str
+    gates: list[Any]
+    require_baseline: bool
+    publish: Any  # aqe_ci.app.publish.PublishOptions
+
+    @classmethod
+    def parse(cls, inputs: Inputs) -> Settings:
+        from aqe_ci.compare.gates import parse_gates
+
+        return cls(mode=inputs.choice("mode", MODES, "all"), gates=parse_gates(inputs.get("fail-on")),
+                   require_baseline=inputs.flag("require-baseline", False), publish=publish_options(inputs))
+
+
+def run(inputs: Inputs) -> int:
+    from aqe_ci.app.copy import open_store
+    from aqe_ci.context import default_key, detect
+    from aqe_ci.model.keys import check_key, utc_now
+
+    settings = Settings.parse(inputs)
+    workspace, workdir = enter_workdir(inputs)
+    cfg = action_config(inputs)
+    ctx = detect(inputs.env, cwd=workdir)
+    for warning in ctx.warnings:
+        workflow_command("warning", warning, title="aqe-artifacts: CI context")
+    key = check_key(inputs.get("key")) if inputs.get("key") else default_key(ctx, utc_now())
+    say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
+        f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
+    store = open_store(cfg)  # backend, codec and per-type retention, as every command builds it
+    if settings.mode == "store":
+        store_reports(inputs, store, cfg, ctx, key)
+        build_forge(inputs, workspace, client=False).set_outputs({"key": key})
+        return 0
+    # PyGithub takes a good part of a second to import: build the client while the reports are
+    # stored and compared (the compression and parsers leave the interpreter free part of the time)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqe-forge") as pool:
+        pending = pool.submit(build_forge, inputs, workspace)
+        if settings.mode == "all":
+            store_reports(inputs, store, cfg, ctx, key)
+        result = compare(inputs, store, ctx, key, workdir, settings.gates)
+        try:
+            forge = pending.result()
+        except Exception:  # e.g. the import lock's deadlock guard fired in the thread: build it here
+            forge = build_forge(inputs, workspace)
+    report_file = write_report(inputs, result, workspace)
+    target = comment_target(ctx, forge) if settings.mode in ("all", "comment") else None
+    publish(settings, forge, result, target, key, ctx, report_file, workspace)
+    check_result(settings, result)
+    return 0
+
+
+def main(environ: Mapping[str, str] | None = None) -> int:
+    """Run the action's step; returns the exit code (the step result)."""
+    env = dict(os.environ if environ is None else environ)
+    started = time.monotonic()
+    mask_secrets(env)  # first: nothing may print a secret before the runner knows to mask it
+    from aqe_ci.errors import EXIT_FAILURE, AqeError
+
+    try:
+        code = run(Inputs(env))
+    except AqeError as exc:
+        report_error(exc.one_line())
+        code = exc.exit_code
+    except Exception as exc:  # the last line of defence: one line, no secrets
+        report_error(f"unexpected {type(exc).__name__}: {exc} — please report it")
+        if env.get("RUNNER_DEBUG") == "1":
+            import traceback
+
+            from aqe_ci import secrets
+
+            print(secrets.redact(traceback.format_exc()), file=sys.stderr)
+        code = EXIT_FAILURE
+    say(f"aqe-artifacts: exit {code} after {time.monotonic() - started:.2f} s")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

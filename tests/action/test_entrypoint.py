@@ -1,0 +1,198 @@
+"""entrypoint.py as the runner starts it: a plain process with exactly a Docker action's environment,
+real webhook payloads, the fake GitHub behind the real PyGithub, and the local backend."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from aqe_ci.publish.base import marker
+from tests.action.conftest import FILES, LIST, REPO, Job, assert_no_secret
+from tests.action.runner_env import Step, git, payload
+
+
+def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job: Job) -> None:
+    base = job.push()
+    assert base.code == 0, base.log
+    assert base.outputs["key"] == "gh-9876543210-1-test" and base.outputs["baseline-key"] == ""
+    assert job.github.calls() == []  # a push to main belongs to no PR: no API request at all
+    assert base.summary.startswith(marker()) and "quality report" in base.summary
+
+    first = job.pull_request()
+    assert first.code == 0, first.log
+    assert job.github.calls() == [LIST, f"POST /repos/{REPO}/issues/42/comments"]
+    [comment] = job.github.comments(REPO, 42)
+    assert comment.body.startswith(marker()) and comment.body == comment.body[:65_536]
+    assert "merge\\-base of" in comment.body  # the baseline is the push run of the merge-base commit
+    out = first.outputs
+    assert out["baseline-key"] == "gh-9876543210-1-test" and out["baseline-sha"] == job.base_sha
+    assert out["comment-id"] == str(comment.id) and out["comment-url"].endswith(f"#issuecomment-{comment.id}")
+    assert out["gates"] == "none" and out["tests"] and out["coverage"] and out["coverage-change"]
+    assert int(out["new-failures"]) >= 0 and int(out["failed"]) >= int(out["new-failures"])
+    assert "PR comment created" in first.summary
+
+    job.github.clear_requests()
+    second = job.pull_request()
+    assert second.code == 0, second.log
+    assert job.github.calls() == [LIST, "GET /user", f"PATCH /repos/{REPO}/issues/comments/{comment.id}"]
+    assert [c.id for c in job.github.comments(REPO, 42)] == [comment.id]
+    assert second.outputs["comment-id"] == str(comment.id)
+    for step in (base, first, second):
+        assert_no_secret(step, *(c.body for c in job.github.comments(REPO, 42)))
+
+
+def test_recreate_deletes_and_reposts_and_off_posts_nothing(job: Job) -> None:
+    job.push()
+    first = job.pull_request()
+    old = first.outputs["comment-id"]
+    job.github.clear_requests()
+    again = job.pull_request(**{"comment-mode": "recreate"})
+    assert again.code == 0, again.log
+    new = again.outputs["comment-id"]
+    assert job.github.calls() == [LIST, "GET /user", f"POST /repos/{REPO}/issues/42/comments",
+                                  f"DELETE /repos/{REPO}/issues/comments/{old}"]
+    assert [str(c.id) for c in job.github.comments(REPO, 42)] == [new]
+
+    job.github.clear_requests()
+    off = job.pull_request(**{"comment-mode": "off"})
+    assert off.code == 0 and job.github.calls() == []
+    assert off.outputs["comment-id"] == "" and "quality report" in off.summary
+
+
+def test_a_second_comment_id_gives_a_second_comment(job: Job) -> None:
+    job.push()
+    job.pull_request()
+    unit = job.pull_request(**{"comment-id": "unit-tests", "comment-title": "Unit tests"})
+    assert unit.code == 0, unit.log
+    bodies = [c.body for c in job.github.comments(REPO, 42)]
+    assert len(bodies) == 2
+    assert bodies[0].startswith(marker("default")) and bodies[1].startswith(marker("unit-tests"))
+    assert "### Unit tests" in bodies[1]
+
+
+def test_a_fork_prs_read_only_token_saves_the_comment_and_succeeds(job: Job) -> None:
+    job.push()
+    job.github.state.read_only = True
+    step = job.pull_request()
+    assert step.code == 0, step.log
+    assert "::notice title=aqe-artifacts::the PR comment was not posted" in step.stdout
+    assert "Resource not accessible by integration" in step.stdout
+    assert step.outputs["comment-file"] == ".aqe/comment.json" and step.outputs["comment-id"] == ""
+    saved = json.loads((job.runner.workspace / ".aqe" / "comment.json").read_text())
+    assert saved["format"] == "aqe-artifacts/comment@1" and saved["target"] == {"project": REPO, "number": 42}
+    assert saved["head_sha"] == job.head_sha and saved["body"].startswith(marker())
+    assert "The PR comment could not be posted" in step.summary and "comment --from-file" in step.summary
+    assert job.github.comments(REPO, 42) == []
+    assert_no_secret(step, json.dumps(saved))
+
+
+def test_a_failed_gate_fails_the_step_after_commenting(job: Job) -> None:
+    job.push()
+    step = job.pull_request(**{"fail-on": "coverage<99.9,new_failures>1000"})
+    assert step.code == 6, step.log
+    assert step.outputs["gates"] == "failed"
+    assert "::error title=aqe-artifacts::1 quality gate failed: coverage<99.9" in step.stdout
+    [comment] = job.github.comments(REPO, 42)
+    assert "**Gates:** ❌ coverage&lt;99\\.9" in comment.body
+
+
+def test_require_baseline_without_one_exits_6(job: Job) -> None:
+    step = job.pull_request(**{"require-baseline": "true"})
+    assert step.code == 6 and "no baseline" in step.stdout
+    assert step.outputs["baseline-key"] == ""
+
+
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"mode": "everything"}, "input mode: 'everything' is not one of all, store, compare, comment"),
+    ({"require-baseline": "yes"}, "input require-baseline: 'yes' is not a boolean"),
+    ({"fail-on": "coverage>>1"}, "--fail-on: cannot parse gate"),
+    ({"comment-id": "a b"}, "input comment-id"),
+    ({"backend": "s3"}, "s3.bucket is not set"),
+])
+def test_bad_inputs_exit_2_with_one_error_line(job: Job, inputs: dict[str, str], message: str) -> None:
+    step = job.pull_request(**inputs)
+    assert step.code == 2, step.log
+    errors = [line for line in step.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and message.replace(",", "%2C") in errors[0].replace(",", "%2C")
+    assert job.github.comments(REPO, 42) == []
+
+
+def test_mode_store_then_mode_comment_of_the_same_key(job: Job) -> None:
+    job.push()
+    stored = job.pull_request(mode="store", key="pr-42-run")
+    assert stored.code == 0 and stored.outputs == {"key": "pr-42-run"}
+    assert job.github.calls() == []
+    compared = job.pull_request(mode="compare", key="pr-42-run", files="")
+    assert compared.code == 0 and job.github.calls() == [] and compared.outputs["baseline-key"]
+    commented = job.pull_request(mode="comment", key="pr-42-run", files="", **{"json-file": "out/report.json"})
+    assert commented.code == 0, commented.log
+    assert len(job.github.comments(REPO, 42)) == 1
+    assert commented.outputs["report-file"] == "out/report.json"
+    report = json.loads((job.runner.workspace / "out" / "report.json").read_text())
+    assert report["comparison"]["head"]["key"] == "pr-42-run"
+
+
+def test_working_directory_and_invalid_report(job: Job) -> None:
+    sub = job.runner.workspace / "svc"
+    sub.mkdir()
+    (sub / "junit.xml").write_text("<testsuite><testcase name='x'>")  # truncated XML
+    step = job.pull_request(files="junit.xml", **{"working-directory": "svc"})
+    assert step.code == 7, step.log
+    assert "junit.xml" in step.stdout and "nothing was stored" in step.stdout
+    assert not (sub / ".qe-artifacts").exists() or not any((sub / ".qe-artifacts").rglob("*.json"))
+
+
+def context_of(step: Step) -> dict[str, Any]:
+    line = next(line for line in step.stdout.splitlines() if line.startswith("aqe-artifacts: mode"))
+    return {"line": line}
+
+
+def test_pull_request_target_uses_the_pr_head_not_github_sha(job: Job) -> None:
+    job.push()
+    step = job.pull_request("pull_request_target")
+    assert step.code == 0, step.log
+    assert f"commit {job.head_sha[:12]} PR #42" in context_of(step)["line"]
+    assert len(job.github.comments(REPO, 42)) == 1
+
+
+def test_workflow_run_comments_on_the_pr_listed_in_the_payload(job: Job) -> None:
+    job.push()
+    git(job.runner.workspace, "checkout", "-q", "feature/json-storage")
+    job._reports("pr")
+    prs = [{"url": f"https://api.github.com/repos/{REPO}/pulls/42", "id": 2100000001, "number": 42,
+            "head": {"ref": "feature/json-storage", "sha": job.head_sha},
+            "base": {"ref": "main", "sha": job.base_sha}}]
+    ev = payload("workflow_run", HEAD_SHA=job.head_sha, PULL_REQUESTS=prs)
+    env = job.runner.environment("workflow_run", ev, sha=job.base_sha, ref="refs/heads/main",
+                                 inputs={"files": FILES})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert "PR #42" in context_of(step)["line"]
+    assert f"GET /repos/{REPO}/commits/{job.head_sha}/pulls?per_page=100" not in job.github.calls()
+    assert len(job.github.comments(REPO, 42)) == 1
+
+
+def test_workflow_run_of_a_fork_pr_finds_the_pr_from_the_head_sha(job: Job) -> None:
+    job.push()
+    job._reports("pr")
+    ev = payload("workflow_run", HEAD_SHA=job.head_sha, HEAD_REPO="stranger/widgets")
+    env = job.runner.environment("workflow_run", ev, sha=job.base_sha, ref="refs/heads/main",
+                                 inputs={"files": FILES})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert job.github.calls()[0] == f"GET /repos/{REPO}/commits/{job.head_sha}/pulls?per_page=100"
+    assert len(job.github.comments(REPO, 42)) == 1
+
+
+def test_merge_group_runs_against_the_queue_base_and_comments_nowhere(job: Job) -> None:
+    job.push()
+    job._reports("pr")
+    ev = payload("merge_group", HEAD_SHA=job.head_sha, BASE_SHA=job.base_sha)
+    ref = f"refs/heads/gh-readonly-queue/main/pr-42-{job.base_sha}"
+    env = job.runner.environment("merge_group", ev, sha=job.head_sha, ref=ref, inputs={"files": FILES})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert step.outputs["baseline-key"] == "gh-9876543210-1-test"
+    assert job.github.calls() == []
