@@ -167,9 +167,7 @@ def shown_path(path: Path, workspace: Path) -> str:
 
 # -- the steps --------------------------------------------------------------------------------------
 def store_reports(inputs: Inputs, store: Any, cfg: Any, ctx: Any, key: str) -> None:
-    import tempfile
-
-    from aqe_ci.cli.commands.store import collect_documents, put_all
+    from aqe_ci.app.store import StoreRequest, store_run
     from aqe_ci.errors import UsageError
     from aqe_ci.model.keys import check_part
 
@@ -183,37 +181,32 @@ def store_reports(inputs: Inputs, store: Any, cfg: Any, ctx: Any, key: str) -> N
         if not sep or not name.strip():
             raise UsageError(f"input tags: {item!r} is not NAME=VALUE", hint="one NAME=VALUE per line")
         tags[name.strip()] = value.strip()
-    with tempfile.TemporaryDirectory(prefix="aqe-action-") as tmp:
-        docs = collect_documents(files, doc_type=None, fmt="auto", limits=cfg.limits, workdir=Path(tmp))
-        stored = put_all(store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata={}, overwrite=False)
-    for m in stored:
+    request = StoreRequest(files=tuple(files), key=key, part=part, tags=tags)
+    result = store_run(store, request, ctx=ctx, limits=cfg.limits)
+    for m in result.stored:
         say(f"stored {m.key}/{m.type}/{m.part} ({m.payload['size']:,} bytes, {m.payload['codec']})")
 
 
-def compare(inputs: Inputs, store: Any, ctx: Any, key: str, workdir: Path, gates: list[Any]) -> dict[str, Any]:
-    from aqe_ci.compare.engine import compare_runs
-    from aqe_ci.compare.gates import check_gates
+def compare(inputs: Inputs, store: Any, ctx: Any, key: str, workdir: Path, gates: list[Any]) -> Any:
+    """The stored run compared with its baseline (``app.compare.compare_run``) → a typed Comparison."""
+    from aqe_ci.app.compare import CompareRequest, compare_run
     from aqe_ci.git import Git
 
-    result = compare_runs(store, key, base_branch=inputs.get("baseline") or None, git=Git(workdir),
-                          env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
-    if gates:
-        result["gates"] = check_gates(result, gates)
-    b = result["comparison"]["baseline"]
-    say(f"baseline: {b['key']} ({b['method']}: {b['reason']})" if b.get("key") else f"baseline: none — {b['reason']}")
+    request = CompareRequest(head_key=key, base_branch=inputs.get("baseline") or None, gates=tuple(gates))
+    result = compare_run(store, request, git=Git(workdir), ci=ctx)
+    b = result.baseline
+    say(f"baseline: {b.key} ({b.method}: {b.reason})" if b.key else f"baseline: none — {b.reason}")
     return result
 
 
-def write_report(inputs: Inputs, result: dict[str, Any], workspace: Path) -> str | None:
+def write_report(inputs: Inputs, result: Any, workspace: Path) -> str | None:
     name = inputs.get("json-file")
     if not name:
         return None
     from aqe_ci import secrets
     from aqe_ci.model.files import write_atomic
-    from aqe_ci.render.json import iter_json
-
     path = Path(name)
-    write_atomic(path, (secrets.redact(c) for c in iter_json(result)))
+    write_atomic(path, (secrets.redact(c) for c in result.iter_json()))
     return shown_path(path, workspace)
 
 
@@ -257,7 +250,7 @@ def publish_options(inputs: Inputs) -> Any:
         fallback_file=Path(inputs.get("comment-file") or DEFAULT_COMMENT_FILE))
 
 
-def publish(settings: Settings, forge: Any, result: dict[str, Any], target: Any, key: str, ctx: Any,
+def publish(settings: Settings, forge: Any, result: Any, target: Any, key: str, ctx: Any,
             report_file: str | None, workspace: Path) -> Any:
     from dataclasses import replace
 
@@ -275,17 +268,20 @@ def publish(settings: Settings, forge: Any, result: dict[str, Any], target: Any,
     return published
 
 
-def check_result(settings: Settings, result: dict[str, Any]) -> None:
-    from aqe_ci.compare.gates import raise_if_failed
+def check_result(settings: Settings, result: Any) -> None:
+    """Gate lines in the log, then ``app.compare.check_outcome`` (GateFailed, exit 6)."""
+    from aqe_ci.app.compare import check_outcome
     from aqe_ci.errors import GateFailed
 
-    for g in result.get("gates") or []:
-        say(f"gate {g['gate']}: {g['status']} ({g['message']})")
-    b = result["comparison"]["baseline"]
-    if settings.require_baseline and not b.get("key"):
-        raise GateFailed(f"no baseline: {b['reason']}", hint="store a run of the base branch first, "
-                         "or set require-baseline: false")
-    raise_if_failed(result.get("gates") or [])
+    for g in result.gates:
+        say(f"gate {g.gate}: {g.status} ({g.message})")
+    try:
+        check_outcome(result, require_baseline=settings.require_baseline)
+    except GateFailed as exc:
+        if settings.require_baseline and not result.has_baseline:  # the fix is an input here, not a flag
+            raise GateFailed(exc.message, hint="store a run of the base branch first, "
+                             "or set require-baseline: false") from None
+        raise
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,7 +302,7 @@ class Settings:
 
 
 def run(inputs: Inputs) -> int:
-    from aqe_ci.app.copy import open_store
+    from aqe_ci.app.root import store_for
     from aqe_ci.context import default_key, detect
     from aqe_ci.model.keys import check_key, utc_now
 
@@ -319,7 +315,7 @@ def run(inputs: Inputs) -> int:
     key = check_key(inputs.get("key")) if inputs.get("key") else default_key(ctx, utc_now())
     say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
         f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
-    store = open_store(cfg)  # backend, codec and per-type retention, as every command builds it
+    store = store_for(cfg)  # backend, codec and retention, as the composition root builds every store
     if settings.mode == "store":
         store_reports(inputs, store, cfg, ctx, key)
         build_forge(inputs, workspace, client=False).set_outputs({"key": key})

@@ -49,7 +49,7 @@ def generate(work: Path) -> dict[str, Path]:
 
 def build_store(files: dict[str, Path], store_dir: Path) -> None:
     from aqe_ci.ingest.driver import ingest_files
-    from aqe_ci.model.context import CiContext
+    from aqe_ci.model.run import RunFacts
     from aqe_ci.storage.local import LocalBackend
     from aqe_ci.storage.store import Store
 
@@ -64,7 +64,7 @@ def build_store(files: dict[str, Path], store_dir: Path) -> None:
                 raise SystemExit(f"ingest failed: {[p.one_line() for p in result.problems]}")
             for doc_type, doc in result.documents.items():
                 store.put(doc_type=doc_type, key=key, payload=doc.path, summary=doc.summary, blobs=doc.blobs,
-                          context=CiContext(commit=commit, branch=branch))
+                          run=RunFacts(commit=commit, branch=branch))
 
 
 def measure(cmd: list[str], *, stdout: Path | None = None,

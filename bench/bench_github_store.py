@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aqe_ci.errors import ObjectExists  # noqa: E402
-from aqe_ci.model.context import CiContext  # noqa: E402
+from aqe_ci.model.run import RunFacts  # noqa: E402
 from aqe_ci.storage.github import GitHubBackend  # noqa: E402
 from aqe_ci.storage.store import Query, Store  # noqa: E402
 from tests.servers.azurite import Azurite  # noqa: E402
@@ -78,7 +78,7 @@ def populate(fake: ResultsService, runs: int) -> float:
                     "data": {"tests_run": 100 + i % 7, "passed": 100, "failed": i % 7, "duration": 12.5,
                              "failures": []}}
         Store(backend).put_document(document, key=f"gh-{run.run_id}-1-test", created_at=created,
-                                    context=CiContext(branch=branch, commit=sha_of(i)))
+                                    run=RunFacts(branch=branch, commit=sha_of(i)))
         backend.close()
     return time.perf_counter() - t0
 

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aqe_ci.errors import ObjectExists, ObjectMissing  # noqa: E402
-from aqe_ci.model.context import CiContext  # noqa: E402
+from aqe_ci.model.run import RunFacts  # noqa: E402
 from aqe_ci.storage.base import Backend, ObjectInfo  # noqa: E402
 from aqe_ci.storage.store import Query, Store  # noqa: E402
 from tests.servers.moto_s3 import MotoServer, server_env  # noqa: E402
@@ -102,7 +102,7 @@ def build_preload(runs: int, path: Path) -> float:
         document = {"type": "test_results", "timestamp": "2025-01-01T00:00:00Z",
                     "data": {"tests_run": 100 + i % 7, "passed": 100, "failed": i % 7, "duration": 12.5}}
         store.put_document(document, key=f"build-{i:06d}", created_at=base + timedelta(minutes=5 * i),
-                           context=CiContext(branch="main" if i % 2 else "feature/x", commit=sha_of(i), pr=None))
+                           run=RunFacts(branch="main" if i % 2 else "feature/x", commit=sha_of(i), pr=None))
 
     store_full = Store(full)
     with ThreadPoolExecutor(4) as pool:

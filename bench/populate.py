@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.store import Store
 
@@ -39,8 +39,8 @@ def _worker(args: tuple[Callable[[], Backend], int, int, int, int]) -> int:
     store = Store(make_backend())
     for i in range(start, stop):
         branch = BRANCHES[i % len(BRANCHES)]
-        ctx = CiContext(commit=commit_for(i), branch=branch, pr=(1000 + i % 50) if branch.startswith("f") else None)
-        store.put_document(small_document(i), key=f"build-{i:06d}", context=ctx, created_at=run_time(i, runs, days))
+        ctx = RunFacts(commit=commit_for(i), branch=branch, pr=(1000 + i % 50) if branch.startswith("f") else None)
+        store.put_document(small_document(i), key=f"build-{i:06d}", run=ctx, created_at=run_time(i, runs, days))
     return stop - start
 
 

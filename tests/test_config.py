@@ -109,3 +109,16 @@ def test_local_store_base_path_from_config(aqe, workdir: Path) -> None:
     write_cfg(workdir / "config" / "storage.json", '{"local": {"base_path": "nowhere/", "create_dirs": false}}')
     r = aqe("artifacts", "list")
     assert r.code == 8 and "does not exist" in r.err
+
+
+def test_typed_sections_name_every_schema_property() -> None:
+    """A setting added to the schema gets its typed field too (Config.s3, .github, …)."""
+    from dataclasses import fields
+
+    from aqe_ci.config import GitHubSettings, GitLabSettings, LocalSettings, RetentionSettings, S3Settings
+    from aqe_ci.model.schema import schema
+
+    props = schema("config")["properties"]
+    for name, cls in (("local", LocalSettings), ("s3", S3Settings), ("github", GitHubSettings),
+                      ("gitlab", GitLabSettings), ("retention", RetentionSettings)):
+        assert set(props[name]["properties"]) == {f.name for f in fields(cls)}, name

@@ -11,7 +11,7 @@ import pytest
 
 from aqe_ci.app.copy import copy_history
 from aqe_ci.errors import IntegrityError
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.factory import build_backend
 from aqe_ci.storage.store import Query, Store
 from tests.servers.results_service import ResultsService
@@ -31,10 +31,10 @@ def cov_doc(rate: float) -> dict[str, Any]:
 
 def fill(store: Store, n: int) -> None:
     for i in range(n):
-        ctx = CiContext(branch="main" if i % 2 else "feature/x", commit=f"{i:04x}" + "a" * 36, pr=i if i % 3 else None)
-        store.put_document(results_doc(i), key=f"build-{i:03d}", created_at=BASE + timedelta(days=i), context=ctx,
+        ctx = RunFacts(branch="main" if i % 2 else "feature/x", commit=f"{i:04x}" + "a" * 36, pr=i if i % 3 else None)
+        store.put_document(results_doc(i), key=f"build-{i:03d}", created_at=BASE + timedelta(days=i), run=ctx,
                            tags={"suite": "unit"}, metadata={"i": i})
-        store.put_document(cov_doc(50.0 + i), key=f"build-{i:03d}", created_at=BASE + timedelta(days=i), context=ctx)
+        store.put_document(cov_doc(50.0 + i), key=f"build-{i:03d}", created_at=BASE + timedelta(days=i), run=ctx)
 
 
 def config(path: Path, backend: str, section: dict[str, Any]) -> str:
@@ -132,7 +132,7 @@ def test_conflicting_target_document_is_left_alone_and_exits_3(aqe: Any, workdir
     src = Store(build_backend("local", {"base_path": str(workdir / "src")}))
     dst = Store(build_backend("local", {"base_path": str(workdir / "dst")}))
     fill(src, 2)
-    dst.put_document(results_doc(99), key="build-001", context=CiContext(branch="main"))
+    dst.put_document(results_doc(99), key="build-001", run=RunFacts(branch="main"))
     result = aqe("artifacts", "copy", "--from-config", config(workdir / "a.json", "local", {"base_path": str(workdir / "src")}),
                  "--to-config", config(workdir / "b.json", "local", {"base_path": str(workdir / "dst")}))
     assert result.code == 3
@@ -144,7 +144,7 @@ def test_conflicting_target_document_is_left_alone_and_exits_3(aqe: Any, workdir
 def test_corrupt_source_is_an_integrity_error_and_stores_nothing(workdir: Path) -> None:
     src_backend = build_backend("local", {"base_path": str(workdir / "src")})
     src = Store(src_backend)
-    m = src.put_document(results_doc(3), key="bad", context=CiContext(branch="main"))
+    m = src.put_document(results_doc(3), key="bad", run=RunFacts(branch="main"))
     obj = m.data["payload"]["object"]
     raw = bytearray(src_backend.get_bytes(obj))
     raw[len(raw) // 2] ^= 1

@@ -1,4 +1,20 @@
-"""Use cases and the composition root: config in, real clients built once, passed down (DESIGN "Layers").
+"""The application layer: the composition root and the use cases — no click inside.
 
-Nothing here imports click; the CLI (``aqe_ci.cli``) and the action (``entrypoint.py``) call in.
+Everything that runs ``aqe`` work from outside (the CLI, the GitHub action entrypoint, the GitLab
+component's jobs) builds one :class:`aqe_ci.app.root.App` per process — config in, real clients
+built once, passed down (DESIGN "Layers") — and calls the use cases with what it built. The seams:
+
+* ``root.App``: config, store (its backend client), CI context and git, each built once on first use;
+  ``root.store_for(config)`` for a store of another config.
+* ``store.store_run(store, StoreRequest, ctx=, limits=)``: validate or ingest reports and store them
+  under one run key, all or nothing → ``StoreResult`` (key, manifests).
+* ``compare.compare_run(store, CompareRequest, git=, ci=)``: find the baseline and compare → the typed
+  ``Comparison`` (``model/comparison.py``); ``compare.check_outcome`` raises the gate or
+  required-baseline failure (exit 6) once the report is out.
+* ``cleanup.cleanup_run(store, CleanupRequest, policy=)``: apply the retention policy → ``CleanupReport``.
+* ``copy.copy_history(source, target)``: migrate stored history between two stores → ``CopyReport``.
+
+Requests and results are frozen dataclasses; errors are :class:`aqe_ci.errors.AqeError` with the
+documented exit codes. The layers below (compare, retention, ingest, storage, context, render,
+publish, model) never import this package; only ``cli/`` and the entrypoint do (docs/architecture.md).
 """

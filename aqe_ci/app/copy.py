@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aqe_ci.app.root import store_for
 from aqe_ci.config import Config
 from aqe_ci.errors import IntegrityError, NotFoundError, UsageError
 from aqe_ci.model import keys
-from aqe_ci.model.context import CiContext
-from aqe_ci.storage.store import Manifest, Query, Store
+from aqe_ci.storage.query import Query
+from aqe_ci.storage.store import Manifest, Store
 
 
 @dataclass
@@ -44,20 +45,12 @@ class CopyReport:
                 "conflicts": self.conflicts, "bytes": self.bytes_copied}
 
 
-def open_store(cfg: Config) -> Store:
-    """The store a config describes (the composition of backend, codec and retention)."""
-    from aqe_ci.storage.factory import build_backend
-
-    return Store(build_backend(cfg.backend, cfg.section(cfg.backend)), codec=cfg.codec,
-                 retention_days=cfg.retention_days)
-
-
 def copy_between(source_cfg: Config, target_cfg: Config, **kwargs: Any) -> CopyReport:
     if (source_cfg.backend, source_cfg.section(source_cfg.backend)) == (target_cfg.backend,
                                                                       target_cfg.section(target_cfg.backend)):
         raise UsageError(f"--from-config {source_cfg.source} and --to-config {target_cfg.source} name the same store",
                          hint="copy between two different stores")
-    source, target = open_store(source_cfg), open_store(target_cfg)
+    source, target = store_for(source_cfg), store_for(target_cfg)
     try:
         return copy_history(source, target, **kwargs)
     finally:
@@ -96,9 +89,6 @@ def copy_history(source: Store, target: Store, *, since_ms: int | None = None, u
 
 def _copy_one(source: Store, target: Store, m: Manifest) -> None:
     d = m.data
-    ctx = CiContext(commit=d.get("commit"), branch=d.get("branch"), pr=d.get("pr"), base_branch=d.get("base_branch"),
-                    base_sha=d.get("base_sha"), platform=d.get("platform"), repository=d.get("repository"),
-                    run_id=d.get("run_id"), run_url=d.get("run_url"))
     with tempfile.TemporaryDirectory(prefix="aqe-copy-") as tmp:
         payload = Path(tmp) / "payload.json"
         with open(payload, "wb") as out:
@@ -109,7 +99,7 @@ def _copy_one(source: Store, target: Store, m: Manifest) -> None:
             path.write_bytes(source.read_blob(m, blob["name"]))
             blobs[blob["name"]] = path
         stored = target.put(doc_type=d["type"], key=d["key"], part=d["part"], payload=payload,
-                            summary=d.get("summary") or {}, context=ctx, tags=d.get("tags") or {},
+                            summary=d.get("summary") or {}, run=m.run, tags=d.get("tags") or {},
                             metadata=d.get("metadata") or {}, blobs=blobs,
                             created_at=keys.parse_time(d["created_at"]))
     if stored.data["payload"]["sha256"] != d["payload"]["sha256"]:

@@ -1,6 +1,5 @@
 """The ``execute`` use case: run the project's tests with the project's own test runner and collect the
-reports they wrote (storing them is :mod:`aqe_ci.cli.commands.store`'s ``collect_documents`` /
-``put_all``).
+reports they wrote (storing them is :func:`aqe_ci.app.store.store_run`).
 
 aqe is usually installed on its own (pipx, ``pip install --user``, a separate virtualenv, the
 container image), so its interpreter is rarely the one that has the project's pytest and plugins.

@@ -1,8 +1,8 @@
 """``publish_run``: tell the pull request what changed — comment, job summary, annotations, outputs.
 
 One use case for every surface (the GitHub action, the GitLab component, ``aqe artifacts comment``):
-it receives a ready :class:`~aqe_ci.publish.base.Forge` and a comparison result (``compare_run``'s
-JSON), and
+it receives a ready :class:`~aqe_ci.publish.base.Forge` and the typed
+:class:`~aqe_ci.model.comparison.Comparison` ``compare_run`` returned, and
 
 1. renders the comment within the forge's limit (``aqe_ci.render.markdown``);
 2. decides with ``comment_on`` whether this run deserves a comment — when it does not, an existing
@@ -16,11 +16,11 @@ JSON), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from aqe_ci.model.comparison import Comparison, GateResult
 from aqe_ci.publish.base import (
     AnnotateResult,
     Annotation,
@@ -61,7 +61,7 @@ class PublishResult:
     fallback_file: Path | None = None
 
 
-def publish_run(forge: Forge, result: Mapping[str, Any], *, target: CommentTarget | None, key: str,
+def publish_run(forge: Forge, result: Comparison, *, target: CommentTarget | None, key: str,
                 options: PublishOptions = PublishOptions(), report_file: str | None = None) -> PublishResult:
     """Publish one comparison result through ``forge`` (see the module docstring)."""
     from aqe_ci.render.markdown import render_markdown
@@ -99,8 +99,9 @@ def publish_comment_file(forge: Forge, path: Path, *, project: str, sha: str,
     options = PublishOptions(comment_id=record.comment_id, comment_mode=record.mode, comment_on="always",
                              title=record.title or DEFAULT_TITLE, max_rows=record.max_rows,
                              job_summary=job_summary, annotations=False)
-    try:  # the result came from an untrusted run: it must render with our escaping, or it is refused
-        render_markdown(record.result, max_chars=forge.comment_limit, comment_id=options.comment_id,
+    try:  # the result came from an untrusted run: it must parse and render with our escaping, or it is refused
+        comparison = Comparison.from_json(record.result)
+        render_markdown(comparison, max_chars=forge.comment_limit, comment_id=options.comment_id,
                         title=options.title, max_rows=options.max_rows)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise InvalidInputError(f"{path}: $.result is not a comparison this version can render "
@@ -115,10 +116,9 @@ def publish_comment_file(forge: Forge, path: Path, *, project: str, sha: str,
     if record.target is not None and (record.target.project, record.target.number) != (project, numbers[0]):
         warnings.append(f"the file names {record.target.project}#{record.target.number}; ignored, GitHub says "
                         f"{project}#{numbers[0]}")
-    head = (record.result.get("comparison") or {}).get("head") or {}
-    raw = head.get("key")
-    key = raw if isinstance(raw, str) and KEY_RE.match(raw) else ""
-    published = publish_run(forge, record.result, target=CommentTarget(project=project, number=numbers[0]),
+    raw = comparison.head.key
+    key = raw if KEY_RE.match(raw) else ""
+    published = publish_run(forge, comparison, target=CommentTarget(project=project, number=numbers[0]),
                             key=key, options=options)
     if published.comment.action == "fallback":
         raise BackendError(f"could not post the comment to {project}#{numbers[0]}: {published.comment.reason}")
@@ -126,7 +126,7 @@ def publish_comment_file(forge: Forge, path: Path, *, project: str, sha: str,
 
 
 def post_comment(forge: Forge, target: CommentTarget | None, body: str, options: PublishOptions,
-                 result: Mapping[str, Any]) -> CommentResult:
+                 result: Comparison) -> CommentResult:
     if options.comment_mode == "off":
         return CommentResult(action="skipped", reason="comment-mode is off")
     if target is None:
@@ -141,55 +141,50 @@ def post_comment(forge: Forge, target: CommentTarget | None, body: str, options:
     return forge.upsert_comment(target, body, comment_id=options.comment_id, mode="update")
 
 
-def should_comment(result: Mapping[str, Any], comment_on: CommentOn) -> tuple[bool, str]:
+def should_comment(result: Comparison, comment_on: CommentOn) -> tuple[bool, str]:
     """Whether ``comment_on`` asks for a comment on this result, and if not, why not."""
     if comment_on == "always":
         return True, "always"
-    c = result.get("comparison", result)
-    gate_failed = any(g.get("status") == "failed" for g in result.get("gates") or [])
+    gate_failed = any(g.status == "failed" for g in result.gates)
     if comment_on == "failures":
-        tests = c.get("tests") or {}
-        failing = (tests.get("failed") or {}).get("after") or 0
-        failing += (tests.get("errors") or {}).get("after") or 0
+        tests = result.tests
+        failing = ((tests.failed.after or 0) + (tests.errors.after or 0)) if tests is not None else 0
         return bool(failing or gate_failed), "no test fails and no gate failed"
     if comment_on == "regressions":
-        return bool(gate_failed or regressions(c)), "nothing regressed against the baseline"
-    from aqe_ci.compare.engine import SECTION, has_changes
-
-    if not (c.get("baseline") or {}).get("key"):
+        return bool(gate_failed or regressions(result)), "nothing regressed against the baseline"
+    if not result.has_baseline:
         return True, "no baseline"
-    changed = any(has_changes(SECTION[t], c[SECTION[t]]) for t in SECTION if SECTION[t] in c)
+    changed = any(section.has_changes() for _, section in result.sections())
     return bool(changed or gate_failed), "nothing changed against the baseline"
 
 
-def regressions(c: Mapping[str, Any]) -> list[str]:
+def regressions(c: Comparison) -> list[str]:
     """What got worse than the baseline: new failures, a coverage drop, new security findings."""
-    if not (c.get("baseline") or {}).get("key"):
+    if not c.has_baseline:
         return []
     out = []
-    tests, cov, sec = c.get("tests") or {}, c.get("coverage") or {}, c.get("security") or {}
-    if tests.get("new_failures"):
+    if c.tests is not None and c.tests.new_failures:
         out.append("new failures")
-    change = (cov.get("line_rate") or {}).get("change")
+    change = c.coverage.line_rate.change if c.coverage is not None else None
     if change is not None and change < 0:
         out.append("coverage dropped")
-    if sum((sec.get("new_by_severity") or {}).values()):
+    if c.security is not None and sum((c.security.new_by_severity or {}).values()):
         out.append("new security findings")
     return out
 
 
 def save_comment(path: Path, target: CommentTarget, body: str, options: PublishOptions,
-                 result: Mapping[str, Any], reason: str | None) -> Path:
+                 result: Comparison, reason: str | None) -> Path:
     from aqe_ci.publish.file import CommentFile, FileForge
 
-    record = CommentFile(result=result, comment_id=options.comment_id, mode=options.comment_mode,
+    record = CommentFile(result=result.as_json(), comment_id=options.comment_id, mode=options.comment_mode,
                          title=options.title, max_rows=options.max_rows, head_sha=options.head_sha)
     FileForge(path, record=record, reason=reason).upsert_comment(target, body, comment_id=options.comment_id,
                                                                  mode=options.comment_mode)
     return path
 
 
-def summary_markdown(result: Mapping[str, Any], options: PublishOptions, comment: CommentResult,
+def summary_markdown(result: Comparison, options: PublishOptions, comment: CommentResult,
                      fallback: Path | None) -> str:
     """The full report for the job summary (every row, cut to fit 1 MiB) and what became of the comment."""
     from aqe_ci.render.markdown import render_markdown
@@ -213,24 +208,23 @@ def comment_note(comment: CommentResult, fallback: Path | None) -> str:
         text = f"> [!NOTE]\n> The PR comment could not be posted: {md_text(comment.reason or 'refused', limit=400)}."
         if fallback is not None:
             text += (f"\n> It was saved to {md_text(str(fallback), limit=200)}; a trusted `workflow_run` job "
-                     "can post it with `aqe artifacts comment --from-file`.")
+                     "can post it with `aqe artifacts comment --from-file` (docs/troubleshooting.md#no-comment-on-a-fork-pr).")
         return text + "\n"
     if comment.url:
         return f"PR comment {comment.action}: {comment.url}\n"
     return ""
 
 
-def annotations_for(result: Mapping[str, Any]) -> list[Annotation]:
+def annotations_for(result: Comparison) -> list[Annotation]:
     """Error annotations for new failures, and one per new security finding by its severity (without a
     baseline: every failure and finding of the run, not called "new")."""
-    c = result.get("comparison", result)
-    new = "New " if (c.get("baseline") or {}).get("key") else ""  # without a baseline every one is "new"
+    new = "New " if result.has_baseline else ""  # without a baseline every one is "new"
     out: list[Annotation] = []
-    for t in (c.get("tests") or {}).get("new_failures") or []:
+    for t in (result.tests.new_failures if result.tests is not None else None) or ():
         out.append(Annotation(level="error", title=f"{new}{'failure' if new else 'Failure'}: {test_label(t)}"[:200],
                               message=str(t.get("message") or t.get("status") or "failed")[:2000],
-                              file=t.get("file"), line=t.get("line")))
-    for f in (c.get("security") or {}).get("new") or []:
+                              file=t.get("file")))  # test items carry a file, no line
+    for f in (result.security.new if result.security is not None else None) or ():
         sev = f.get("severity") or "info"
         out.append(Annotation(level=SECURITY_LEVEL.get(sev, "notice"),
                               title=f"{new or 'Security: '}{sev} finding: {f.get('rule_id') or 'unknown rule'}"[:200],
@@ -248,35 +242,33 @@ def _num(v: float | int | None) -> str:
     return str(v)
 
 
-def gate_status(gates: Sequence[Mapping[str, Any]] | None) -> str:
+def gate_status(gates: Sequence[GateResult]) -> str:
     if not gates:
         return "none"
-    return "failed" if any(g.get("status") == "failed" for g in gates) else "passed"
+    return "failed" if any(g.status == "failed" for g in gates) else "passed"
 
 
-def outputs_for(result: Mapping[str, Any], *, key: str, comment: CommentResult | None = None,
+def outputs_for(result: Comparison, *, key: str, comment: CommentResult | None = None,
                 report_file: str | None = None) -> dict[str, str]:
     """The step outputs of a compared run (action.yml documents each)."""
-    c = result.get("comparison", result)
-    base = c.get("baseline") or {}
-    cov, tests, sec = c.get("coverage") or {}, c.get("tests"), c.get("security") or {}
-    line = cov.get("line_rate") or {}
+    base = result.baseline.run
+    cov, tests, sec = result.coverage, result.tests, result.security
     failed = None
-    if tests:
-        failed = ((tests.get("failed") or {}).get("after") or 0) + ((tests.get("errors") or {}).get("after") or 0)
-    new_sec = sec.get("new_by_severity")
+    if tests is not None:
+        failed = (tests.failed.after or 0) + (tests.errors.after or 0)
+    new_sec = sec.new_by_severity if sec is not None else None
     return {
         "key": key,
-        "baseline-key": base.get("key") or "",
-        "baseline-sha": base.get("commit") or "",
-        "coverage": _num(line.get("after")),
-        "coverage-change": _num(line.get("change")),
-        "tests": _num(tests.get("after")) if tests else "",
+        "baseline-key": base.key if base is not None else "",
+        "baseline-sha": (base.commit or "") if base is not None else "",
+        "coverage": _num(cov.line_rate.after) if cov is not None else "",
+        "coverage-change": _num(cov.line_rate.change) if cov is not None else "",
+        "tests": _num(tests.total.after) if tests is not None else "",
         "failed": _num(failed),
-        "new-failures": _num(len(tests["new_failures"])) if tests and tests.get("new_failures") is not None else "",
-        "fixed": _num(len(tests["fixed"])) if tests and tests.get("fixed") is not None else "",
-        "new-security": _num(sum(new_sec.values())) if isinstance(new_sec, Mapping) else "",
-        "gates": gate_status(result.get("gates")),
+        "new-failures": _num(len(tests.new_failures)) if tests is not None and tests.new_failures is not None else "",
+        "fixed": _num(len(tests.fixed)) if tests is not None and tests.fixed is not None else "",
+        "new-security": _num(sum(new_sec.values())) if new_sec is not None else "",
+        "gates": gate_status(result.gates),
         "comment-id": (comment.comment_id or "") if comment else "",
         "comment-url": (comment.url or "") if comment else "",
         "report-file": report_file or "",

@@ -10,16 +10,23 @@ strings find every newly uncovered line without building per-line maps.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from aqe_ci.model.comparison import CoverageComparison, Delta, DeltaJson, FileChanges, FileRow
 from aqe_ci.model.linehits import entry_lines
 
 NEWLY_UNCOVERED_CAP = 200  # line numbers listed per file (the count is always exact)
 
 
-def _metric(before: float | None, after: float | None, ndigits: int = 4) -> dict[str, Any]:
+def _metric(before: float | None, after: float | None, ndigits: int = 4) -> DeltaJson:
     change = None if before is None or after is None else round(after - before, ndigits)
     return {"before": before, "after": after, "change": change}
+
+
+def _delta(before: float | None, after: float | None, ndigits: int = 4) -> Delta:
+    change = None if before is None or after is None else round(after - before, ndigits)
+    return Delta(before, after, change)
 
 
 def newly_uncovered(before_hits: str, after_hits: str) -> list[int]:
@@ -46,12 +53,14 @@ def _missed(f: Mapping[str, Any]) -> int:
     return int(f.get("lines_valid") or 0) - int(f.get("lines_covered") or 0)
 
 
-def _file_row(path: str, b: Mapping[str, Any] | None, a: Mapping[str, Any] | None) -> dict[str, Any]:
-    row: dict[str, Any] = {"file": path}
-    row["line_rate"] = _metric(b.get("line_rate") if b else None, a.get("line_rate") if a else None)
-    row["lines_valid"] = _metric(b.get("lines_valid") if b else None, a.get("lines_valid") if a else None)
-    row["lines_covered"] = _metric(b.get("lines_covered") if b else None, a.get("lines_covered") if a else None)
-    row["lines_missed"] = _metric(_missed(b) if b else None, _missed(a) if a else None)
+def _file_row(path: str, b: Mapping[str, Any] | None, a: Mapping[str, Any] | None) -> FileRow:
+    row: FileRow = {
+        "file": path,
+        "line_rate": _metric(b.get("line_rate") if b else None, a.get("line_rate") if a else None),
+        "lines_valid": _metric(b.get("lines_valid") if b else None, a.get("lines_valid") if a else None),
+        "lines_covered": _metric(b.get("lines_covered") if b else None, a.get("lines_covered") if a else None),
+        "lines_missed": _metric(_missed(b) if b else None, _missed(a) if a else None),
+    }
     if (b and "branches_valid" in b) or (a and "branches_valid" in a):
         row["branch_rate"] = _metric(b.get("branch_rate") if b else None, a.get("branch_rate") if a else None)
     return row
@@ -61,26 +70,29 @@ _NUMBERS = ("lines_valid", "lines_covered", "branches_valid", "branches_covered"
 
 
 def compare_coverage(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *,
-                     diff_only: bool = False) -> dict[str, Any]:
+                     diff_only: bool = False) -> CoverageComparison:
     """``before``/``after`` are the ``data`` of two coverage documents (either may be None)."""
-    b_rate = before.get("line_rate") if before else None
-    a_rate = after.get("line_rate") if after else None
-    out: dict[str, Any] = _metric(b_rate, a_rate)
-    out["line_rate"] = _metric(b_rate, a_rate)
-    out["branch_rate"] = _metric(before.get("branch_rate") if before else None,
-                                 after.get("branch_rate") if after else None)
-    for name in ("lines_valid", "lines_covered", "branches_valid", "branches_covered"):
+    def count(name: str) -> Delta | None:
         bv = before.get(name) if before else None
         av = after.get(name) if after else None
-        if bv is not None or av is not None:
-            out[name] = _metric(bv, av, 0)
+        return None if bv is None and av is None else _delta(bv, av, 0)
+
+    totals = CoverageComparison(
+        line_rate=_delta(before.get("line_rate") if before else None, after.get("line_rate") if after else None),
+        branch_rate=_delta(before.get("branch_rate") if before else None,
+                           after.get("branch_rate") if after else None),
+        lines_valid=count("lines_valid"), lines_covered=count("lines_covered"),
+        branches_valid=count("branches_valid"), branches_covered=count("branches_covered"))
     if before is None or after is None:
-        out["note"] = ("the baseline has no coverage document" if after is not None
-                       else "the head run has no coverage document")
-        return out
-    b_files: Mapping[str, Any] = before.get("files") or {}
-    a_files: Mapping[str, Any] = after.get("files") or {}
-    changed: list[dict[str, Any]] = []
+        return replace(totals, note=("the baseline has no coverage document" if after is not None
+                                     else "the head run has no coverage document"))
+    files, total_new_uncovered = _files(before.get("files") or {}, after.get("files") or {})
+    return replace(totals, files=files, newly_uncovered_lines=total_new_uncovered)
+
+
+def _files(b_files: Mapping[str, Any], a_files: Mapping[str, Any]) -> tuple[FileChanges, int]:
+    """Per-file changes (ordered by impact), files added and removed, and the newly uncovered line count."""
+    changed: list[FileRow] = []
     unchanged = 0
     total_new_uncovered = 0
     for path, af in a_files.items():
@@ -108,6 +120,5 @@ def compare_coverage(before: Mapping[str, Any] | None, after: Mapping[str, Any] 
     removed = [_file_row(p, f, None) for p, f in b_files.items() if p not in a_files]
     added.sort(key=lambda r: (-(r["lines_missed"]["after"] or 0), r["file"]))
     removed.sort(key=lambda r: r["file"])
-    out["files"] = {"changed": changed, "added": added, "removed": removed, "unchanged": unchanged}
-    out["newly_uncovered_lines"] = total_new_uncovered
-    return out
+    return FileChanges(changed=tuple(changed), added=tuple(added), removed=tuple(removed),
+                       unchanged=unchanged), total_new_uncovered

@@ -15,11 +15,18 @@ Delta metrics need a baseline; without one they are reported as skipped, never f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aqe_ci.errors import GateFailed, UsageError
+from aqe_ci.model.comparison import (
+    Comparison,
+    CoverageComparison,
+    GateResult,
+    SecurityComparison,
+    TestItem,
+    TestsComparison,
+)
 from aqe_ci.model.keys import SEVERITIES, SEVERITY_RANK
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -45,8 +52,6 @@ METRICS: dict[str, Metric] = {
     "branch_coverage_drop": Metric("coverage", True, "pp", "branch coverage drop vs the baseline"),
     "file_coverage_drop": Metric("coverage", True, "pp", "largest line-coverage drop of any changed file"),
     "newly_uncovered": Metric("coverage", True, "lines", "lines covered in the baseline, uncovered now"),
-    "patch_coverage": Metric("coverage", False, "%", "coverage of the lines the change adds or edits (git diff "
-                             "merge-base..head; needs a checkout)"),
     "new_failures": Metric("tests", True, "tests", "tests failing now that did not fail in the baseline"),
     "still_failing": Metric("tests", True, "tests", "tests failing in both runs"),
     "failed": Metric("tests", False, "tests", "failed + errored tests in the head run"),
@@ -107,114 +112,112 @@ def parse_gates(expr: str | None) -> list[Gate]:
     return gates
 
 
-def _max_rank(counts: Mapping[str, Any]) -> int:
+def _max_rank(counts: Mapping[str, int | float | None]) -> int:
     ranks = [SEVERITY_RANK[s] for s in SEVERITIES if counts.get(s)]
     return max(ranks) if ranks else -1
 
 
-def _actual(gate: Gate, c: Mapping[str, Any], exclude_flaky: bool = False) -> tuple[float | None, str]:
-    """The metric's value in comparison ``c`` (None = cannot evaluate) and a short description."""
-    name = gate.metric
-    cov, tests, sec = c.get("coverage"), c.get("tests"), c.get("security")
+Actual = tuple["int | float | None", str]  # the metric's value (None: cannot evaluate) and a description
+
+
+def _coverage_actual(name: str, cov: CoverageComparison | None) -> Actual:
+    if cov is None:
+        return None, ""
     if name == "coverage":
-        v = cov and cov["line_rate"]["after"]
+        v = cov.line_rate.after
         return v, f"line coverage {v}%"
     if name == "branch_coverage":
-        v = cov and cov["branch_rate"]["after"]
+        v = cov.branch_rate.after
         return v, f"branch coverage {v}%"
     if name in ("coverage_drop", "branch_coverage_drop"):
-        m = cov and cov["line_rate" if name == "coverage_drop" else "branch_rate"]
-        if not m or m["change"] is None:
+        m = cov.line_rate if name == "coverage_drop" else cov.branch_rate
+        if m.change is None:
             return None, ""
-        return round(-m["change"], 4), f"{'line' if name == 'coverage_drop' else 'branch'} coverage changed by " \
-                                       f"{m['change']:+.2f} pp"
+        return round(-m.change, 4), f"{'line' if name == 'coverage_drop' else 'branch'} coverage changed by " \
+                                   f"{m.change:+.2f} pp"
     if name == "file_coverage_drop":
-        files = cov and cov.get("files")
-        if not files:
+        if not cov.files:
             return None, ""
-        drops = [-(r["line_rate"]["change"] or 0) for r in files["changed"]]
+        drops = [-(r["line_rate"]["change"] or 0) for r in cov.files.changed]
         worst = max(drops, default=0.0)
         return round(worst, 4), f"largest file coverage drop {worst:.2f} pp"
-    if name == "newly_uncovered":
-        v = cov and cov.get("newly_uncovered_lines")
-        return v, f"{v} lines newly uncovered"
-    if name == "patch_coverage" or (name == "new_failures" and exclude_flaky):
-        return _history_actual(name, c)
-    if tests is not None and name in ("new_failures", "still_failing", "removed_tests", "newly_skipped", "flaky"):
-        key = {"removed_tests": "removed", "flaky": "flaky_tests"}.get(name, name)
-        v = tests.get(key)
-        if v is None or (name != "flaky" and (c.get("baseline") or {}).get("key") is None):
+    v = cov.newly_uncovered_lines  # newly_uncovered
+    return v, f"{v} lines newly uncovered"
+
+
+_TEST_LISTS = {"new_failures": "new_failures", "still_failing": "still_failing", "removed_tests": "removed",
+               "newly_skipped": "newly_skipped", "flaky": "flaky_tests"}
+
+
+def _tests_actual(name: str, tests: TestsComparison | None, has_baseline: bool) -> Actual:
+    if tests is None:
+        return None, ""
+    if name in _TEST_LISTS:
+        v: tuple[TestItem, ...] | int | None = getattr(tests, _TEST_LISTS[name])
+        if v is None or (name != "flaky" and not has_baseline):
             return None, ""
         n = v if isinstance(v, int) else len(v)
         return n, f"{n} {name.replace('_', ' ')}"
-    if name == "failed" and tests:
-        n = (tests["failed"]["after"] or 0) + (tests["errors"]["after"] or 0)
-        return n, f"{n} failed or errored tests"
-    if name == "duration_increase" and tests:
-        ch = tests["duration"]["change"]
-        return ch, f"duration changed by {ch:+.1f} s" if ch is not None else ""
-    if name == "new_security" and sec is not None and "new_by_severity" in sec:
-        if (c.get("baseline") or {}).get("key") is None:
-            return None, ""
-        counts = sec["new_by_severity"]
-        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
-        if gate.severity:
-            return _max_rank(counts), f"new findings: {desc}"
-        return sum(counts.values()), f"new findings: {desc}"
-    if name == "security" and sec is not None and sec.get("after") is not None:
-        counts = {s: sec["by_severity"][s]["after"] for s in SEVERITIES}
-        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
-        return (_max_rank(counts) if gate.severity else sec["after"]), f"findings: {desc}"
-    if name.startswith("security_") and sec is not None and sec.get("after") is not None:
-        sev = name.removeprefix("security_")
-        v = sec["by_severity"][sev]["after"]
-        return v, f"{v} {sev} findings"
-    return None, ""
+    if name == "failed":
+        failed = (tests.failed.after or 0) + (tests.errors.after or 0)
+        return failed, f"{failed} failed or errored tests"
+    ch = tests.duration.change  # duration_increase
+    return ch, f"duration changed by {ch:+.1f} s" if ch is not None else ""
 
 
-def _history_actual(name: str, c: Mapping[str, Any]) -> tuple[float | None, str]:
-    """``patch_coverage``, and ``new_failures`` without the new failures of known-flaky tests."""
-    if name == "patch_coverage":
-        p = (c.get("coverage") or {}).get("patch") or {}
-        if p.get("rate") is None:
-            return None, ""
-        return p["rate"], f"patch coverage {p['rate']:.2f}% ({p['covered']}/{p['executable']} changed lines)"
-    items = (c.get("tests") or {}).get("new_failures")
-    if not isinstance(items, list) or (c.get("baseline") or {}).get("key") is None:
+def _security_actual(gate: Gate, sec: SecurityComparison | None, has_baseline: bool) -> Actual:
+    name = gate.metric
+    if sec is None:
         return None, ""
-    flaky = sum(1 for f in items if f.get("known_flaky"))
-    n = len(items) - flaky
-    return n, f"{n} new failures ({flaky} of known-flaky tests not counted)"
+    if name == "new_security":
+        if sec.new_by_severity is None or not has_baseline:
+            return None, ""
+        counts: Mapping[str, int | float | None] = sec.new_by_severity
+        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
+        total = sum(v or 0 for v in counts.values())
+        return (_max_rank(counts) if gate.severity else total), f"new findings: {desc}"
+    if sec.total.after is None:
+        return None, ""
+    if name == "security":
+        counts = {s: sec.by_severity[s].after for s in SEVERITIES}
+        desc = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)) or "none"
+        return (_max_rank(counts) if gate.severity else sec.total.after), f"findings: {desc}"
+    sev = name.removeprefix("security_")
+    v = sec.by_severity[sev].after
+    return v, f"{v} {sev} findings"
 
 
-def check_gates(comparison: Mapping[str, Any], gates: list[Gate], *, exclude_flaky: bool = False) -> list[dict[str, Any]]:
-    """Evaluate every gate: [{"gate", "status": passed|failed|skipped, "actual", "message"}].
+def _actual(gate: Gate, c: Comparison) -> Actual:
+    """The metric's value in comparison ``c`` (None = cannot evaluate) and a short description."""
+    section = METRICS[gate.metric].section
+    if section == "coverage":
+        return _coverage_actual(gate.metric, c.coverage)
+    if section == "tests":
+        return _tests_actual(gate.metric, c.tests, c.has_baseline)
+    return _security_actual(gate, c.security, c.has_baseline)
 
-    ``exclude_flaky``: ``new_failures`` does not count new failures marked ``known_flaky``.
-    """
-    c = comparison.get("comparison", comparison)
-    out: list[dict[str, Any]] = []
+
+def check_gates(comparison: Comparison, gates: Sequence[Gate]) -> tuple[GateResult, ...]:
+    """Evaluate every gate: passed, failed or skipped (cannot be evaluated), with what was measured."""
+    out: list[GateResult] = []
     for g in gates:
-        actual, desc = _actual(g, c, exclude_flaky)
+        actual, desc = _actual(g, comparison)
         if actual is None:
             metric = METRICS[g.metric]
-            why = ("no baseline to compare against" if metric.delta and (c.get("baseline") or {}).get("key") is None
+            why = ("no baseline to compare against" if metric.delta and not comparison.has_baseline
                    else f"no {metric.section} in the comparison")
-            patch = ((c.get("coverage") or {}).get("patch") or {})
-            if g.metric == "patch_coverage" and patch:
-                why = f"no patch coverage ({patch.get('note') or 'nothing to measure'})"
-            out.append({"gate": g.text, "status": "skipped", "actual": None, "message": f"not evaluated: {why}"})
+            out.append(GateResult(gate=g.text, status="skipped", actual=None, message=f"not evaluated: {why}"))
             continue
         failed = g.holds(float(actual))
-        shown: Any = actual
+        shown: int | float | str | None = actual
         if g.severity:
             shown = next((s for s in SEVERITIES if SEVERITY_RANK[s] == actual), None)
-        out.append({"gate": g.text, "status": "failed" if failed else "passed", "actual": shown, "message": desc})
-    return out
+        out.append(GateResult(gate=g.text, status="failed" if failed else "passed", actual=shown, message=desc))
+    return tuple(out)
 
 
-def raise_if_failed(results: list[dict[str, Any]]) -> None:
-    failed = [r for r in results if r["status"] == "failed"]
+def raise_if_failed(results: Sequence[GateResult]) -> None:
+    failed = [r for r in results if r.status == "failed"]
     if failed:
-        names = "; ".join(f"{r['gate']} ({r['message']})" for r in failed)
+        names = "; ".join(f"{r.gate} ({r.message})" for r in failed)
         raise GateFailed(f"{len(failed)} quality gate{'s' if len(failed) != 1 else ''} failed: {names}")

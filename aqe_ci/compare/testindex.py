@@ -2,20 +2,21 @@
 
 Comparing two 50,000-test runs must not hold two fully parsed documents (every test a dict with
 retries and captured-text objects): :class:`TestIndex` keeps one small tuple per test and the
-(few) failure entries. Stored payloads are streamed from a verified temp copy with ``ijson`` (C
-backend) — one pass for ``data.tests``, one for ``data.failures`` — and the counters come from the
-manifests' summaries, so the big arrays are never materialised.
+(few) failure entries. Stored payloads are streamed (from the verified temp copy the caller hands
+over, :meth:`TestIndex.from_payloads`) with ``ijson`` (C backend) — one pass for ``data.tests``, one
+for ``data.failures`` — and the counters come from the manifests' summaries, so the big arrays are
+never materialised.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, NamedTuple
 
 FAILING = frozenset({"failed", "error"})
 PASSING = frozenset({"passed", "flaky"})
 COUNTS = ("tests_run", "passed", "failed", "errors", "skipped", "flaky")
+Key = tuple[Any, ...]  # a test's identity, with its occurrence number when repeated
 
 
 class Rec(NamedTuple):
@@ -54,14 +55,14 @@ class TestIndex:
 
     def __init__(self) -> None:
         self.counts: dict[str, Any] = {}
-        self.tests: dict[tuple, Rec] | None = None
-        self.failures: dict[tuple, Mapping[str, Any]] = {}
-        self._seen: dict[tuple, int] = {}
-        self._fseen: dict[tuple, int] = {}
+        self.tests: dict[Key, Rec] | None = None
+        self.failures: dict[Key, Mapping[str, Any]] = {}
+        self._seen: dict[Key, int] = {}
+        self._fseen: dict[Key, int] = {}
         self._strings: dict[str, str] = {}
 
     # -- building ---------------------------------------------------------------------------
-    def _key(self, ident: tuple, seen: dict[tuple, int]) -> tuple:
+    def _key(self, ident: Key, seen: dict[Key, int]) -> Key:
         n = seen.get(ident, 0) + 1
         seen[ident] = n
         return ident if n == 1 else (*ident, n)  # the n-th occurrence of a repeated identity
@@ -105,42 +106,42 @@ class TestIndex:
         return idx
 
     @classmethod
-    def from_store(cls, store: Any, manifests: Sequence[Any]) -> TestIndex:
-        """Stream the parts of one run (in order, as ``merge_documents`` concatenates them)."""
-        import ijson
-
+    def from_payloads(cls, parts: Iterable[tuple[Mapping[str, Any], IO[bytes]]]) -> TestIndex:
+        """Stream the parts of one run, in order (as ``merge_documents`` concatenates them): each a
+        (manifest summary, seekable binary file holding the verified document JSON)."""
         idx = cls()
-        for m in manifests:
-            summary = m.data.get("summary") or {}
-            with tempfile.TemporaryFile(prefix="aqe-tests-") as tmp:
-                store.copy_payload(m, tmp)  # verified: sha256 and size
-                if not all(k in summary for k in ("tests_run", "passed", "failed", "duration")):
-                    tmp.seek(0)
-                    summary = {k: v for k, v in ijson.kvitems(tmp, "data", use_float=True)
-                               if k in (*COUNTS, "duration")}
-                idx.add_counts(summary)
-                tmp.seek(0)
-                n = 0
-                for t in ijson.items(tmp, "data.tests.item", use_float=True):
-                    idx.add_test(t)
-                    n += 1
-                if n == 0 and summary.get("tests_run"):
-                    tmp.seek(0)  # a summary-only document has no "tests" array at all
-                    has_tests = any(k == "tests" for k, _ in _top_keys(tmp))
-                    if has_tests and idx.tests is None:
-                        idx.tests = {}
-                elif n == 0 and idx.tests is None:
-                    idx.tests = {}
-                tmp.seek(0)
-                for f in ijson.items(tmp, "data.failures.item", use_float=True):
-                    idx.add_failure(f)
+        for summary, fh in parts:
+            idx.add_payload(summary, fh)
         return idx
 
+    def add_payload(self, summary: Mapping[str, Any], fh: IO[bytes]) -> None:
+        import ijson
+
+        if not all(k in summary for k in ("tests_run", "passed", "failed", "duration")):
+            fh.seek(0)
+            summary = {k: v for k, v in ijson.kvitems(fh, "data", use_float=True) if k in (*COUNTS, "duration")}
+        self.add_counts(summary)
+        fh.seek(0)
+        n = 0
+        for t in ijson.items(fh, "data.tests.item", use_float=True):
+            self.add_test(t)
+            n += 1
+        if n == 0 and summary.get("tests_run"):
+            fh.seek(0)  # a summary-only document has no "tests" array at all
+            has_tests = any(k == "tests" for k, _ in _top_keys(fh))
+            if has_tests and self.tests is None:
+                self.tests = {}
+        elif n == 0 and self.tests is None:
+            self.tests = {}
+        fh.seek(0)
+        for f in ijson.items(fh, "data.failures.item", use_float=True):
+            self.add_failure(f)
+
     # -- reading ----------------------------------------------------------------------------
-    def failure_for(self, key: tuple) -> Mapping[str, Any] | None:
+    def failure_for(self, key: Key) -> Mapping[str, Any] | None:
         return self.failures.get(key) or self.failures.get(key[:4])
 
-    def items(self) -> Iterable[tuple[tuple, Rec]]:
+    def items(self) -> Iterable[tuple[Key, Rec]]:
         return (self.tests or {}).items()
 
 

@@ -2,7 +2,7 @@
 
 from aqe_ci.context.detect import detect
 from aqe_ci.context.keys import default_key
-from aqe_ci.git import GitRunner
+from aqe_ci.git import Git
 from aqe_ci.model.context import CiContext
 
-__all__ = ["CiContext", "GitRunner", "default_key", "detect"]
+__all__ = ["CiContext", "Git", "default_key", "detect"]

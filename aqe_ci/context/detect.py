@@ -1,7 +1,7 @@
 """Detect the CI context from environment variables (plus the local git checkout as a fallback).
 
 ``detect`` is a pure function of its inputs: the environment mapping, the GitHub event payload
-file it names, and what the injected :class:`GitRunner` answers. It never raises for bad input:
+file it names, and what the injected :class:`Git` answers. It never raises for bad input:
 unreadable or invalid values are ignored and listed in ``CiContext.warnings``. Which variable each
 field comes from on each platform is documented in ``docs/ci-context.md``.
 """
@@ -21,7 +21,7 @@ from aqe_ci.context.others import (
     detect_jenkins,
 )
 from aqe_ci.context.reader import Reader
-from aqe_ci.git import GitRunner, slug_from_url
+from aqe_ci.git import CONTEXT_TIMEOUT, Git, slug_from_url
 from aqe_ci.model.context import VALUE_FIELDS, CiContext
 
 
@@ -41,7 +41,7 @@ PLATFORMS: tuple[tuple[str, Callable[[Reader], bool], Callable[[Reader], None]],
 )
 
 
-def detect(environ: Mapping[str, str], *, cwd: Path | None = None, git: GitRunner | None = None) -> CiContext:
+def detect(environ: Mapping[str, str], *, cwd: Path | None = None, git: Git | None = None) -> CiContext:
     """The CI context of the current run.
 
     ``git`` answers questions about the checkout (default: real git in ``cwd``, or the current
@@ -49,7 +49,7 @@ def detect(environ: Mapping[str, str], *, cwd: Path | None = None, git: GitRunne
     checkout is the whole context (platform ``"git"``); outside a checkout everything is None.
     """
     if git is None:
-        git = GitRunner(cwd)
+        git = Git(cwd, timeout=CONTEXT_TIMEOUT)
     r = Reader(environ, git)
     for _name, matches, detector in PLATFORMS:
         if matches(r):
@@ -62,7 +62,7 @@ def detect(environ: Mapping[str, str], *, cwd: Path | None = None, git: GitRunne
     return CiContext(**values, sources=dict(r.sources), warnings=tuple(r.warnings))
 
 
-def _fill_from_git(r: Reader, git: GitRunner) -> None:
+def _fill_from_git(r: Reader, git: Git) -> None:
     """On CI, take what the platform did not say (commit, repository) from the checkout."""
     if not r.has("commit"):
         r.put("commit", git.head_sha(), "git rev-parse HEAD")
@@ -70,7 +70,7 @@ def _fill_from_git(r: Reader, git: GitRunner) -> None:
         r.put("repository", slug_from_url(git.remote_url()), "git remote get-url origin")
 
 
-def _local_checkout(r: Reader, git: GitRunner) -> None:
+def _local_checkout(r: Reader, git: Git) -> None:
     if not git.inside_work_tree():
         return
     r.put("platform", "git", "git checkout (no CI detected)")

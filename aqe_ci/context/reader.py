@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aqe_ci.git import GitRunner
+from aqe_ci.git import Git
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
 PR_RE = re.compile(r"^[0-9]{1,12}$")
@@ -31,7 +31,7 @@ def shown(value: Any) -> str:
 
 
 class Reader:
-    def __init__(self, environ: Mapping[str, str], git: GitRunner | None) -> None:
+    def __init__(self, environ: Mapping[str, str], git: Git | None) -> None:
         self.environ = environ
         self.git = git
         self.values: dict[str, Any] = {}

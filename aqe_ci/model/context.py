@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aqe_ci.model.run import RunFacts
+
 #: the fields that describe the run (what ``as_json`` returns); ``sources`` and ``warnings`` explain them
 VALUE_FIELDS = (
     "platform", "repository", "commit", "merge_commit", "branch", "tag", "pr", "base_branch", "base_sha",
@@ -53,3 +55,9 @@ class CiContext:
     def as_json(self) -> dict[str, Any]:
         """The value fields only (no ``sources`` / ``warnings``)."""
         return {name: getattr(self, name) for name in VALUE_FIELDS}
+
+    def run_facts(self) -> RunFacts:
+        """What a stored document records about this run (``Store.put`` takes these, not the context)."""
+        return RunFacts(commit=self.commit, branch=self.branch, pr=self.pr, base_branch=self.base_branch,
+                        base_sha=self.base_sha, platform=self.platform, repository=self.repository,
+                        run_id=self.run_id, run_url=self.run_url)

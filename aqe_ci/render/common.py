@@ -53,7 +53,7 @@ def count(v: Any) -> int:
     return v if isinstance(v, int) else len(v)
 
 
-def severity_counts(counts: Mapping[str, int] | None) -> str:
+def severity_counts(counts: Mapping[str, int | float | None] | None) -> str:
     if not counts:
         return "none"
     text = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s))

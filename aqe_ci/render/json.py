@@ -1,55 +1,21 @@
-"""The JSON rendering (shape documented in docs/compare.md).
+"""The JSON rendering of a comparison (shape in docs/compare.md, layout in :mod:`aqe_ci.model.jsonlayout`).
 
-Objects are indented two spaces per level; arrays of scalars stay on one line and each element of
-an array of objects is one compact line. That keeps a 100,000-item comparison readable, diffable
-and fast (every line is encoded by the C encoder; ``json.dumps(indent=2)`` falls back to the pure
-Python one), and lets :func:`iter_json` hand it out in chunks of whole lines.
+Takes the typed :class:`~aqe_ci.model.comparison.Comparison`, or its JSON form (a saved report).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-NL = "\n"  # pieces that start with a newline begin a new line: safe chunk boundaries
-
-
-def _pieces(obj: Any, depth: int) -> Iterator[str]:
-    pad = "  " * (depth + 1)
-    if isinstance(obj, dict) and obj:
-        yield "{"
-        first = True
-        for k, v in obj.items():
-            yield (NL if first else "," + NL) + f"{pad}{_compact(str(k))}: "
-            first = False
-            yield from _pieces(v, depth + 1)
-        yield NL + "  " * depth + "}"
-    elif isinstance(obj, list) and obj and any(isinstance(x, dict | list) for x in obj):
-        yield "["
-        first = True
-        for x in obj:
-            yield (NL if first else "," + NL) + pad + _compact(x)
-            first = False
-        yield NL + "  " * depth + "]"
-    else:
-        yield _compact(obj)
+from aqe_ci.model.comparison import Comparison
+from aqe_ci.model.jsonlayout import dumps, iter_dumps
+from aqe_ci.model.jsontypes import JsonValue
 
 
-def render_json(result: dict[str, Any]) -> str:
-    return "".join(_pieces(result, 0))
+def render_json(result: Comparison | JsonValue) -> str:
+    return dumps(result.as_json() if isinstance(result, Comparison) else result)
 
 
-def iter_json(result: dict[str, Any], chunk_chars: int = 1 << 20) -> Iterator[str]:
+def iter_json(result: Comparison | JsonValue, chunk_chars: int = 1 << 20) -> Iterator[str]:
     """The text of :func:`render_json` in chunks that end at line boundaries (bounded memory)."""
-    buf: list[str] = []
-    size = 0
-    for piece in _pieces(result, 0):
-        if size >= chunk_chars and (piece.startswith(NL) or piece.startswith("," + NL)):
-            yield "".join(buf)
-            buf, size = [], 0
-        buf.append(piece)
-        size += len(piece)
-    if buf:
-        yield "".join(buf)
+    return iter_dumps(result.as_json() if isinstance(result, Comparison) else result, chunk_chars)

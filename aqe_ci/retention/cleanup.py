@@ -144,8 +144,10 @@ def _remove_unreadable(store: Store, e: Entry) -> None:
     import json
 
     from aqe_ci.storage import layout
+    from aqe_ci.storage.base import ObjectMeta
 
-    store.backend.put_bytes(layout.tombstone_name(*e.id), json.dumps({"upload_id": None}).encode())
+    store.backend.put_object(layout.tombstone_name(*e.id), json.dumps({"upload_id": None}).encode(),
+                             meta=ObjectMeta(doc_type=e.type, kind="doc"))
     for name in layout.entry_names(e):
         store.backend.delete(name)
     prefix = layout.doc_dir(*e.id)

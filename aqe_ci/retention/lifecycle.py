@@ -1,9 +1,10 @@
 """S3 lifecycle rules that enforce the retention config (``aqe artifacts lifecycle``).
 
 Documents live under ``runs/<key>/<type>/...`` (the key comes first), so a type cannot be selected
-by prefix. Instead the S3 backend tags every object it writes with ``aqe-type`` (the document type)
-and ``aqe-kind`` (``doc``: manifest, payload, blobs; ``index``: index entries; ``claim``: a write claim
-of the fallback protocol), and the rules filter on those tags under the store's prefix:
+by prefix. Instead the Store says what every object it writes is (``storage.base.ObjectMeta``) and
+the S3 backend tags it with ``aqe-type`` (the document type) and ``aqe-kind`` (``doc``: manifest,
+payload, blobs; ``index``: index entries; ``claim``: a write claim of the fallback protocol), and the
+rules filter on those tags under the store's prefix:
 
 * per type: index entries expire after the type's days, the document's own objects one day later,
   so a listing never shows an entry whose manifest has already gone;
@@ -20,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aqe_ci.config import RetentionSettings
+from aqe_ci.model.jsontypes import JsonValue
 from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.retention.policy import RetentionPolicy
+from aqe_ci.storage.base import KIND_TAG, ObjectMeta
 
 if TYPE_CHECKING:
     from aqe_ci.storage.s3 import S3Backend
@@ -41,24 +45,27 @@ def _tag_filter(prefix: str, tags: Mapping[str, str]) -> dict[str, Any]:
     return {"And": body}
 
 
-def lifecycle_configuration(retention: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The ``LifecycleConfiguration`` for a store at ``prefix`` (as ``put-bucket-lifecycle-configuration`` takes it)."""
+def lifecycle_configuration(retention: RetentionSettings | Mapping[str, JsonValue],
+                            prefix: str = "") -> dict[str, Any]:
+    """The ``LifecycleConfiguration`` for a store at ``prefix`` (as ``put-bucket-lifecycle-configuration`` takes
+    it), from the ``retention`` config section (typed, or as JSON)."""
     prefix = prefix.lstrip("/")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     idp = rule_id_prefix(prefix)
-    policy = RetentionPolicy.from_config(retention)
+    policy = (RetentionPolicy.from_settings(retention) if isinstance(retention, RetentionSettings)
+              else RetentionPolicy.from_config(retention))
     rules: list[dict[str, Any]] = []
     for doc_type in DOC_TYPES:
         days = policy.days_for(doc_type)
         rules.append({"ID": f"{idp}{doc_type}:index", "Status": "Enabled",
-                      "Filter": _tag_filter(prefix, {"aqe-type": doc_type, "aqe-kind": "index"}),
+                      "Filter": _tag_filter(prefix, ObjectMeta(doc_type=doc_type, kind="index").tags()),
                       "Expiration": {"Days": days}})
         rules.append({"ID": f"{idp}{doc_type}:documents", "Status": "Enabled",
-                      "Filter": _tag_filter(prefix, {"aqe-type": doc_type, "aqe-kind": "doc"}),
+                      "Filter": _tag_filter(prefix, ObjectMeta(doc_type=doc_type, kind="doc").tags()),
                       "Expiration": {"Days": days + 1}})
     rules.append({"ID": f"{idp}claims", "Status": "Enabled",
-                  "Filter": _tag_filter(prefix, {"aqe-kind": "claim"}), "Expiration": {"Days": 1}})
+                  "Filter": _tag_filter(prefix, {KIND_TAG: "claim"}), "Expiration": {"Days": 1}})
     rules.append({"ID": f"{idp}abort-incomplete-multipart-uploads", "Status": "Enabled",
                   "Filter": {"Prefix": prefix}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}})
     return {"Rules": rules}

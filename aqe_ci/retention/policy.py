@@ -21,18 +21,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aqe_ci.config import RetentionSettings
 from aqe_ci.errors import UsageError
+from aqe_ci.model.jsontypes import JsonValue
 from aqe_ci.model.keys import DOC_TYPES, MS_PER_DAY
 from aqe_ci.storage.layout import Entry
 
-#: config name under ``retention`` → document type
-CONFIG_TYPE_KEYS: dict[str, str] = {
-    "test_results": "test_results",
-    "coverage_reports": "coverage",
-    "security_findings": "security",
-}
-DEFAULT_DAYS = 90
-DEFAULT_KEEP_LATEST_N = 100
 #: protected branches when neither the config nor the CI context names the default branch
 FALLBACK_PROTECTED = ("main", "master")
 
@@ -57,41 +51,38 @@ def parse_duration(text: str) -> int:
 
 @dataclass(frozen=True, kw_only=True)
 class RetentionPolicy:
-    default_days: int = DEFAULT_DAYS
-    #: document type → days, for the types the config names
-    type_days: Mapping[str, int] = field(default_factory=dict)
-    keep_latest_n: int = DEFAULT_KEEP_LATEST_N
+    """The config's ``retention`` section with the protected branches resolved."""
+
+    settings: RetentionSettings = field(default_factory=RetentionSettings)
     #: branch names or fnmatch patterns (``release/*``)
     protected_branches: tuple[str, ...] = FALLBACK_PROTECTED
     #: where ``protected_branches`` came from: config, ci-default-branch or fallback (for reports)
     protected_source: str = "fallback"
 
     @classmethod
-    def from_config(cls, retention: Mapping[str, Any] | None, *, default_branch: str | None = None) -> RetentionPolicy:
-        """Build from the config's ``retention`` section (already schema-validated).
-
-        ``protected_branches``: the config's list when given (an empty list protects nothing),
-        else the CI context's default branch, else ``main`` and ``master``.
-        """
-        r = dict(retention or {})
-        type_days = {doc_type: int(r[name]) for name, doc_type in CONFIG_TYPE_KEYS.items()
-                     if r.get(name) is not None}
-        if r.get("protected_branches") is not None:
-            protected, source = tuple(str(b) for b in r["protected_branches"]), "config"
+    def from_settings(cls, settings: RetentionSettings, *, default_branch: str | None = None) -> RetentionPolicy:
+        """``protected_branches``: the config's list when given (an empty list protects nothing),
+        else the CI context's default branch, else ``main`` and ``master``."""
+        if settings.protected_branches is not None:
+            protected, source = settings.protected_branches, "config"
         elif default_branch:
             protected, source = (default_branch,), "ci-default-branch"
         else:
             protected, source = FALLBACK_PROTECTED, "fallback"
-        return cls(
-            default_days=int(r.get("default_days") or DEFAULT_DAYS),
-            type_days=type_days,
-            keep_latest_n=int(r["keep_latest_n"]) if r.get("keep_latest_n") is not None else DEFAULT_KEEP_LATEST_N,
-            protected_branches=protected,
-            protected_source=source,
-        )
+        return cls(settings=settings, protected_branches=protected, protected_source=source)
+
+    @classmethod
+    def from_config(cls, retention: Mapping[str, JsonValue] | None, *,
+                    default_branch: str | None = None) -> RetentionPolicy:
+        """From the ``retention`` section as JSON (already schema-validated)."""
+        return cls.from_settings(RetentionSettings.from_json(dict(retention or {})), default_branch=default_branch)
+
+    @property
+    def keep_latest_n(self) -> int:
+        return self.settings.keep_latest_n
 
     def days_for(self, doc_type: str) -> int:
-        return int(self.type_days.get(doc_type, self.default_days))
+        return self.settings.days_for(doc_type)
 
     def max_age_ms(self, doc_type: str) -> int:
         return self.days_for(doc_type) * MS_PER_DAY

@@ -17,6 +17,11 @@ Contract for implementers:
 * errors reaching the backend raise :class:`~aqe_ci.errors.BackendError` naming the location,
   never a credential.
 
+A backend never parses object names to learn what an object is: the Store writes every object of a
+document through :meth:`Backend.put_object` with its :class:`ObjectMeta` (document type and kind).
+The default ignores it and calls ``put_file`` / ``put_bytes``, so a backend that has nothing to
+attach implements only the primitives; the S3 backend turns it into object tags for lifecycle rules.
+
 Document backends (:class:`DocumentBackend`) are stores whose unit of atomic, immutable storage is a
 whole document rather than an object: CI platforms' artifact services (GitHub Actions artifacts),
 which have no create-only object write and no prefix listing. The Store hands them the whole
@@ -32,11 +37,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 if TYPE_CHECKING:
     from aqe_ci.storage.layout import Entry
-    from aqe_ci.storage.store import Query
+    from aqe_ci.storage.query import Query
+
+ObjectKind = Literal["doc", "index", "claim"]
+TYPE_TAG = "aqe-type"
+KIND_TAG = "aqe-kind"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +53,20 @@ class ObjectInfo:
     name: str
     size: int
     modified: float | None = None  # epoch seconds, when the backend reports it
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectMeta:
+    """What an object is, as the Store knows it: the document type it belongs to and its kind —
+    ``doc`` (manifest, payload, blobs, tombstone), ``index`` (an index entry) or ``claim`` (a write
+    claim of the S3 fallback protocol)."""
+
+    doc_type: str
+    kind: ObjectKind
+
+    def tags(self) -> dict[str, str]:
+        """The object tags that carry it (S3 writes them; lifecycle rules filter on them)."""
+        return {TYPE_TAG: self.doc_type, KIND_TAG: self.kind}
 
 
 class Backend(ABC):
@@ -80,6 +103,16 @@ class Backend(ABC):
 
     @abstractmethod
     def delete(self, name: str) -> None: ...
+
+    def put_object(self, name: str, source: Path | bytes, *, meta: ObjectMeta, if_absent: bool = False) -> None:
+        """Store a document's object with what it is; the Store writes every document object this way.
+
+        The default has no use for ``meta`` and calls :meth:`put_file` or :meth:`put_bytes`.
+        """
+        if isinstance(source, bytes):
+            self.put_bytes(name, source, if_absent=if_absent)
+        else:
+            self.put_file(name, source, if_absent=if_absent)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,4 +1,7 @@
-"""Payload codecs: gzip (default, level 6), zstd, none. Streaming in both directions."""
+"""Payload codecs: gzip (default, level 6), zstd, none. Streaming in both directions.
+
+The setting itself (algorithm, level, their default and range) is :class:`aqe_ci.model.compression.Codec`.
+"""
 
 from __future__ import annotations
 
@@ -13,28 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from aqe_ci.errors import ConfigError, IntegrityError
+from aqe_ci.errors import IntegrityError
+from aqe_ci.model.compression import Codec
+
+__all__ = ["Codec", "Encoded", "encode_file", "verified_bytes", "verified_copy"]
 
 CHUNK = 1 << 20
-EXTENSIONS = {"gzip": ".gz", "zstd": ".zst", "none": ""}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Codec:
-    algorithm: str = "gzip"
-    level: int = 6
-
-    def __post_init__(self) -> None:
-        if self.algorithm not in EXTENSIONS:
-            raise ConfigError(f"unknown compression algorithm {self.algorithm!r}", hint="use gzip, zstd or none")
-        if self.algorithm == "gzip" and not 1 <= self.level <= 9:
-            raise ConfigError(f"gzip level {self.level} is out of range", hint="use 1..9")
-        if self.algorithm == "zstd" and not 1 <= self.level <= 22:
-            raise ConfigError(f"zstd level {self.level} is out of range", hint="use 1..22")
-
-    @property
-    def extension(self) -> str:
-        return EXTENSIONS[self.algorithm]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     import requests
 
     from aqe_ci.storage.layout import Entry
-    from aqe_ci.storage.store import Query
+    from aqe_ci.storage.query import Query
 
 Records = list[dict[str, Any]]  # REST artifact records (``list`` is a method name in the class)
 TWIRP_SERVICE = "github.actions.results.api.v1.ArtifactService"
@@ -546,7 +546,8 @@ class GitHubBackend(DocumentBackend):
             f"GitHub artifact {rec['name']} (id {rec['id']}) of {self.repository} expired on "
             f"{(rec.get('expires_at') or '?')[:10]}",
             hint="GitHub deletes artifacts after their retention days (capped by the repository's maximum); "
-                 "keep history longer by copying it to S3 with `aqe artifacts copy`")
+                 "keep history longer by copying it to S3 with `aqe artifacts copy` "
+                 "(docs/troubleshooting.md#artifacts-expired)")
 
     def _download(self, rec: dict[str, Any]) -> _Download:
         aid = int(rec["id"])

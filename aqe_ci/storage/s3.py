@@ -18,7 +18,9 @@ primitives of :class:`~aqe_ci.storage.base.Backend`:
   set ``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` for servers that reject them — plus the
   store's own sha256 of every payload, verified on read.
 * **Object tags** ``aqe-type`` and ``aqe-kind`` on every document object, so S3 lifecycle rules can
-  expire each document type on its own schedule (``aqe artifacts lifecycle``).
+  expire each document type on its own schedule (``aqe artifacts lifecycle``). The Store says what
+  each object is (:meth:`put_object` with an :class:`~aqe_ci.storage.base.ObjectMeta`); object
+  names are never parsed here.
 * **Retries**: botocore "standard" mode (throttling and 5xx with backoff); errors that remain become
   one-line :class:`~aqe_ci.errors.BackendError` naming the bucket and endpoint, never a credential.
 * **Request counting**: :attr:`S3Backend.request_count` counts every HTTP attempt (botocore's
@@ -36,16 +38,17 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 from urllib.parse import quote, urlsplit
 
+from aqe_ci.config import S3Settings
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
 from aqe_ci.model import keys
-from aqe_ci.storage import layout
-from aqe_ci.storage.base import Backend, ObjectInfo
+from aqe_ci.model.jsontypes import JsonValue
+from aqe_ci.storage.base import Backend, ObjectInfo, ObjectMeta
 
 MB = 1024 * 1024
 CAPABILITIES_NAME = "_aqe/capabilities.json"
@@ -88,19 +91,6 @@ def _botocore_session() -> Any:
             _LOADER = botocore.loaders.create_loader()
     session.register_component("data_loader", _LOADER)
     return session
-
-
-def object_tags(name: str) -> dict[str, str]:
-    """Tags for lifecycle rules: ``aqe-type`` (document type) and ``aqe-kind`` (doc, index, claim)."""
-    doc = layout.parse_doc_object(name)
-    if doc is not None and doc[1] in keys.DOC_TYPES:
-        kind = "claim" if doc[3].startswith(CLAIM_MARK) else "doc"
-        return {"aqe-type": doc[1], "aqe-kind": kind}
-    if name.startswith("index/"):
-        entry = layout.parse_entry(name)
-        if entry is not None:
-            return {"aqe-type": entry.type, "aqe-kind": "index"}
-    return {}
 
 
 def _tagging(tags: dict[str, str]) -> str:
@@ -191,76 +181,49 @@ class _Body(io.RawIOBase):
 class S3Backend(Backend):
     kind = "s3"
 
-    def __init__(
-        self,
-        *,
-        bucket: str,
-        prefix: str = "",
-        region: str | None = None,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-        session_token: str | None = None,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        use_ssl: bool = True,
-        verify_ssl: bool = True,
-        addressing_style: str = "auto",
-        conditional_writes: str = "auto",
-        multipart_threshold_mb: int = 16,
-        multipart_chunk_mb: int = 16,
-        max_concurrency: int = 4,
-        max_attempts: int = 5,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
-    ) -> None:
-        if not bucket:
-            raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
-        if conditional_writes not in ("auto", "on", "off"):
-            raise UsageError(f"invalid s3.conditional_writes {conditional_writes!r}", hint="use auto, on or off")
-        if addressing_style not in ("auto", "path", "virtual"):
-            raise UsageError(f"invalid s3.addressing_style {addressing_style!r}", hint="use auto, path or virtual")
-        if bool(access_key_id) != bool(secret_access_key):
-            raise UsageError(f"s3 storage for bucket {bucket}: access_key_id and secret_access_key must be set together",
-                             hint="set both, or neither to use the AWS credential chain")
-        self.bucket = bucket
-        prefix = prefix.strip("/")
+    def __init__(self, settings: S3Settings, *, connect_timeout: float = 10.0, read_timeout: float = 60.0) -> None:
+        _check(settings)
+        self.bucket = settings.bucket
+        prefix = settings.prefix.strip("/")
         self.prefix = f"{prefix}/" if prefix else ""
-        self.endpoint_url = endpoint_url
-        self.conditional_writes = conditional_writes
-        self.multipart_threshold = max(5, multipart_threshold_mb) * MB
-        self.chunk_size = max(5, multipart_chunk_mb) * MB
-        self.max_concurrency = max(1, max_concurrency)
+        self.endpoint_url = settings.endpoint_url
+        self.conditional_writes = settings.conditional_writes
+        self.multipart_threshold = max(5, settings.multipart_threshold_mb) * MB
+        self.chunk_size = max(5, settings.multipart_chunk_mb) * MB
+        self.max_concurrency = max(1, settings.max_concurrency)
         self.request_count = 0
         self.requests: Counter[str] = Counter()
         self._count_lock = threading.Lock()
+        self.client = self._client(settings, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        self.client.meta.events.register("before-send.s3", self._count_request)
+        self.region = self.client.meta.region_name
 
+    def _client(self, s: S3Settings, *, connect_timeout: float, read_timeout: float) -> Any:
         import boto3
         from botocore.config import Config
 
         session = boto3.session.Session(
             botocore_session=_botocore_session(),
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            aws_session_token=session_token or None,
-            profile_name=profile or None,
-            region_name=region or None,
+            aws_access_key_id=s.access_key_id or None,
+            aws_secret_access_key=s.secret_access_key or None,
+            aws_session_token=s.session_token or None,
+            profile_name=s.profile or None,
+            region_name=s.region or None,
         )
         config = Config(
-            retries={"mode": "standard", "total_max_attempts": max(1, max_attempts)},
-            s3={"addressing_style": addressing_style},
+            retries={"mode": "standard", "total_max_attempts": max(1, s.max_attempts)},
+            s3={"addressing_style": s.addressing_style},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max(10, self.max_concurrency * 2),
             user_agent_extra="aqe-artifacts",
         )
         try:
-            self.client = session.client("s3", endpoint_url=endpoint_url or None, use_ssl=use_ssl,
-                                         verify=verify_ssl, config=config)
+            return session.client("s3", endpoint_url=s.endpoint_url or None, use_ssl=s.use_ssl,
+                                  verify=s.verify_ssl, config=config)
         except Exception as exc:  # botocore.exceptions.ProfileNotFound, invalid endpoint, …
-            raise BackendError(f"cannot set up the S3 client for bucket {bucket}: {type(exc).__name__}: "
+            raise BackendError(f"cannot set up the S3 client for bucket {s.bucket}: {type(exc).__name__}: "
                                f"{self._scrub(str(exc))}") from None
-        self.client.meta.events.register("before-send.s3", self._count_request)
-        self.region = self.client.meta.region_name
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -316,16 +279,18 @@ class S3Backend(Backend):
             if code in DENIED_CODES or status == 403:
                 return BackendError(f"access denied to {where} at {self.endpoint} ({code})",
                                     hint="check the credentials and the bucket policy (s3:GetObject, "
-                                         "s3:PutObject, s3:ListBucket, s3:DeleteObject)")
+                                         "s3:PutObject, s3:ListBucket, s3:DeleteObject); "
+                                         "see docs/troubleshooting.md#s3-accessdenied")
             if code in REGION_CODES or status == 301:
                 actual = (exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
                           .get("x-amz-bucket-region") or err.get("Region"))
                 told = f"; it is in {actual}" if actual else ""
                 return BackendError(f"S3 bucket {self.bucket} is not in region {self.region}{told}",
-                                    hint="set s3.region to the bucket's region")
+                                    hint="set s3.region to the bucket's region; see docs/troubleshooting.md#s3-wrong-region")
             if code in THROTTLE_CODES or status == 503:
                 return BackendError(f"S3 endpoint {self.endpoint} is throttling requests to bucket {self.bucket} "
-                                    f"({code}), still failing after retries", hint="retry later")
+                                    f"({code}), still failing after retries",
+                                    hint="retry later; see docs/troubleshooting.md#s3-slowdown")
             return BackendError(f"S3 {op} on {where} at {self.endpoint} failed: {code} "
                                 f"{self._scrub(str(err.get('Message') or ''))}".rstrip())
         if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError | bex.CredentialRetrievalError):
@@ -433,50 +398,47 @@ class S3Backend(Backend):
 
     # -- writes -------------------------------------------------------------------------------
     def put_bytes(self, name: str, data: bytes, *, if_absent: bool = False) -> None:
-        key = self._key(name)
-        token = secrets.token_hex(8)
-
-        def put(conditional: bool) -> None:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Body": data,
-                                      "Metadata": {WRITER_META: token}}
-            tags = object_tags(name)
-            if tags:
-                kwargs["Tagging"] = _tagging(tags)
-            if conditional:
-                kwargs["IfNoneMatch"] = "*"
-            self.client.put_object(**kwargs)
-
-        self._write(name, put, token, if_absent=if_absent)
+        self._put(name, data, None, if_absent=if_absent)
 
     def put_file(self, name: str, path: Path, *, if_absent: bool = False) -> None:
-        path = Path(path)
-        size = path.stat().st_size
+        self._put(name, Path(path), None, if_absent=if_absent)
+
+    def put_object(self, name: str, source: Path | bytes, *, meta: ObjectMeta, if_absent: bool = False) -> None:
+        """A document object, tagged ``aqe-type`` / ``aqe-kind`` from ``meta`` for the lifecycle rules."""
+        self._put(name, source, meta, if_absent=if_absent)
+
+    def _put(self, name: str, source: Path | bytes, meta: ObjectMeta | None, *, if_absent: bool) -> None:
         key = self._key(name)
         token = secrets.token_hex(8)
-        if size < self.multipart_threshold:
+        fields: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
+        if meta is not None:
+            fields["Tagging"] = _tagging(meta.tags())
+        put: Callable[[bool], None]
+        if isinstance(source, bytes) or source.stat().st_size < self.multipart_threshold:
             def put(conditional: bool) -> None:
-                kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
-                tags = object_tags(name)
-                if tags:
-                    kwargs["Tagging"] = _tagging(tags)
-                if conditional:
-                    kwargs["IfNoneMatch"] = "*"
-                with open(path, "rb") as body:
+                kwargs = dict(fields, IfNoneMatch="*") if conditional else fields
+                if isinstance(source, bytes):
+                    self.client.put_object(Body=source, **kwargs)
+                    return
+                with open(source, "rb") as body:
                     self.client.put_object(Body=body, **kwargs)
         else:
+            size = source.stat().st_size
+
             def put(conditional: bool) -> None:
-                self._multipart(name, key, path, size, token, conditional)
+                self._multipart(name, source, size, fields, conditional)
 
-        self._write(name, put, token, if_absent=if_absent)
+        self._write(name, put, token, if_absent=if_absent, meta=meta)
 
-    def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool) -> None:
+    def _write(self, name: str, put: Callable[[bool], None], token: str, *, if_absent: bool,
+               meta: ObjectMeta | None) -> None:
         if not if_absent:
             self.call("PutObject", put, name, conditional=False)
             return
         if self.conditional_writes_honoured():
             self._conditional(name, put, token)
         else:
-            self._claimed(name, lambda: put(False))
+            self._claimed(name, lambda: put(False), meta)
 
     def _conditional(self, name: str, put: Callable[[bool], None], token: str) -> None:
         for attempt in range(8):
@@ -500,16 +462,15 @@ class S3Backend(Backend):
         return bool(info) and info.get("Metadata", {}).get(WRITER_META) == token
 
     # -- multipart ----------------------------------------------------------------------------
-    def _multipart(self, name: str, key: str, path: Path, size: int, token: str, conditional: bool) -> None:
+    def _multipart(self, name: str, path: Path, size: int, fields: dict[str, Any], conditional: bool) -> None:
+        """A multipart upload of ``path``; ``fields``: Bucket, Key, Metadata and Tagging of the object."""
+        key = fields["Key"]
         parts_n = max(1, -(-size // self.chunk_size))
         chunk = self.chunk_size
         if parts_n > 10_000:
             chunk = -(-size // 10_000)
             parts_n = -(-size // chunk)
-        create: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
-        tags = object_tags(name)
-        if tags:
-            create["Tagging"] = _tagging(tags)
+        create: dict[str, Any] = dict(fields)
         checksum = self._checksums_on()
         if checksum:
             create["ChecksumAlgorithm"] = "CRC32"
@@ -676,7 +637,7 @@ class S3Backend(Backend):
         directory, _, base = name.rpartition("/")
         return f"{directory}/{CLAIM_MARK}{base}-" if directory else f"{CLAIM_MARK}{base}-"
 
-    def _claimed(self, name: str, put: Callable[[], None]) -> None:
+    def _claimed(self, name: str, put: Callable[[], None], meta: ObjectMeta | None = None) -> None:
         """Create-only write on a server that ignores ``If-None-Match`` (docs/storage-layout.md).
 
         1. if ``name`` exists: ObjectExists;
@@ -693,7 +654,10 @@ class S3Backend(Backend):
                 raise ObjectExists(f"object {name} already exists in {self.location}")
             started = time.monotonic()
             claim = f"{cprefix}{int(time.time() * 1000):013d}-{secrets.token_hex(6)}"
-            self.put_bytes(claim, b"")
+            if meta is None:
+                self.put_bytes(claim, b"")
+            else:  # tagged as a claim of the same type, so the lifecycle rule for claims collects it
+                self.put_object(claim, b"", meta=ObjectMeta(doc_type=meta.doc_type, kind="claim"))
             won = False
             try:
                 claims = {info.name: info.modified for info in self.list(cprefix)}
@@ -718,15 +682,27 @@ class S3Backend(Backend):
                            f"after {CLAIM_ATTEMPTS} attempts", hint="too many concurrent writers; retry later")
 
 
-def from_settings(settings: dict[str, Any]) -> S3Backend:
-    """Build an S3Backend from the ``"s3"`` section of the storage config (already ${VAR}-expanded)."""
-    known = {"bucket", "prefix", "region", "access_key_id", "secret_access_key", "session_token", "profile",
-             "endpoint_url", "use_ssl", "verify_ssl", "addressing_style", "conditional_writes",
-             "multipart_threshold_mb", "multipart_chunk_mb", "max_concurrency", "max_attempts"}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise UsageError(f"unknown s3 setting {unknown[0]!r}", hint=f"known settings: {', '.join(sorted(known))}")
-    kwargs = {k: v for k, v in settings.items() if v is not None}
-    if not kwargs.get("bucket"):
+KNOWN_SETTINGS = frozenset(S3Settings.__dataclass_fields__)
+
+
+def _check(s: S3Settings) -> None:
+    if not s.bucket:
         raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
-    return S3Backend(**kwargs)
+    if s.conditional_writes not in ("auto", "on", "off"):
+        raise UsageError(f"invalid s3.conditional_writes {s.conditional_writes!r}", hint="use auto, on or off")
+    if s.addressing_style not in ("auto", "path", "virtual"):
+        raise UsageError(f"invalid s3.addressing_style {s.addressing_style!r}", hint="use auto, path or virtual")
+    if bool(s.access_key_id) != bool(s.secret_access_key):
+        raise UsageError(f"s3 storage for bucket {s.bucket}: access_key_id and secret_access_key must be set together",
+                         hint="set both, or neither to use the AWS credential chain")
+
+
+def from_settings(settings: S3Settings | Mapping[str, JsonValue]) -> S3Backend:
+    """An S3Backend from the typed ``s3`` config section, or from that section as JSON (``${VAR}``s expanded)."""
+    if not isinstance(settings, S3Settings):
+        unknown = sorted(set(settings) - KNOWN_SETTINGS)
+        if unknown:
+            raise UsageError(f"unknown s3 setting {unknown[0]!r}",
+                             hint=f"known settings: {', '.join(sorted(KNOWN_SETTINGS))}")
+        settings = S3Settings.from_json(dict(settings))
+    return S3Backend(settings)

@@ -17,16 +17,17 @@ orphans older than a grace period.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aqe_ci import __version__
 from aqe_ci.errors import (
@@ -38,19 +39,18 @@ from aqe_ci.errors import (
     UsageError,
 )
 from aqe_ci.model import keys
-from aqe_ci.storage import layout
-from aqe_ci.storage.base import Backend, DocumentBackend, DocumentWrite
-from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
-from aqe_ci.storage.layout import Entry
-
-if TYPE_CHECKING:  # the context package (subprocess, platform readers) loads only when writing
-    from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.model.summary import (  # noqa: F401 (re-exported)
     CARD_FIELDS,
     SUMMARY_FIELDS,
     card_summary,
     summarize,
 )
+from aqe_ci.storage import layout
+from aqe_ci.storage.base import Backend, DocumentBackend, DocumentWrite, ObjectMeta
+from aqe_ci.storage.codec import Codec, encode_file, verified_bytes, verified_copy
+from aqe_ci.storage.layout import Entry
+from aqe_ci.storage.query import Query as Query  # re-exported: the listing filter
 
 SCHEMA_VERSION = 1
 ORPHAN_GRACE_SECONDS = 3600.0
@@ -58,63 +58,96 @@ ORPHAN_GRACE_SECONDS = 3600.0
 
 @dataclass(frozen=True)
 class Manifest:
-    """A stored manifest (the JSON of ``manifest.schema.json``)."""
+    """A stored manifest: ``data`` is its JSON (``manifest.schema.json``), the properties its fields."""
 
     data: dict[str, Any]
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @property
+    def key(self) -> str:
+        return str(self.data["key"])
+
+    @property
+    def type(self) -> str:
+        return str(self.data["type"])
+
+    @property
+    def part(self) -> str:
+        return str(self.data["part"])
+
+    @property
+    def created_at(self) -> str:
+        return str(self.data["created_at"])
+
+    @property
+    def upload_id(self) -> str | None:
+        value = self.data.get("upload_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def run(self) -> RunFacts:
+        """Commit, branch, PR, base branch and sha, platform, repository, run id and URL."""
+        return RunFacts.from_manifest(self.data)
+
+    @property
+    def commit(self) -> str | None:
+        return self.run.commit
+
+    @property
+    def branch(self) -> str | None:
+        return self.run.branch
+
+    @property
+    def pr(self) -> int | None:
+        return self.run.pr
+
+    @property
+    def base_branch(self) -> str | None:
+        return self.run.base_branch
+
+    @property
+    def base_sha(self) -> str | None:
+        return self.run.base_sha
+
+    @property
+    def platform(self) -> str | None:
+        return self.run.platform
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self.data.get("tags") or {})
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.data.get("metadata") or {})
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return dict(self.data.get("summary") or {})
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """``object``, ``sha256``, ``size``, ``stored_size``, ``codec`` of the stored document."""
+        return dict(self.data["payload"])
+
+    @property
+    def blobs(self) -> list[dict[str, Any]]:
+        return list(self.data.get("blobs") or [])
 
     @property
     def id(self) -> tuple[str, str, str]:
-        return (self.data["key"], self.data["type"], self.data["part"])
+        return (self.key, self.type, self.part)
 
     @property
     def created_ms(self) -> int:
-        return keys.to_ms(keys.parse_time(self.data["created_at"]))
+        return keys.to_ms(keys.parse_time(self.created_at))
 
     def entry(self) -> Entry:
+        run = self.run
         return Entry(
-            key=self.data["key"], type=self.data["type"], part=self.data["part"], created_ms=self.created_ms,
-            commit=self.data.get("commit"), branch=self.data.get("branch"), pr=self.data.get("pr"),
-            tags=self.data.get("tags") or {}, summary=card_summary(self.data["type"], self.data.get("summary") or {}),
-            stored_size=self.data["payload"]["stored_size"],
+            key=self.key, type=self.type, part=self.part, created_ms=self.created_ms,
+            commit=run.commit, branch=run.branch, pr=run.pr, tags=self.tags,
+            summary=card_summary(self.type, self.summary), stored_size=self.payload["stored_size"],
         )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Query:
-    """A listing filter. The most selective dimension is listed; the rest filter the entries."""
-
-    type: str | None = None
-    branch: str | None = None
-    commit: str | None = None
-    pr: int | None = None
-    key: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    since_ms: int | None = None  # inclusive
-    until_ms: int | None = None  # inclusive
-    limit: int | None = None
-
-    def matches(self, e: Entry) -> bool:
-        if self.type and e.type != self.type:
-            return False
-        if self.branch is not None and e.branch != self.branch:
-            return False
-        if self.commit and not (e.commit or "").lower().startswith(self.commit.lower()):
-            return False
-        if self.pr is not None and e.pr != self.pr:
-            return False
-        if self.key and e.key != self.key:
-            return False
-        if any(e.tags.get(k) != v for k, v in self.tags.items()):
-            return False
-        if self.until_ms is not None and e.created_ms > self.until_ms:
-            return False
-        return not (self.since_ms is not None and e.created_ms < self.since_ms)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -149,98 +182,77 @@ class Store:
         payload: Path,
         summary: Mapping[str, Any],
         part: str = "default",
-        context: CiContext | None = None,
+        run: RunFacts | None = None,
         tags: Mapping[str, str] | None = None,
         metadata: Mapping[str, Any] | None = None,
         blobs: Mapping[str, Path] | None = None,
         overwrite: bool = False,
         created_at: datetime | None = None,
     ) -> Manifest:
-        """Store the serialized, already validated document at ``payload``."""
+        """Store the serialized, already validated document at ``payload``.
+
+        ``run``: what the manifest records about the run that produced it (commit, branch, PR, …).
+        """
         keys.check_type(doc_type)
         keys.check_key(key)
         keys.check_part(part)
-        if context is None:
-            from aqe_ci.model.context import CiContext
-
-            context = CiContext()
-        ctx = context
         for name in blobs or {}:
             if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
                 raise UsageError(f"invalid blob name {name!r}")
-        mname = layout.manifest_name(key, doc_type, part)
         old: Manifest | None = None
         if overwrite and not isinstance(self.backend, DocumentBackend):
             with contextlib.suppress(NotFoundError):
                 old = self.manifest(key, doc_type, part)
-        # without overwrite, the create-only manifest write below is the conflict check (a HEAD here
-        # would only fail earlier; `aqe artifacts store` checks every document before writing any)
-
+        # without overwrite, the create-only manifest write is the conflict check (a HEAD here would
+        # only fail earlier; `aqe artifacts store` checks every document before writing any)
         import secrets
 
         upload_id = secrets.token_hex(8)
+
+        def fields(payload_obj: dict[str, Any], blob_objs: builtins.list[dict[str, Any]]) -> dict[str, Any]:
+            return self._manifest_data(key=key, doc_type=doc_type, part=part, upload_id=upload_id,
+                                       run=run or RunFacts(), now=created_at or self.clock(), tags=tags,
+                                       metadata=metadata, summary=summary, payload_obj=payload_obj,
+                                       blob_objs=blob_objs)
+
         if isinstance(self.backend, DocumentBackend):
             return self._put_document(key=key, doc_type=doc_type, part=part, upload_id=upload_id,
-                                      payload=payload, blobs=blobs or {}, overwrite=overwrite,
-                                      fields=lambda payload_obj, blob_objs: self._manifest_data(
-                                          key=key, doc_type=doc_type, part=part, upload_id=upload_id, ctx=ctx,
-                                          now=created_at or self.clock(), tags=tags, metadata=metadata,
-                                          summary=summary, payload_obj=payload_obj, blob_objs=blob_objs))
-        uploaded: list[str] = []
-        try:
-            payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
-                                                                     self.codec.extension), uploaded)
-            blob_objs = []
-            for name, path in sorted((blobs or {}).items()):
-                obj = self._upload(path, layout.blob_name(key, doc_type, part, upload_id, name,
-                                                          self.codec.extension), uploaded)
-                blob_objs.append({"name": name, **obj})
-            manifest_data = self._manifest_data(
-                key=key, doc_type=doc_type, part=part, upload_id=upload_id, ctx=ctx, now=created_at or self.clock(),
-                tags=tags, metadata=metadata, summary=summary, payload_obj=payload_obj, blob_objs=blob_objs)
-            body = json.dumps(manifest_data, indent=1, sort_keys=True).encode()
-            try:
-                self.backend.put_bytes(mname, body, if_absent=not overwrite)
-            except ObjectExists:
-                raise self._conflict(key, doc_type, part) from None
-            except Exception:
-                # the outcome is unknown (a lost response after retries): never delete a payload
-                # that a committed manifest may name
-                state = self._committed(key, doc_type, part, upload_id)
-                if state is not False:
-                    uploaded.clear()  # committed, or unknown: repair collects it if it is an orphan
-                if state is not True:
-                    raise
-        except BaseException:
-            for name in uploaded:
-                with contextlib.suppress(Exception):
-                    self.backend.delete(name)
-            raise
-        manifest = Manifest(manifest_data)
+                                      payload=payload, blobs=blobs or {}, overwrite=overwrite, fields=fields)
+        manifest = self._put_objects(key=key, doc_type=doc_type, part=part, upload_id=upload_id, payload=payload,
+                                     blobs=blobs or {}, overwrite=overwrite, fields=fields)
         self._write_index(manifest)
         if old is not None:
             self._drop_replaced(old, manifest)
         return manifest
 
-    def put_document(self, document: Mapping[str, Any], **kwargs: Any) -> Manifest:
-        """Serialize and store an in-memory, already validated document."""
-        doc_type = document["type"]
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix="aqe-doc-", suffix=".json")
+    def _put_objects(self, *, key: str, doc_type: str, part: str, upload_id: str, payload: Path,
+                     blobs: Mapping[str, Path], overwrite: bool,
+                     fields: Callable[[dict[str, Any], builtins.list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
+        """The write protocol of an object store: payload and blobs under unique names, then the manifest."""
+        meta = ObjectMeta(doc_type=doc_type, kind="doc")
+        uploaded: builtins.list[str] = []
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(document, out, separators=(",", ":"), ensure_ascii=False)
-            return self.put(doc_type=doc_type, payload=Path(tmp),
-                            summary=kwargs.pop("summary", None) or summarize(doc_type, document["data"]), **kwargs)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+            payload_obj = self._upload(payload, layout.payload_name(key, doc_type, part, upload_id,
+                                                                     self.codec.extension), meta, uploaded)
+            blob_objs = []
+            for name, path in sorted(blobs.items()):
+                obj = self._upload(path, layout.blob_name(key, doc_type, part, upload_id, name,
+                                                          self.codec.extension), meta, uploaded)
+                blob_objs.append({"name": name, **obj})
+            manifest = Manifest(fields(payload_obj, blob_objs))
+            self._commit(manifest, overwrite=overwrite, uploaded=uploaded)
+        except BaseException:
+            for name in uploaded:
+                with contextlib.suppress(Exception):
+                    self.backend.delete(name)
+            raise
+        return manifest
 
-    def _manifest_data(self, *, key: str, doc_type: str, part: str, upload_id: str, ctx: CiContext, now: datetime,
+    def _manifest_data(self, *, key: str, doc_type: str, part: str, upload_id: str, run: RunFacts, now: datetime,
                        tags: Mapping[str, str] | None, metadata: Mapping[str, Any] | None,
                        summary: Mapping[str, Any], payload_obj: dict[str, Any],
-                       blob_objs: list[dict[str, Any]]) -> dict[str, Any]:
-        """The manifest of a document (validated against manifest.schema.json)."""
+                       blob_objs: builtins.list[dict[str, Any]]) -> dict[str, Any]:
+        """The manifest of a document, validated against manifest.schema.json."""
         manifest_data: dict[str, Any] = {
             "manifest_version": 1,
             "key": key,
@@ -248,15 +260,7 @@ class Store:
             "part": part,
             "created_at": keys.format_time(now),
             "upload_id": upload_id,
-            "commit": ctx.commit,
-            "branch": ctx.branch,
-            "pr": ctx.pr,
-            "base_branch": ctx.base_branch,
-            "base_sha": ctx.base_sha,
-            "platform": ctx.platform,
-            "repository": ctx.repository,
-            "run_id": ctx.run_id,
-            "run_url": ctx.run_url,
+            **run.as_json(),
             "tags": dict(tags or {}),
             "metadata": dict(metadata or {}),
             "summary": dict(summary),
@@ -270,11 +274,44 @@ class Store:
         validate_manifest(manifest_data)
         return manifest_data
 
+    def _commit(self, manifest: Manifest, *, overwrite: bool, uploaded: builtins.list[str]) -> None:
+        """Write the manifest: the commit point. A lost race is a ConflictError; on an unknown outcome
+        the payload is kept (``uploaded`` cleared) when a committed manifest may name it."""
+        key, doc_type, part = manifest.id
+        body = json.dumps(manifest.data, indent=1, sort_keys=True).encode()
+        try:
+            self.backend.put_object(layout.manifest_name(key, doc_type, part), body,
+                                    meta=ObjectMeta(doc_type=doc_type, kind="doc"), if_absent=not overwrite)
+        except ObjectExists:
+            raise self._conflict(key, doc_type, part) from None
+        except Exception:
+            # the outcome is unknown (a lost response after retries): never delete a payload
+            # that a committed manifest may name
+            state = self._committed(key, doc_type, part, manifest.upload_id)
+            if state is not False:
+                uploaded.clear()  # committed, or unknown: repair collects it if it is an orphan
+            if state is not True:
+                raise
+
+    def put_document(self, document: Mapping[str, Any], **kwargs: Any) -> Manifest:
+        """Serialize and store an in-memory, already validated document (``put``'s other arguments)."""
+        doc_type = document["type"]
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix="aqe-doc-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(document, out, separators=(",", ":"), ensure_ascii=False)
+            return self.put(doc_type=doc_type, payload=Path(tmp),
+                            summary=kwargs.pop("summary", None) or summarize(doc_type, document["data"]), **kwargs)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
     def _put_document(self, *, key: str, doc_type: str, part: str, upload_id: str, payload: Path,
                       blobs: Mapping[str, Path], overwrite: bool,
-                      fields: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
+                      fields: Callable[[dict[str, Any], builtins.list[dict[str, Any]]], dict[str, Any]]) -> Manifest:
         """The write protocol of a :class:`DocumentBackend`: encode, then hand over the whole document."""
-        encoded: list[tuple[str, Path]] = []
+        encoded: builtins.list[tuple[str, Path]] = []
         try:
             payload_obj = self._encode(payload, layout.payload_name(key, doc_type, part, upload_id,
                                                                      self.codec.extension), encoded)
@@ -298,23 +335,23 @@ class Store:
             for _, path in encoded:
                 path.unlink(missing_ok=True)
 
-    def _encode(self, path: Path, name: str, encoded: list[tuple[str, Path]]) -> dict[str, Any]:
+    def _encode(self, path: Path, name: str, encoded: builtins.list[tuple[str, Path]]) -> dict[str, Any]:
         enc = encode_file(path, self.codec)
         encoded.append((name, enc.path))
         return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
                 "codec": enc.codec}
 
-    def _upload(self, path: Path, name: str, uploaded: list[str]) -> dict[str, Any]:
+    def _upload(self, path: Path, name: str, meta: ObjectMeta, uploaded: builtins.list[str]) -> dict[str, Any]:
         enc = encode_file(path, self.codec)
         try:
             uploaded.append(name)
-            self.backend.put_file(name, enc.path)
+            self.backend.put_object(name, enc.path, meta=meta)
         finally:
             enc.path.unlink(missing_ok=True)
         return {"object": name, "sha256": enc.sha256, "size": enc.size, "stored_size": enc.stored_size,
                 "codec": enc.codec}
 
-    def _committed(self, key: str, doc_type: str, part: str, upload_id: str) -> bool | None:
+    def _committed(self, key: str, doc_type: str, part: str, upload_id: str | None) -> bool | None:
         """Did our manifest land? True/False, or None when the backend cannot tell us now."""
         try:
             return self.manifest(key, doc_type, part).data.get("upload_id") == upload_id
@@ -326,12 +363,14 @@ class Store:
     def _conflict(self, key: str, doc_type: str, part: str) -> ConflictError:
         return ConflictError(
             f"document {key}/{doc_type}/{part} already exists in {self.location}",
-            hint="documents are immutable; use another --key or --part, or --overwrite to replace it",
+            hint="documents are immutable; use another --key or --part, or --overwrite to replace it "
+                 "(docs/troubleshooting.md#document-already-exists)",
         )
 
     def _write_index(self, manifest: Manifest) -> None:
+        meta = ObjectMeta(doc_type=manifest.type, kind="index")
         for name in layout.entry_names(manifest.entry()):
-            self.backend.put_bytes(name, b"")
+            self.backend.put_object(name, b"", meta=meta)
 
     def _drop_replaced(self, old: Manifest, new: Manifest) -> None:
         new_names = set(layout.entry_names(new.entry()))
@@ -363,7 +402,7 @@ class Store:
             raise IntegrityError(f"manifest {name} does not describe {key}/{doc_type}/{part}")
         return Manifest(data)
 
-    def manifests(self, key: str, doc_type: str | None = None) -> list[Manifest]:
+    def manifests(self, key: str, doc_type: str | None = None) -> builtins.list[Manifest]:
         """Every document stored under ``key`` (optionally of one type): one listing plus one read each."""
         keys.check_key(key)
         prefix = f"runs/{key}/" + (f"{keys.check_type(doc_type)}/" if doc_type else "")
@@ -489,14 +528,14 @@ class Store:
         """The newest document on ``branch`` (of ``doc_type``), created at or before ``before_ms``."""
         return next(self.list(Query(branch=branch, type=doc_type, until_ms=before_ms, limit=1)), None)
 
-    def by_commit(self, commit: str, doc_type: str | None = None) -> list[Entry]:
+    def by_commit(self, commit: str, doc_type: str | None = None) -> builtins.list[Entry]:
         return list(self.list(Query(commit=commit, type=doc_type)))
 
-    def run_entries(self, key: str, doc_type: str | None = None) -> list[Entry]:
+    def run_entries(self, key: str, doc_type: str | None = None) -> builtins.list[Entry]:
         return list(self.list(Query(key=key, type=doc_type)))
 
     # -- deleting -----------------------------------------------------------------------------
-    def delete(self, key: str, doc_type: str | None = None, part: str | None = None) -> list[Manifest]:
+    def delete(self, key: str, doc_type: str | None = None, part: str | None = None) -> builtins.list[Manifest]:
         """Delete the documents of ``key`` (optionally one type/part). Crash-safe via tombstones."""
         targets = [m for m in self.manifests(key, doc_type) if part is None or m.data["part"] == part]
         if not targets:
@@ -513,7 +552,8 @@ class Store:
             self.backend.delete_document(key, doc_type, part)
             return
         tomb = layout.tombstone_name(key, doc_type, part)
-        self.backend.put_bytes(tomb, json.dumps({"upload_id": m.data.get("upload_id")}).encode())
+        self.backend.put_object(tomb, json.dumps({"upload_id": m.data.get("upload_id")}).encode(),
+                                meta=ObjectMeta(doc_type=doc_type, kind="doc"))
         for name in layout.entry_names(m.entry()):
             self.backend.delete(name)
         self.backend.delete(layout.manifest_name(key, doc_type, part))
@@ -524,7 +564,7 @@ class Store:
 
     # -- maintenance --------------------------------------------------------------------------
     def repair(self, *, grace_seconds: float = ORPHAN_GRACE_SECONDS, dry_run: bool = False,
-               now: float | None = None) -> dict[str, list[str]]:
+               now: float | None = None) -> dict[str, builtins.list[str]]:
         """Finish interrupted deletes and writes, drop stale index entries and old orphans.
 
         A full scan by nature; run by ``aqe artifacts cleanup``.
@@ -534,7 +574,7 @@ class Store:
         now = time.time() if now is None else now
         if isinstance(self.backend, DocumentBackend):
             return self.backend.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
-        report: dict[str, list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
+        report: dict[str, builtins.list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
                                         "orphans": []}
         docs: dict[tuple[str, str, str], dict[str, Any]] = {}
         for info in self.backend.list("runs/"):
@@ -578,7 +618,7 @@ class Store:
                     report["reindexed"].append(name)
                     if not dry_run:
                         for n in missing:
-                            self.backend.put_bytes(n, b"")
+                            self.backend.put_object(n, b"", meta=ObjectMeta(doc_type=m.type, kind="index"))
             for info in d["objects"]:
                 if info.name in referenced:
                     continue

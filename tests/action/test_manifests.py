@@ -19,6 +19,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from aqe_ci.app.publish import outputs_for
+from aqe_ci.model.comparison import Baseline, Comparison, RunRef
 from tests.action.conftest import FILES, REPO, TOKEN, Job
 from tests.action.runner_env import ROOT, payload
 from tests.action.runner_files import parse_file_command
@@ -95,7 +96,7 @@ def test_the_composite_variant_has_the_same_inputs_and_outputs() -> None:
 
 
 def test_action_outputs_are_what_the_step_writes() -> None:
-    result = {"comparison": {"baseline": {"key": None}}}
+    result = Comparison(head=RunRef(key="k", created_ms=0), baseline=Baseline(method="none", reason="none stored"))
     assert set(ACTION["outputs"]) == set(outputs_for(result, key="k")) | {"comment-file"}
 
 

@@ -1,18 +1,20 @@
-"""app.publish_run's decisions on real comparisons (compare_runs over a real local store), published
+"""app.publish_run's decisions on real comparisons (compare_run over a real local store), published
 through the GitHub forge against the fake GitHub: comment-on, keeping a comment true, the summary's
 byte budget, annotations and outputs."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aqe_ci.app.compare import CompareRequest, compare_run
 from aqe_ci.app.forges import GitHubSettings, github_forge
 from aqe_ci.app.publish import PublishOptions, annotations_for, outputs_for, publish_run, should_comment
-from aqe_ci.compare.engine import compare_runs
+from aqe_ci.model.comparison import Comparison, GateResult
 from aqe_ci.publish.base import CommentTarget
 from aqe_ci.publish.github import SUMMARY_LIMIT
 from aqe_ci.storage.local import LocalBackend
@@ -27,7 +29,7 @@ LIST = f"GET /repos/{REPO}/issues/42/comments?per_page=100"
 
 def compare(tmp_path: Path, base_tests: list[dict[str, Any]], head_tests: list[dict[str, Any]], *,
             base_hits: dict[int, int] | None = None, head_hits: dict[int, int] | None = None,
-            head_findings: list[dict[str, Any]] = (), baseline: bool = True) -> dict[str, Any]:
+            head_findings: list[dict[str, Any]] = (), baseline: bool = True) -> Comparison:
     store = Store(LocalBackend(tmp_path / "store"))
     if baseline:
         put(store, "base", results_doc(base_tests), commit="a" * 40, branch="main")
@@ -37,7 +39,7 @@ def compare(tmp_path: Path, base_tests: list[dict[str, Any]], head_tests: list[d
     put(store, "head", cov_doc({"app.py": cov_file(head_hits or {1: 1, 2: 1})}), minutes=5, commit="b" * 40,
         branch="feature", base_branch="main")
     put(store, "head", sec_doc(list(head_findings)), minutes=5, commit="b" * 40, branch="feature", base_branch="main")
-    return compare_runs(store, "head")
+    return compare_run(store, CompareRequest(head_key="head"))
 
 
 PASS = [{"name": "t1", "status": "passed"}, {"name": "t2", "status": "passed"}]
@@ -54,7 +56,7 @@ def test_comment_on_decisions(tmp_path: Path) -> None:
     assert should_comment(worse, "changes")[0] and should_comment(worse, "failures")[0]
     assert should_comment(worse, "regressions")[0]
     assert should_comment(nobase, "changes")[0] and not should_comment(nobase, "regressions")[0]
-    gated = {**same, "gates": [{"gate": "coverage<99", "status": "failed", "actual": 50, "message": "x"}]}
+    gated = replace(same, gates=(GateResult(gate="coverage<99", status="failed", actual=50, message="x"),))
     assert should_comment(gated, "regressions")[0] and should_comment(gated, "failures")[0]
 
 

@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.model.context import CiContext
+from aqe_ci.app.compare import CompareRequest, compare_run
+from aqe_ci.git import Git
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.model.linehits import encode_line_hits
+from aqe_ci.model.run import RunFacts
 from aqe_ci.model.schema import validate_document
 from aqe_ci.storage.store import Store
 
@@ -19,8 +22,8 @@ def put(store: Store, key: str, doc: dict[str, Any], *, minutes: int = 0, commit
         branch: str | None = None, base_branch: str | None = None, base_sha: str | None = None,
         platform: str | None = None, part: str = "default") -> None:
     validate_document(doc)
-    ctx = CiContext(commit=commit, branch=branch, base_branch=base_branch, base_sha=base_sha, platform=platform)
-    store.put_document(doc, key=key, part=part, context=ctx, created_at=T0 + timedelta(minutes=minutes))
+    ctx = RunFacts(commit=commit, branch=branch, base_branch=base_branch, base_sha=base_sha, platform=platform)
+    store.put_document(doc, key=key, part=part, run=ctx, created_at=T0 + timedelta(minutes=minutes))
 
 
 def results_doc(tests: list[dict[str, Any]], *, duration: float | None = None) -> dict[str, Any]:
@@ -87,3 +90,14 @@ def sec_doc(findings: list[dict[str, Any]]) -> dict[str, Any]:
     summary["suppressed"] = sup
     return {"type": "security", "timestamp": "2026-01-05T12:00:00Z",
             "data": {"vulnerabilities": findings, "summary": summary}}
+
+
+def compare(store: Store, head_key: str, *, git: Git | None = None, types: list[str] | None = None,
+            **request: Any) -> Comparison:
+    """The use case, as the CLI calls it (``base_key=``, ``diff_only=``, … are CompareRequest fields)."""
+    return compare_run(store, CompareRequest(head_key=head_key, types=tuple(types or ()), **request), git=git)
+
+
+def compare_runs(store: Store, head_key: str, **kwargs: Any) -> dict[str, Any]:
+    """The comparison's JSON form (what ``aqe artifacts compare --format json`` prints)."""
+    return compare(store, head_key, **kwargs).as_json()

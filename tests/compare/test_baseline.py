@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from compare_builders import cov_doc, cov_file, put, results_doc
+from compare_builders import compare_runs, cov_doc, cov_file, put, results_doc
 
 from aqe_ci.cli import main
-from aqe_ci.compare.engine import compare_runs
 from aqe_ci.git import Git
 from aqe_ci.storage.local import LocalBackend
 from aqe_ci.storage.store import Store

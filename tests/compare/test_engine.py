@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compare_builders import cov_doc, cov_file, finding, put, results_doc, sec_doc
+from compare_builders import compare_runs, cov_doc, cov_file, finding, put, results_doc, sec_doc
 
-from aqe_ci.compare.engine import compare_runs
 from aqe_ci.storage.store import Store
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from compare_builders import cov_doc, cov_file, finding, put, results_doc, sec_doc
+from compare_builders import compare, cov_doc, cov_file, finding, put, results_doc, sec_doc
 
-from aqe_ci.compare.engine import compare_runs
 from aqe_ci.compare.gates import check_gates, parse_gates, raise_if_failed
 from aqe_ci.errors import EXIT_GATE, EXIT_USAGE, GateFailed, UsageError
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.storage.store import Store
 
 
@@ -31,7 +31,7 @@ def test_malformed_gate_names_the_bad_token(expr: str, bad: str) -> None:
     assert bad in str(err.value) and err.value.exit_code == EXIT_USAGE
 
 
-def _comparison(store: Store) -> dict:
+def _comparison(store: Store) -> Comparison:
     put(store, "base", cov_doc({"x.py": cov_file(dict.fromkeys(range(1, 101), 1))}), commit="a" * 40, branch="main")
     put(store, "base", results_doc([{"name": "a", "status": "passed"}, {"name": "b", "status": "passed"}]),
         commit="a" * 40, branch="main")
@@ -41,14 +41,15 @@ def _comparison(store: Store) -> dict:
     put(store, "head", results_doc([{"name": "a", "status": "failed"}, {"name": "b", "status": "passed"}]),
         minutes=1, commit="b" * 40, branch="f")
     put(store, "head", sec_doc([finding("f1", "low"), finding("f2", "high")]), minutes=1, commit="b" * 40, branch="f")
-    return compare_runs(store, "head", base_key="base")
+    return compare(store, "head", base_key="base")
 
 
 def test_gates_fail_and_pass_with_reasons(store: Store) -> None:
     result = _comparison(store)
     gates = parse_gates("coverage_drop>0.5,new_failures>0,new_security>=high,new_security>=critical,"
                         "coverage<90,flaky>0,security_low>=1,newly_uncovered>=2")
-    res = {r["gate"]: r for r in check_gates(result, gates)}
+    results = check_gates(result, gates)
+    res = {r.gate: r.as_json() for r in results}
     assert res["coverage_drop>0.5"]["status"] == "failed" and res["coverage_drop>0.5"]["actual"] == 2.0
     assert res["new_failures>0"]["status"] == "failed" and res["new_failures>0"]["actual"] == 1
     assert res["new_security>=high"]["status"] == "failed" and res["new_security>=high"]["actual"] == "high"
@@ -58,7 +59,7 @@ def test_gates_fail_and_pass_with_reasons(store: Store) -> None:
     assert res["security_low>=1"]["status"] == "failed"
     assert res["newly_uncovered>=2"]["status"] == "failed"
     with pytest.raises(GateFailed) as err:
-        raise_if_failed(list(res.values()))
+        raise_if_failed(results)
     msg = str(err.value)
     assert err.value.exit_code == EXIT_GATE
     for name in ("coverage_drop>0.5", "new_failures>0", "new_security>=high", "security_low>=1",
@@ -69,8 +70,9 @@ def test_gates_fail_and_pass_with_reasons(store: Store) -> None:
 
 def test_delta_gates_are_skipped_without_baseline(store: Store) -> None:
     put(store, "head", cov_doc({"x.py": cov_file({1: 0, 2: 1})}), commit="b" * 40, branch="f")
-    result = compare_runs(store, "head")
+    comparison = compare(store, "head")
+    result = comparison.as_json()
     assert result["comparison"]["baseline"]["key"] is None
-    res = check_gates(result, parse_gates("coverage_drop>0,coverage<80"))
+    res = [r.as_json() for r in check_gates(comparison, parse_gates("coverage_drop>0,coverage<80"))]
     assert res[0]["status"] == "skipped" and "no baseline" in res[0]["message"]
     assert res[1]["status"] == "failed"

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compare_builders import CORPUS
+from compare_builders import CORPUS, compare_runs
 
-from aqe_ci.compare.engine import compare_runs
 from aqe_ci.ingest.driver import ingest_files
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.store import Store
 
 PYC = CORPUS / "pycobertura" / "tests"
@@ -87,7 +86,7 @@ def store_run(store: Store, key: str, reports: list[Path], *, minutes: int = 0, 
         assert not result.problems, [p.one_line() for p in result.problems]
         for doc_type, doc in result.documents.items():
             store.put(doc_type=doc_type, key=key, payload=doc.path, summary=doc.summary, blobs=doc.blobs,
-                      context=CiContext(commit=commit, branch=branch), created_at=T0 + timedelta(minutes=minutes))
+                      run=RunFacts(commit=commit, branch=branch), created_at=T0 + timedelta(minutes=minutes))
 
 
 def check_coverage(cov: dict[str, Any], exp: dict[str, Any]) -> None:

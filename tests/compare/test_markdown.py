@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from compare_builders import cov_doc, cov_file, finding, put, results_doc, sec_doc
+from compare_builders import compare, cov_doc, cov_file, finding, put, results_doc, sec_doc
 from markdown_it import MarkdownIt
 
-from aqe_ci.compare.engine import compare_runs
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.render.escape import ZWJ, md_text
 from aqe_ci.render.markdown import render_markdown
 from aqe_ci.storage.store import Store
@@ -29,7 +28,7 @@ def cells_per_row(table_html: str) -> set[int]:
     return {len(re.findall(r"<t[dh][ >]", r)) for r in rows}
 
 
-def hostile_comparison(store: Store, n: int = 3) -> dict[str, Any]:
+def hostile_comparison(store: Store, n: int = 3) -> Comparison:
     put(store, "base", results_doc([{"name": f"{HOSTILE} {i}", "status": "passed"} for i in range(n)]
                                    + [{"name": "fixed one", "status": "failed"}]),
         commit="a" * 40, branch="main")
@@ -43,7 +42,7 @@ def hostile_comparison(store: Store, n: int = 3) -> dict[str, Any]:
         minutes=90, commit="b" * 40, branch="feature")
     put(store, "head", sec_doc([finding(f"fp{i}", "high", rule=HOSTILE[:40], path=HOSTILE) for i in range(n)]),
         minutes=90, commit="b" * 40, branch="feature")
-    return compare_runs(store, "head", base_key="base")
+    return compare(store, "head", base_key="base")
 
 
 def test_tables_render_as_tables_and_untrusted_text_is_inert(store: Store) -> None:
@@ -97,5 +96,5 @@ def test_budget_keeps_marker_headline_baseline_and_whole_rows(store: Store) -> N
 
 def test_no_baseline_is_said_plainly(store: Store) -> None:
     put(store, "solo", results_doc([{"name": "t", "status": "passed"}]), commit="b" * 40)
-    md = render_markdown(compare_runs(store, "solo"))
+    md = render_markdown(compare(store, "solo"))
     assert "**Baseline:** none — no baseline" in md

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aqe_ci.git import GitRunner
+from aqe_ci.git import Git
 
 
 def git_env(ceiling: Path) -> dict[str, str]:
@@ -40,8 +40,8 @@ class Repo:
         return subprocess.run(["git", *args], cwd=self.path, env=self.env, check=True,
                               capture_output=True, text=True).stdout.strip()
 
-    def runner(self) -> GitRunner:
-        return GitRunner(self.path, env=self.env)
+    def runner(self) -> Git:
+        return Git(self.path, env=self.env)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def repo(tmp_path: Path) -> Repo:
 
 
 @pytest.fixture
-def nogit(tmp_path: Path) -> GitRunner:
+def nogit(tmp_path: Path) -> Git:
     empty = tmp_path / "empty"
     empty.mkdir()
-    return GitRunner(empty, env=git_env(tmp_path))
+    return Git(empty, env=git_env(tmp_path))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.context import CiContext, GitRunner, detect
+from aqe_ci.context import CiContext, Git, detect
 from aqe_ci.git import slug_from_url
 from aqe_ci.model.context import VALUE_FIELDS
 
@@ -379,7 +379,7 @@ CASES = [
 ]
 
 
-def run_case(case: Case, tmp_path: Path, repo: Any, nogit: GitRunner) -> CiContext:
+def run_case(case: Case, tmp_path: Path, repo: Any, nogit: Git) -> CiContext:
     """Detect with the case's environment; ``repo`` may be None for cases without git."""
     env = dict(case.env)
     if case.payload is not None:
@@ -397,7 +397,7 @@ def run_case(case: Case, tmp_path: Path, repo: Any, nogit: GitRunner) -> CiConte
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_detect(case: Case, tmp_path: Path, nogit: GitRunner, request: pytest.FixtureRequest) -> None:
+def test_detect(case: Case, tmp_path: Path, nogit: Git, request: pytest.FixtureRequest) -> None:
     repo = request.getfixturevalue("repo") if case.git != "none" else None
     ctx = run_case(case, tmp_path, repo, nogit)
     expected = dict.fromkeys(VALUE_FIELDS)
@@ -412,7 +412,7 @@ def test_detect(case: Case, tmp_path: Path, nogit: GitRunner, request: pytest.Fi
     assert set(ctx.sources) == {k for k, v in ctx.as_json().items() if v is not None}
 
 
-def test_payload_wins_over_env_for_pr_head_and_base(tmp_path: Path, nogit: GitRunner) -> None:
+def test_payload_wins_over_env_for_pr_head_and_base(tmp_path: Path, nogit: Git) -> None:
     """The head sha and base come from the payload even when the env disagrees (a re-run after a push)."""
     case = Case("x", {**GH, **GH_PR_ENV, "GITHUB_HEAD_REF": "stale", "GITHUB_BASE_REF": "stale-base"}, {},
                 payload=pr_payload("synchronize", 42))
@@ -420,7 +420,7 @@ def test_payload_wins_over_env_for_pr_head_and_base(tmp_path: Path, nogit: GitRu
     assert (ctx.commit, ctx.branch, ctx.base_branch, ctx.pr) == (HEAD, "feature/login", "main", 42)
 
 
-def test_warnings_do_not_echo_event_file_content(tmp_path: Path, nogit: GitRunner) -> None:
+def test_warnings_do_not_echo_event_file_content(tmp_path: Path, nogit: Git) -> None:
     case = Case("x", {**GH, **GH_PR_ENV}, {}, payload='{"token": "ghp_SECRETSECRETSECRET", oops}')
     ctx = run_case(case, tmp_path, None, nogit)
     assert ctx.warnings and not any("SECRET" in w for w in ctx.warnings)
@@ -439,7 +439,7 @@ def test_default_git_runner_uses_cwd(repo: Any, monkeypatch: pytest.MonkeyPatch)
     assert (ctx.platform, ctx.commit, ctx.branch) == ("git", repo.head, "main")
 
 
-def test_replace_marks_overrides_and_keeps_warnings(tmp_path: Path, nogit: GitRunner) -> None:
+def test_replace_marks_overrides_and_keeps_warnings(tmp_path: Path, nogit: Git) -> None:
     case = Case("x", {**GH, **GH_PR_ENV}, {}, payload="nope")
     ctx = run_case(case, tmp_path, None, nogit).replace(commit=HEAD, pr=None)
     assert ctx.commit == HEAD and ctx.sources["commit"] == "override"
@@ -467,6 +467,6 @@ def test_slug_from_url(url: str | None, slug: str | None) -> None:
     ("https://gitlab.example.com/acme/platform/api/-/merge_requests/8", "acme/platform/api"),
     ("https://bitbucket.example.com/projects/AC/repos/widgets/pull-requests/8/overview", None),  # unknown shape
 ])
-def test_jenkins_change_url_repository(change_url: str, repository: str | None, nogit: GitRunner) -> None:
+def test_jenkins_change_url_repository(change_url: str, repository: str | None, nogit: Git) -> None:
     ctx = detect({"JENKINS_URL": "https://ci.example.com/", "CHANGE_ID": "8", "CHANGE_URL": change_url}, git=nogit)
     assert (ctx.platform, ctx.pr, ctx.repository) == ("jenkins", 8, repository)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aqe_ci.context import CiContext, GitRunner, default_key, detect
+from aqe_ci.context import CiContext, Git, default_key, detect
 from aqe_ci.model.keys import check_key
 
 from .test_detect import CASES, run_case
@@ -82,7 +82,7 @@ def test_long_keys_stay_distinct() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_every_detected_context_has_a_valid_key(case, tmp_path: Path, nogit: GitRunner,
+def test_every_detected_context_has_a_valid_key(case, tmp_path: Path, nogit: Git,
                                                 request: pytest.FixtureRequest) -> None:
     repo = request.getfixturevalue("repo") if case.git != "none" else None
     key = default_key(run_case(case, tmp_path, repo, nogit), NOW)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aqe_ci.model.context import CiContext
 from aqe_ci.model.keys import MS_PER_DAY, to_ms
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.local import LocalBackend
 from aqe_ci.storage.store import Store
 
@@ -88,9 +88,9 @@ def write_docs(store: Store, docs: list[Doc], payload_dir: Path, *, workers: int
         payloads[t] = p
 
     def put(d: Doc) -> None:
-        ctx = CiContext(branch=d.branch, pr=d.pr, commit=hashlib.sha1(d.key.encode()).hexdigest())
+        ctx = RunFacts(branch=d.branch, pr=d.pr, commit=hashlib.sha1(d.key.encode()).hexdigest())
         store.put(doc_type=d.type, key=d.key, part=d.part, payload=payloads[d.type], summary={},
-                  context=ctx, created_at=datetime.fromtimestamp(d.created_ms / 1000, UTC))
+                  run=ctx, created_at=datetime.fromtimestamp(d.created_ms / 1000, UTC))
 
     if workers <= 1:
         for d in docs:

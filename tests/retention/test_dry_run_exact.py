@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage import layout
 from aqe_ci.storage.local import LocalBackend
 from aqe_ci.storage.store import Query, Store
@@ -40,7 +40,7 @@ def untidy_store(root: Path, payload: Path) -> Store:
     entries = {}
     for key, (days, branch) in runs.items():
         m = store.put(doc_type="test_results", key=key, payload=payload, summary={},
-                      context=CiContext(branch=branch), created_at=now - timedelta(days=days, hours=1))
+                      run=RunFacts(branch=branch), created_at=now - timedelta(days=days, hours=1))
         entries[key] = m.entry()
     # a killed cleanup: run-old3's delete was started (tombstone written) and never finished
     store.backend.put_bytes(layout.tombstone_name("run-old3", "test_results", "default"), b'{"upload_id": null}')

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aqe_ci.model import keys
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.retention.cleanup import run_cleanup
 from aqe_ci.retention.policy import RetentionPolicy
 from aqe_ci.storage import layout
@@ -21,7 +21,7 @@ def test_unreadable_expired_manifest_is_removed(tmp_path: Path) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for key, age in (("old-1", 100), ("old-2", 100), ("new", 1)):
         store.put(doc_type="test_results", key=key, payload=payload, summary={}, created_at=now - timedelta(days=age),
-                  context=CiContext(branch="feature", pr=3, commit="abcdef1234567890"))
+                  run=RunFacts(branch="feature", pr=3, commit="abcdef1234567890"))
     manifest = tmp_path / "store" / layout.manifest_name("old-1", "test_results", "default")
     manifest.write_text("{not json")
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from aqe_ci.errors import ConflictError, IntegrityError, NotFoundError
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend
 from aqe_ci.storage.codec import Codec
@@ -115,12 +115,12 @@ class StoreConformance:
     # -- 1. immutability ----------------------------------------------------------------------
     def test_second_write_conflicts_and_overwrite_replaces(self, backend_spec: BackendSpec) -> None:
         store = backend_spec.store()
-        first = store.put_document(doc(1), key="run-1", context=CiContext(branch="main", commit="a" * 40))
+        first = store.put_document(doc(1), key="run-1", run=RunFacts(branch="main", commit="a" * 40))
         with pytest.raises(ConflictError, match="run-1/test_results/default already exists"):
             store.put_document(doc(2), key="run-1")
         assert store.load(store.manifest("run-1", "test_results"))["data"]["tests_run"] == 1
         second = store.put_document(doc(3), key="run-1", overwrite=True,
-                                    context=CiContext(branch="main", commit="b" * 40))
+                                    run=RunFacts(branch="main", commit="b" * 40))
         assert store.load(store.manifest("run-1", "test_results"))["data"]["tests_run"] == 3
         names = {i.name for i in store.backend.list("runs/run-1/")}
         assert first.data["payload"]["object"] not in names
@@ -142,11 +142,11 @@ class StoreConformance:
 
         counting = CountingBackend(backend, hook=fail_at_manifest)
         store = Store(counting)
-        store.put_document(doc(1), key="whole", context=CiContext(branch="main"))
+        store.put_document(doc(1), key="whole", run=RunFacts(branch="main"))
         counting.calls.clear()
         armed[0] = True
         with pytest.raises(Killed):
-            Store(counting).put_document(doc(2), key="half", context=CiContext(branch="main"))
+            Store(counting).put_document(doc(2), key="half", run=RunFacts(branch="main"))
         # cleanup in the writer removed its payload; simulate a SIGKILL leaving it behind instead
         backend.put_bytes("runs/half/test_results/default/data-00000000000000aa.json.gz", b"partial")
         assert [e.key for e in store.list(Query())] == ["whole"]
@@ -258,7 +258,7 @@ class StoreConformance:
             base = datetime(2024, 5, 1, 12, tzinfo=UTC)
             for i in range(n):
                 store.put_document(doc(i), key=f"q-{i:03d}", created_at=base + timedelta(hours=6 * i),
-                                   context=CiContext(branch="main" if i % 2 else "feature/x",
+                                   run=RunFacts(branch="main" if i % 2 else "feature/x",
                                                      commit=f"{i:04d}" + "c" * 36))
 
         def costs(store: Store, backend: Backend, newest: int) -> dict[str, tuple[int, ...]]:
@@ -304,8 +304,8 @@ class StoreConformance:
     # -- delete + layout -----------------------------------------------------------------------
     def test_delete_removes_every_object(self, backend_spec: BackendSpec) -> None:
         store = backend_spec.store()
-        store.put_document(doc(1), key="gone", context=CiContext(branch="main", commit="d" * 40, pr=7))
-        store.put_document(doc(1), key="kept", context=CiContext(branch="main"))
+        store.put_document(doc(1), key="gone", run=RunFacts(branch="main", commit="d" * 40, pr=7))
+        store.put_document(doc(1), key="kept", run=RunFacts(branch="main"))
         store.delete("gone")
         assert not list(store.backend.list("runs/gone/"))
         assert all("~gone~" not in i.name for i in store.backend.list("index/"))

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from aqe_ci.errors import ConflictError, IntegrityError, NotFoundError
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.github import GitHubBackend
 from aqe_ci.storage.store import Query, Store
 from tests.servers.azurite import Azurite
@@ -99,11 +99,11 @@ class TestGitHubConformance(StoreConformance):
                                                             github_stores: GitHubStores) -> None:
         fake = fake_of(backend_spec, github_stores)
         store = backend_spec.store()
-        store.put_document(doc(1), key="run-1", context=CiContext(branch="main", commit="a" * 40))
+        store.put_document(doc(1), key="run-1", run=RunFacts(branch="main", commit="a" * 40))
         with pytest.raises(ConflictError, match="run-1/test_results/default already exists"):
             store.put_document(doc(2), key="run-1")
         assert store.load(store.manifest("run-1", "test_results"))["data"]["tests_run"] == 1
-        store.put_document(doc(3), key="run-1", overwrite=True, context=CiContext(branch="main", commit="b" * 40))
+        store.put_document(doc(3), key="run-1", overwrite=True, run=RunFacts(branch="main", commit="b" * 40))
         again = backend_spec.store()
         assert again.load(again.manifest("run-1", "test_results"))["data"]["tests_run"] == 3
         assert [a.name for a in fake.live()].count("aqe~d~run-1~test_results~default") == 1
@@ -114,10 +114,10 @@ class TestGitHubConformance(StoreConformance):
     def test_second_write_in_another_run_conflicts(self, backend_spec: BackendSpec,
                                                    github_stores: GitHubStores) -> None:
         fake = fake_of(backend_spec, github_stores)
-        backend_spec.store().put_document(doc(1), key="shared", context=CiContext(branch="main"))
+        backend_spec.store().put_document(doc(1), key="shared", run=RunFacts(branch="main"))
         other = Store(GitHubBackend(**_kwargs(settings_for(fake, fake.new_run(branch="dev")))))
         with pytest.raises(ConflictError):
-            other.put_document(doc(2), key="shared", context=CiContext(branch="dev"))
+            other.put_document(doc(2), key="shared", run=RunFacts(branch="dev"))
         assert [a.name for a in fake.live()].count("aqe~d~shared~test_results~default") == 1
 
     # -- 2. atomic visibility ------------------------------------------------------------------
@@ -127,7 +127,7 @@ class TestGitHubConformance(StoreConformance):
         the upload, so there is no orphan to collect and the document can be written again."""
         fake = fake_of(backend_spec, github_stores)
         store = backend_spec.store()
-        store.put_document(doc(1), key="whole", context=CiContext(branch="main"))
+        store.put_document(doc(1), key="whole", run=RunFacts(branch="main"))
         backend = backend_spec.make()
         assert isinstance(backend, GitHubBackend)
         real_twirp = backend._twirp
@@ -139,14 +139,14 @@ class TestGitHubConformance(StoreConformance):
 
         backend._twirp = dying  # type: ignore[method-assign]
         with pytest.raises(KeyboardInterrupt):
-            Store(backend).put_document(doc(2), key="half", context=CiContext(branch="main"))
+            Store(backend).put_document(doc(2), key="half", run=RunFacts(branch="main"))
         assert any(p.name.startswith("aqe~d~half") for p in fake.pending.values())  # uploaded, unfinished
         assert [e.key for e in store.list(Query())] == ["whole"]
         with pytest.raises(NotFoundError):
             store.manifest("half", "test_results")
         assert not any(a.name.startswith("aqe~d~half") for a in fake.live())
         assert Store(backend_spec.make()).repair(grace_seconds=0)["orphans"] == []
-        store.put_document(doc(3), key="half", context=CiContext(branch="main"))  # not blocked
+        store.put_document(doc(3), key="half", run=RunFacts(branch="main"))  # not blocked
         assert sorted(e.key for e in store.list(Query())) == ["half", "whole"]
 
     def test_killed_between_document_and_entry_is_readable_and_reindexed(self, backend_spec: BackendSpec,
@@ -163,7 +163,7 @@ class TestGitHubConformance(StoreConformance):
 
         backend._upload_artifact = no_entry  # type: ignore[method-assign]
         with pytest.raises(KeyboardInterrupt):
-            store.put_document(doc(4), key="unlisted", context=CiContext(branch="main"))
+            store.put_document(doc(4), key="unlisted", run=RunFacts(branch="main"))
         reader = backend_spec.store()
         assert list(reader.list(Query())) == []
         assert reader.load(reader.manifest("unlisted", "test_results"))["data"]["tests_run"] == 4

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.storage.codec import Codec
 from aqe_ci.storage.github import GitHubBackend, content_name, entry_name, pointer_name
 from aqe_ci.storage.local import LocalBackend
@@ -62,7 +62,7 @@ def test_an_artifact_uploaded_by_actions_artifact_is_listed_and_read(results_ser
     # the document's files in the open layout, as any backend stores them
     local = Store(LocalBackend(str(tmp_path / "layout")))
     document = doc(9, size=3000)
-    m = local.put_document(document, key="from-client", context=CiContext(branch="main", commit="c" * 40))
+    m = local.put_document(document, key="from-client", run=RunFacts(branch="main", commit="c" * 40))
     root = tmp_path / "layout"
     files = [str(p.relative_to(root)) for p in sorted((root / "runs").rglob("*")) if p.is_file()]
     job = fake.runtime_token(run)
@@ -86,7 +86,7 @@ def test_a_document_our_backend_writes_is_listed_and_downloaded_byte_identical(r
     writer = Store(GitHubBackend(repository=fake.repository, token=fake.rest_token("write"), api_url=fake.url,
                                  runtime_token=token, results_url=fake.url + "/"), codec=Codec(algorithm="none"))
     document = doc(11, size=4000)
-    m = writer.put_document(document, key="ours", context=CiContext(branch="main", commit="d" * 40))
+    m = writer.put_document(document, key="ours", run=RunFacts(branch="main", commit="d" * 40))
     name = content_name("aqe", "ours", "test_results", "default")
     art = next(a for a in fake.live() if a.name == name)
 

@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from aqe_ci.errors import EXIT_BACKEND, BackendError, NotFoundError
-from aqe_ci.model.context import CiContext
+from aqe_ci.model.run import RunFacts
 from aqe_ci.retention import lifecycle as lc
 from aqe_ci.storage.codec import Codec
 from aqe_ci.storage.factory import build_backend
@@ -56,7 +56,7 @@ def test_every_document_object_is_tagged_with_its_type_and_kind(s3_bucket: Setti
     settings = s3_bucket()
     store = Store(build_backend("s3", settings))
     m = store.put_document({"type": "coverage", "timestamp": "2024-05-01T12:00:00Z", "data": {"line_rate": 50.0}},
-                           key="tagged", context=CiContext(branch="main", commit="a" * 40, pr=3))
+                           key="tagged", run=RunFacts(branch="main", commit="a" * 40, pr=3))
     client = raw_client(moto_server)
 
     def tags(name: str) -> dict[str, str]:
@@ -241,7 +241,7 @@ def test_200_stores_through_a_faulty_network_succeed_or_fail_cleanly(s3_bucket: 
             store = stores[i % 10]
             try:
                 store.put_document(doc(i, size=big if i % 25 == 0 else 300), key=f"f-{i:03d}",
-                                   context=CiContext(branch="main", commit=f"{i:040x}"))
+                                   run=RunFacts(branch="main", commit=f"{i:040x}"))
                 return i, "ok"
             except BackendError as exc:
                 assert settings["bucket"] in str(exc) or "127.0.0.1" in str(exc), exc
@@ -374,7 +374,7 @@ def test_docs_recipe_reads_a_stored_document_with_aws_cli_gunzip_and_jq(s3_bucke
     settings = s3_bucket(prefix="qe-fleet/")
     document = doc(42)
     Store(build_backend("s3", settings)).put_document(document, key="build-abc123",
-                                                      context=CiContext(branch="main"))
+                                                      run=RunFacts(branch="main"))
     base = f"s3://{settings['bucket']}/qe-fleet"
     aws = f"{aws_cli()} --endpoint-url {moto_server.endpoint}"
     # the recipe of docs/storage-layout.md, "Reading a store with standard tools"

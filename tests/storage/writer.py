@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from aqe_ci.errors import AqeError, ConflictError  # noqa: E402
-from aqe_ci.model.context import CiContext  # noqa: E402
+from aqe_ci.model.run import RunFacts  # noqa: E402
 from aqe_ci.storage.factory import build_backend  # noqa: E402
 from aqe_ci.storage.store import Store  # noqa: E402
 from tests.storage.counting import CountingBackend  # noqa: E402
@@ -62,7 +62,7 @@ def write(run: dict[str, Any], plan: dict[str, Any], ready: Path, go: Path) -> N
             out.flush()
             try:
                 store.put_document(document(job), key=job["key"], part=job.get("part", "default"),
-                                   context=CiContext(branch=job.get("branch", "main"), commit=job.get("commit")))
+                                   run=RunFacts(branch=job.get("branch", "main"), commit=job.get("commit")))
                 state, message = "ok", ""
             except ConflictError as exc:
                 state, message = "conflict", str(exc)

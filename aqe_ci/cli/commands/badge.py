@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from aqe_ci.cli.output import echo, echo_json, write_atomic
 from aqe_ci.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 KINDS = ("coverage", "tests", "security")
 
@@ -37,7 +40,7 @@ also writes the SVG and the shields JSON into the store under badges/<branch>/<t
 @click.option("--output-dir", type=click.Path(file_okay=False), help="With --all: the folder to write into.")
 @click.option("--publish", is_flag=True, help="Also store the SVG and shields JSON under badges/<branch>/.")
 @click.pass_obj
-def badge(runtime: Any, kind: str, branch: str | None, label: str | None, fmt: str, output: str | None,
+def badge(runtime: Runtime, /, kind: str, branch: str | None, label: str | None, fmt: str, output: str | None,
           all_kinds: bool, output_dir: str | None, publish: bool) -> None:
     """Render a status badge of the newest coverage, test or security run on a branch."""
     from aqe_ci.app.badge import badge_for, published_name
@@ -45,7 +48,7 @@ def badge(runtime: Any, kind: str, branch: str | None, label: str | None, fmt: s
 
     if all_kinds != bool(output_dir):
         raise UsageError("--all and --output-dir go together", hint="aqe artifacts badge --all --output-dir public/badges")
-    settings = runtime.config.section("badges")
+    settings: dict[str, Any] = runtime.config.section("badges")  # as JSON: checked by the config schema
     scale = [(float(s["min"]), str(s["color"])) for s in settings.get("coverage_scale") or []] or None
     labels = settings.get("labels") or {}
     branch = branch or _default_branch(runtime)
@@ -94,7 +97,7 @@ def _emit(fmt: str, output: str | None, svg: str, shields: dict[str, Any], resul
         echo(text)
 
 
-def _default_branch(runtime: Any) -> str:
+def _default_branch(runtime: Runtime) -> str:
     try:
         return runtime.ci_context().default_branch or "main"
     except Exception:  # detection problems are warnings elsewhere; a badge just falls back

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
-import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from aqe_ci.cli.options import format_option, yes_option
 from aqe_ci.cli.output import echo, echo_json, human_bytes
 from aqe_ci.errors import UsageError
-from aqe_ci.model.keys import DOC_TYPES, format_time
+from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
 from aqe_ci.storage.layout import Entry
+
+if TYPE_CHECKING:
+    from aqe_ci.app.cleanup import CleanupReport
+    from aqe_ci.cli.runtime import Runtime
+    from aqe_ci.retention.policy import CleanupPlan, RetentionPolicy
 
 
 def require_confirmation_possible(yes: bool, dry_run: bool, what: str) -> None:
@@ -33,7 +37,7 @@ def entry_line(prefix: str, e: Entry) -> str:
     return "  ".join(bits)
 
 
-def policy_text(policy: Any) -> str:
+def policy_text(policy: RetentionPolicy) -> str:
     days = ", ".join(f"{t} {policy.days_for(t)}d" for t in DOC_TYPES)
     protected = ", ".join(policy.protected_branches) or "none"
     return (f"retention: {days}; keep_latest_n {policy.keep_latest_n}; "
@@ -60,24 +64,21 @@ and master). Non-interactive runs need --yes. Rules: docs/retention.md.""")
 @yes_option
 @format_option("table", "json", default="table")
 @click.pass_obj
-def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], branch: str | None,
+def cleanup(runtime: Runtime, /, older_than: str | None, doc_types: tuple[str, ...], branch: str | None,
             dry_run: bool, yes: bool, format: str) -> None:
     """Remove expired documents by the retention policy (crash-safe; a rerun finishes an interrupted one)."""
-    from aqe_ci.retention.cleanup import repair_lines, run_cleanup
-    from aqe_ci.retention.policy import CleanupFilters, RetentionPolicy, parse_duration
+    from aqe_ci.app.cleanup import CleanupRequest, cleanup_run
 
-    filters = CleanupFilters(older_than_ms=parse_duration(older_than) if older_than else None,
-                             doc_types=doc_types, branch=branch)
+    request = CleanupRequest(older_than=older_than, doc_types=doc_types, branch=branch, dry_run=dry_run)
     require_confirmation_possible(yes, dry_run, "cleanup")
-    policy = RetentionPolicy.from_config(runtime.config.retention,
-                                         default_branch=runtime.ci_context().default_branch)
+    policy = runtime.retention_policy()
     store = runtime.store
     streaming = format == "table"
     if streaming:
         echo(f"cleanup of {store.location}{' (dry run: nothing is removed)' if dry_run else ''}")
         echo(policy_text(policy))
 
-    def confirm(plan: Any) -> None:
+    def confirm(plan: CleanupPlan) -> None:
         if yes:
             return
         if streaming:
@@ -90,40 +91,25 @@ def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], br
         if streaming:
             echo(entry_line("deleted", e))
 
-    now_ms = int(time.time() * 1000)
-    result = run_cleanup(store, policy, filters=filters, now_ms=now_ms, dry_run=dry_run, confirm=confirm,
-                         on_delete=on_delete, progress=lambda text: echo(text, err=True))
-    plan = result.plan
-    removed = plan.delete if dry_run else result.deleted
-    removed_bytes = sum(e.stored_size or 0 for e in removed)
-    counts = plan.counts()
+    report = cleanup_run(store, request, policy=policy, confirm=confirm, on_delete=on_delete,
+                         progress=lambda text: echo(text, err=True))
     if format == "json":
-        echo_json({
-            "store": store.location,
-            "dry_run": dry_run,
-            "now": format_time(_dt(now_ms)),
-            "policy": policy.as_json(),
-            "filters": {"older_than": older_than, "types": list(doc_types), "branch": branch},
-            "repair": {k: len(v) for k, v in result.repair.items()},
-            "repaired": result.repair,
-            "removed": [e.as_json() for e in removed],
-            "protected": [{**k.entry.as_json(), "reasons": list(k.reasons)} for k in plan.protected],
-            "skipped": [{**e.as_json(), "why": why} for e, why in result.skipped],
-            "summary": {
-                "documents_removed": len(removed), "runs_removed": len({e.key for e in removed}),
-                "bytes_removed": removed_bytes, "protected": counts["protected"],
-                "not_expired": counts["not_expired"], "not_selected": counts["not_selected"],
-                "documents_before": counts["documents"],
-                "documents_after": counts["documents"] - (0 if dry_run else len(removed)),
-            },
-        })
-        return
+        echo_json(report.as_json())
+    else:
+        print_report(report)
+
+
+def print_report(report: CleanupReport) -> None:
+    from aqe_ci.retention.cleanup import repair_lines
+
+    plan, result, removed = report.plan, report.result, report.removed
+    counts = plan.counts()
     repaired = {k: len(v) for k, v in result.repair.items() if v}
-    for line in repair_lines(result.repair, dry_run=dry_run):
+    for line in repair_lines(result.repair, dry_run=report.request.dry_run):
         echo(line)
     if repaired:
         echo("repair: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in repaired.items()))
-    if dry_run:
+    if report.request.dry_run:
         for e in removed:
             echo(entry_line("would delete", e))
     for e, why in result.skipped:
@@ -134,14 +120,8 @@ def cleanup(runtime: Any, older_than: str | None, doc_types: tuple[str, ...], br
         echo(table(["KEY", "TYPE", "PART", "CREATED", "BRANCH", "REASON"],
                    [[k.entry.key, k.entry.type, k.entry.part, k.entry.created_at, k.entry.branch or "",
                      ", ".join(k.reasons)] for k in plan.protected]))
-    verb = "would remove" if dry_run else "removed"
+    verb = "would remove" if report.request.dry_run else "removed"
     echo("")
     echo(f"summary: {verb} {len(removed)} document(s) of {len({e.key for e in removed})} run(s), "
-         f"{human_bytes(removed_bytes)} stored; kept {counts['protected']} expired but protected, "
+         f"{human_bytes(report.removed_bytes)} stored; kept {counts['protected']} expired but protected, "
          f"{counts['not_expired']} not expired, {counts['not_selected']} not selected by the filters")
-
-
-def _dt(ms: int) -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, UTC)

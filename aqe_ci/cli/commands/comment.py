@@ -56,7 +56,7 @@ def comment(runtime: Any, key: str | None, from_file: Path | None, repository: s
     secrets.register(token)
     if (key is None) == (from_file is None):
         raise UsageError("give a run KEY or --from-file FILE (not both)")
-    ctx = runtime.ci_context(commit=commit, pr=None if from_file else pr)
+    ctx = runtime.ci_context({"commit": commit, "pr": None if from_file else pr})
     project = repository or ctx.repository
     if not project:
         raise UsageError("no repository known", hint="pass --repository OWNER/NAME")
@@ -93,18 +93,17 @@ def _from_file(forge: Any, path: Path, project: str, sha: str | None, format: st
 
 def _compare_and_comment(runtime: Any, forge: Any, key: str, ctx: Any, project: str, baseline: str | None,
                          options: PublishOptions, format: str) -> None:
+    from aqe_ci.app.compare import CompareRequest, compare_run
     from aqe_ci.app.publish import publish_run
-    from aqe_ci.compare.engine import compare_runs
     from aqe_ci.errors import UsageError
-    from aqe_ci.git import Git
     from aqe_ci.model.keys import check_key
     from aqe_ci.publish.base import CommentTarget
 
     check_key(key)
     if not ctx.pr:
         raise UsageError("no pull request known to comment on", hint="pass --pr N")
-    result = compare_runs(runtime.store, key, base_branch=baseline, git=Git(Path.cwd()),
-                          env_base_branch=ctx.base_branch, env_base_sha=ctx.base_sha)
+    result = compare_run(runtime.store, CompareRequest(head_key=key, base_branch=baseline or None),
+                         git=runtime.git("."), ci=ctx)
     published = publish_run(forge, result, target=CommentTarget(project=project, number=ctx.pr), key=key,
                             options=options)
     _report(published.comment, [], format)

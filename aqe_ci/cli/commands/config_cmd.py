@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from aqe_ci.cli.options import format_option
 from aqe_ci.cli.output import echo, echo_json
 from aqe_ci.config import load_config
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 
 @click.command(epilog="""\b
@@ -18,9 +22,9 @@ Examples:
   aqe --config ci/storage.json config show --format json""")
 @format_option("json", "table", default="table")
 @click.pass_obj
-def show(runtime: object, format: str) -> None:
+def show(runtime: Runtime, /, format: str) -> None:
     """Print the effective configuration and where it came from. Secrets are shown as ***."""
-    cfg = runtime.config  # type: ignore[attr-defined]
+    cfg = runtime.config
     if format == "json":
         echo_json({"source": cfg.source, "config": cfg.redacted()})
         return
@@ -36,9 +40,9 @@ Examples:
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @format_option("text", "json", default="text")
 @click.pass_obj
-def validate(runtime: object, path: str | None, format: str) -> None:
+def validate(runtime: Runtime, /, path: str | None, format: str) -> None:
     """Check a config file against its schema and that every ${VAR} is set. Exit 2 if not."""
-    cfg = load_config(path or runtime.config_path, os.environ)  # type: ignore[attr-defined]
+    cfg = load_config(path or runtime.config_path, os.environ)
     if format == "json":
         echo_json({"source": cfg.source, "valid": True, "backend": cfg.backend})
         return

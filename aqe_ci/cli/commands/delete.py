@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,9 @@ from aqe_ci.cli.output import echo, echo_json
 from aqe_ci.errors import NotFoundError, UsageError
 from aqe_ci.model import keys
 from aqe_ci.model.keys import DOC_TYPES
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -42,7 +45,7 @@ protected branch (retention.protected_branches), whose runs are PR baselines."""
 @yes_option
 @format_option("table", "json", default="table")
 @click.pass_obj
-def delete(runtime: Any, key: str | None, branch: str | None, all_: bool, doc_type: str | None, part: str | None,
+def delete(runtime: Runtime, /, key: str | None, branch: str | None, all_: bool, doc_type: str | None, part: str | None,
            dry_run: bool, yes: bool, format: str) -> None:
     """Delete a run's documents, or with --branch B --all every document of branch B.
 
@@ -89,15 +92,13 @@ def delete(runtime: Any, key: str | None, branch: str | None, all_: bool, doc_ty
         echo(f"deleted {m.key}/{m.type}/{m.part}")
 
 
-def _delete_branch(runtime: Any, branch: str, doc_type: str | None, dry_run: bool, yes: bool, format: str) -> None:
+def _delete_branch(runtime: Runtime, branch: str, doc_type: str | None, dry_run: bool, yes: bool, format: str) -> None:
     from aqe_ci.cli.commands.cleanup import entry_line, require_confirmation_possible
     from aqe_ci.cli.output import human_bytes
     from aqe_ci.retention.cleanup import delete_branch
-    from aqe_ci.retention.policy import RetentionPolicy
 
     require_confirmation_possible(yes, dry_run, f"delete --branch {branch} --all")
-    policy = RetentionPolicy.from_config(runtime.config.retention,
-                                         default_branch=runtime.ci_context().default_branch)
+    policy = runtime.retention_policy()
     store = runtime.store
     table = format == "table"
 

@@ -34,7 +34,7 @@ def doctor(runtime: Any, format: str, **overrides: Any) -> None:
     """Diagnose the CI context, the comment target and the storage backend."""
     from aqe_ci.errors import BackendError
 
-    ctx = runtime.ci_context(**overrides)
+    ctx = runtime.ci_context(overrides)
     report = {"context": {f: getattr(ctx, f) for f in FIELDS},
               "sources": {f: ctx.sources[f] for f in FIELDS if f in ctx.sources},
               "run_key": runtime.default_key(ctx), "comment": comment_target(ctx), "token": token_source(),

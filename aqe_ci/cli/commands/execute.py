@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from aqe_ci.cli.options import context_options, parse_tags, tag_option
+from aqe_ci.cli.options import parse_tags, run_options
 from aqe_ci.cli.output import echo, summary_text
 from aqe_ci.model.keys import check_key, check_part
 from aqe_ci.model.runinput import check_context_flags, parse_metadata
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
+    from aqe_ci.model.context import CiContext
 
 
 class CommandAfterDashes(click.Command):
@@ -56,20 +60,13 @@ fails, its code (3 conflict, 8 backend unavailable, ...). Nothing is stored part
 @click.option("--python", "python", metavar="PATH", envvar="AQE_EXECUTE_PYTHON", show_envvar=True,
               help="Interpreter (or virtualenv folder) that runs pytest (default: the active virtualenv, "
                    "then pytest / python on PATH, then aqe's own).")
-@click.option("--artifact-key", "--key", "artifact_key", metavar="KEY",
-              help="Run key (default: derived from the CI context, printed).")
-@click.option("--part", default="default", show_default=True, metavar="NAME", help="Part name (matrix legs).")
-@click.option("--metadata", metavar="JSON",
-              help='JSON object of user metadata kept in the manifests; its "branch" and "pr" fill what the CI '
-                   'context does not say ("pr": "" = none).')
 @click.option("--report", "report", multiple=True, metavar="GLOB",
               help="Report files the command writes (repeatable); $AQE_REPORTS_DIR is always collected.")
-@tag_option
-@context_options
+@run_options
 @click.pass_obj
-def execute(runtime: Any, path: str | None, store_artifacts: bool, coverage: bool, python: str | None,
-            artifact_key: str | None, part: str, metadata: str | None, report: tuple[str, ...],
-            tag: tuple[str, ...], **ctx_flags: Any) -> int:
+def execute(runtime: Runtime, /, path: str | None, store_artifacts: bool, coverage: bool, python: str | None,
+            report: tuple[str, ...], key: str | None, part: str, metadata: str | None, tag: tuple[str, ...],
+            **ctx_flags: str | int | None) -> int:
     """Run the tests, then store the test results and coverage they produced."""
     from aqe_ci.app import execute as use_case
 
@@ -79,13 +76,13 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool, coverage: boo
     check_part(part)
     meta = parse_metadata(metadata)
     tags = parse_tags(tag)
-    if artifact_key:
-        check_key(artifact_key)
+    if key:
+        check_key(key)
     # every value is checked, and the run key fixed, before the tests run
-    run_ctx = runtime.ci_context(metadata=meta, **ctx_flags) if store_artifacts else None
+    run_ctx = runtime.ci_context(ctx_flags, metadata=meta) if store_artifacts else None
     if run_ctx is None:
         check_context_flags(ctx_flags)
-    key = (artifact_key or runtime.default_key(run_ctx)) if run_ctx is not None else None
+    run_key = (key or runtime.default_key(run_ctx)) if run_ctx is not None else None
     runner = None
     if not command:
         source = click_ctx.get_parameter_source("python")
@@ -109,10 +106,10 @@ def execute(runtime: Any, path: str | None, store_artifacts: bool, coverage: boo
         echo(f"aqe: tests exited with {execution.meaning()}", err=True)
         if coverage:
             _publish_coverage(use_case, execution)
-        if run_ctx is None or key is None:
+        if run_ctx is None or run_key is None:
             return execution.exit_code
-        _store(runtime, use_case, execution, coverage=coverage, key=key, part=part, ctx=run_ctx, tags=tags,
-               metadata=meta, workdir=Path(tmp) / "work")
+        _store(runtime, use_case, execution, coverage=coverage, key=run_key, part=part, ctx=run_ctx, tags=tags,
+               metadata=meta)
     return execution.exit_code
 
 
@@ -124,20 +121,20 @@ def _publish_coverage(use_case: Any, execution: Any) -> None:
         echo(f"aqe: wrote {written}", err=True)
 
 
-def _store(runtime: Any, use_case: Any, execution: Any, *, coverage: bool, key: str, part: str, ctx: Any,
-           tags: dict[str, str], metadata: dict[str, Any], workdir: Path) -> None:
+def _store(runtime: Runtime, use_case: Any, execution: Any, *, coverage: bool, key: str, part: str, ctx: CiContext,
+           tags: dict[str, str], metadata: dict[str, Any]) -> None:
     """Store every report of the run, or nothing; an error here is the command's exit code."""
-    from aqe_ci.cli.commands.store import collect_documents, notify_stored, put_all
+    from aqe_ci.app.store import StoreRequest, store_run
+    from aqe_ci.cli.commands.store import notify_stored
 
     if not execution.reports:
         raise use_case.nothing_produced(execution)
     if coverage and execution.coverage_report is None:
         raise use_case.NoReports("--coverage: the run wrote no coverage report", hint="nothing was stored")
-    docs = collect_documents(execution.reports, doc_type=None, fmt="auto", limits=runtime.config.limits,
-                             workdir=workdir)
-    stored = put_all(runtime.store, docs, key=key, part=part, ctx=ctx, tags=tags, metadata=metadata,
-                     overwrite=False)
-    for m in stored:
+    request = StoreRequest(files=tuple(str(r) for r in execution.reports), key=key, part=part, metadata=metadata,
+                           tags=tags)
+    result = store_run(lambda: runtime.store, request, ctx=ctx, limits=runtime.config.limits)
+    for m in result.stored:
         echo(f"stored {m.key}/{m.type}/{m.part}: {summary_text(m.type, m.summary)}")
     echo(f"key: {key}")
-    notify_stored(runtime, ctx, key, stored)
+    notify_stored(runtime, ctx, key, result.stored)

@@ -7,13 +7,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from aqe_ci.cli.output import echo
 from aqe_ci.errors import InvalidInputError
 from aqe_ci.model.keys import DOC_TYPES
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
 
 
 @click.command(epilog="""\b
@@ -36,7 +39,7 @@ SARIF), prints one object keyed by type ({"test_results": {...}, "security": {..
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), metavar="PATH",
               help="Write the JSON here instead of stdout.")
 @click.pass_obj
-def ingest(runtime: Any, files: tuple[str, ...], fmt: str, doc_type: str | None, output: str | None) -> None:
+def ingest(runtime: Runtime | None, /, files: tuple[str, ...], fmt: str, doc_type: str | None, output: str | None) -> None:
     """Parse raw test, coverage and security reports into normalised documents (nothing is stored)."""
     from aqe_ci.ingest.driver import expand_globs, ingest_files
     from aqe_ci.model.limits import Limits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,10 @@ from aqe_ci.model import keys
 from aqe_ci.model.keys import DOC_TYPES
 from aqe_ci.render.text import table
 from aqe_ci.storage.store import Query
+
+if TYPE_CHECKING:
+    from aqe_ci.cli.runtime import Runtime
+    from aqe_ci.storage.store import Store
 
 
 def parse_date(value: str | None, *, end: bool, option: str) -> int | None:
@@ -63,7 +67,7 @@ Costs what it returns: one listing of the most selective index, newest first."""
 @tag_option
 @format_option("table", "json", default="table")
 @click.pass_obj
-def list_cmd(runtime: Any, limit: int, doc_type: str | None, since: str | None, until: str | None,
+def list_cmd(runtime: Runtime, /, limit: int, doc_type: str | None, since: str | None, until: str | None,
              branch: str | None, commit: str | None, pr: int | None, key: str | None, tag: tuple[str, ...],
              format: str) -> None:
     """List stored documents, newest first."""
@@ -102,7 +106,7 @@ object {"key", ..., "documents": {TYPE: document}}. Every read is checked agains
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON to this file.")
 @format_option("json", "table", default="json")
 @click.pass_obj
-def get(runtime: Any, key: str | None, commit: str | None, branch: str | None, latest: bool,
+def get(runtime: Runtime, /, key: str | None, commit: str | None, branch: str | None, latest: bool,
         doc_type: str | None, part: str | None, output: str | None, format: str) -> None:
     """Get a run's documents by key, by commit, or the latest on a branch."""
     store = runtime.store
@@ -145,7 +149,7 @@ def merge_parts(doc_type: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
     return merge_documents(doc_type, docs)
 
 
-def resolve_run(store: Any, *, key: str | None, commit: str | None, branch: str | None, latest: bool,
+def resolve_run(store: Store, *, key: str | None, commit: str | None, branch: str | None, latest: bool,
                 doc_type: str | None) -> str:
     given = [x for x in (key, commit, branch) if x]
     if len(given) != 1:
@@ -159,6 +163,7 @@ def resolve_run(store: Any, *, key: str | None, commit: str | None, branch: str 
         return entries[0].key
     if not latest:
         raise UsageError("--branch needs --latest", hint="aqe artifacts get --branch main --latest")
+    assert branch  # the one given
     entry = store.latest(branch=branch, doc_type=doc_type)
     if entry is None:
         raise NotFoundError(f"no run stored for branch {branch} in {store.location}")

@@ -312,7 +312,7 @@ class CoverageWriter(DocumentWriter):
         if self._current is not None:
             raise RuntimeError("finish with an open source")
         from aqe_ci.model.schema import validate_document
-        from aqe_ci.storage.store import summarize
+        from aqe_ci.model.summary import summarize
 
         self._spool.flush()
         fd, name = tempfile.mkstemp(prefix="coverage-", suffix=".json", dir=self.workdir)
