@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from aqe_ci.app.compare import load_section
 from aqe_ci.app.trend import collect_runs
 from aqe_ci.compare.flaky import DEFAULT_MIN_RUNS, DEFAULT_THRESHOLD, FlakyDetector, RunRef
 from aqe_ci.compare.testindex import TestIndex
@@ -41,7 +42,9 @@ def window(store: Store, *, last: int, branch: str | None) -> list[Entry]:
 
 def read_tests(store: Store, manifest: Manifest) -> TestIndex:
     """One stored test_results document (one part), streamed into a :class:`TestIndex`."""
-    return TestIndex.from_store(store, [manifest])
+    idx = load_section(store, manifest.key, "test_results", [manifest])
+    assert isinstance(idx, TestIndex)
+    return idx
 
 
 def find_flaky(store: Store, *, last: int = 50, branch: str | None = "main", threshold: float = DEFAULT_THRESHOLD,
@@ -84,3 +87,24 @@ def load_quarantine(path: Path) -> list[Mapping[str, Any]]:
         raise InvalidInputError(f"{path}: $.tests must be a list of objects with a name",
                                 hint="use the file `aqe artifacts flaky --output FILE` writes")
     return tests
+
+
+def known_flaky_tests(store: Store, *, path: Path | None = None, last: int = 0,
+                      branch: str = "main") -> dict[tuple[str, ...], str]:
+    """(suite, classname, name, file) → why, for ``compare``: from a quarantine file and/or the flaky
+    detection over the last ``last`` runs of ``branch`` (0: not read). A file-less key is added too, so
+    a failure whose report names no file still matches."""
+    known: dict[tuple[str, ...], str] = {}
+
+    def add(t: Mapping[str, Any], why: str) -> None:
+        ident = (t.get("suite") or "", t.get("classname") or "", t.get("name") or "", t.get("file") or "")
+        known.setdefault(ident, why)
+        known.setdefault((*ident[:3], ""), why)
+
+    if path is not None:
+        for t in load_quarantine(path):
+            add(t, str(t.get("description") or f"listed in {path.name}"))
+    if last:
+        for ft in find_flaky(store, last=max(2, last), branch=branch).tests:
+            add(ft.as_json(), ft.describe())
+    return known

@@ -9,11 +9,12 @@ after another run started still joins its own run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from aqe_ci.errors import UsageError
 from aqe_ci.model import keys
+from aqe_ci.model.comparison import Comparison
 from aqe_ci.model.history import HEADLINE, TREND_METRICS, ChartPoint, ComparisonTrend, Trend, TrendPoint
 from aqe_ci.model.keys import check_type
 from aqe_ci.storage.layout import Entry
@@ -81,39 +82,36 @@ def trend(store: Store, *, doc_type: str, branch: str | None = None, last: int =
     return Trend(type=doc_type, branch=branch, last=last, points=tuple(points))
 
 
-#: (document type, comparison section, the head's value in that section) in the order a chart is chosen
-_HEAD_VALUE = (
-    ("coverage", "coverage", lambda s: s["line_rate"]["after"]),
-    ("test_results", "tests", lambda s: None if s["failed"]["after"] is None
-     else s["failed"]["after"] + (s["errors"]["after"] or 0)),
-    ("security", "security", lambda s: s.get("after")),
-)
+def _head_values(c: Comparison) -> Iterator[tuple[str, float | int | None]]:
+    """(document type, the head's value) in the order a chart is chosen: coverage, tests, security."""
+    if c.coverage is not None:
+        yield "coverage", c.coverage.line_rate.after
+    if c.tests is not None and c.tests.failed.after is not None:
+        yield "test_results", c.tests.failed.after + (c.tests.errors.after or 0)
+    if c.security is not None:
+        yield "security", c.security.total.after
 
 
-def comparison_trend(store: Store, comparison: Mapping[str, Any], *, last: int = 20) -> ComparisonTrend | None:
+def comparison_trend(store: Store, c: Comparison, *, last: int = 20) -> ComparisonTrend | None:
     """The base branch's last ``last`` runs and the head's point, for the chart in a PR/MR comment.
 
     The first type the comparison has of coverage (line rate), tests (failed + errors), security (total);
     None without a base branch or a head value. Costs one index listing.
     """
-    c = comparison.get("comparison", comparison)
-    b, h = c.get("baseline") or {}, c.get("head") or {}
-    branch = b.get("base_branch") or b.get("branch")
+    b, h = c.baseline, c.head
+    branch = b.base_branch or (b.run.branch if b.run else None)
     if not branch or last < 1:
         return None
-    for doc_type, section, value in _HEAD_VALUE:
-        s = c.get(section)
-        head_value = value(s) if s else None
+    for doc_type, head_value in _head_values(c):
         if head_value is None:
             continue
-        until = keys.to_ms(keys.parse_time(h["created_at"])) if h.get("created_at") else None
-        t = trend(store, doc_type=doc_type, branch=branch, last=last, until_ms=until, exclude=[h.get("key", "")])
+        until = keys.to_ms(keys.parse_time(h.created_at)) if h.created_at else None
+        t = trend(store, doc_type=doc_type, branch=branch, last=last, until_ms=until, exclude=[h.key])
         metric, label = ("failed+errors", "Failed + errored tests") if doc_type == "test_results" else HEADLINE[doc_type]
         return ComparisonTrend(type=doc_type, branch=branch, last=last, metric=metric, label=label,
                                points=tuple(ChartPoint(key=p.key, commit=p.commit, created_at=p.created_at,
                                                        value=_value(doc_type, p.values)) for p in t.points),
-                               head_key=h.get("key"), head_commit=h.get("commit"), head_pr=h.get("pr"),
-                               head_value=head_value)
+                               head_key=h.key, head_commit=h.commit, head_pr=h.pr, head_value=head_value)
     return None
 
 

@@ -17,10 +17,11 @@ plus per-commit outcomes only for the commits the caller says were run more than
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from aqe_ci.compare.testindex import FAILING, PASSING, Rec
+from aqe_ci.model.comparison import TestItem, TestsComparison
 from aqe_ci.model.history import FLIP_RATE, RETRIES, SAME_COMMIT, FlakyTest, Observation
 
 DEFAULT_THRESHOLD = 0.1
@@ -152,24 +153,25 @@ def identity_of(t: Any) -> tuple[str, str, str, str]:
     return (t.get("suite") or "", t.get("classname") or "", t.get("name") or "", t.get("file") or "")
 
 
-def mark_known_flaky(tests: dict[str, Any], known: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
-    """Mark the new failures of flaky tests in a tests comparison section: ``known_flaky`` = why.
+def mark_known_flaky(tests: TestsComparison, known: Mapping[tuple[str, ...], str]) -> TestsComparison:
+    """The tests section with the new failures of flaky tests marked: ``known_flaky`` = why.
 
     Known: ``known`` ((suite, classname, name, file) → why; a file-less key matches any file) and the
     section's own ``flaky_tests`` (a rerun of the head commit passed, or the run's retries did).
-    ``new_failures_flaky`` counts them. The section is changed in place and returned.
+    ``new_failures_flaky`` counts them (None when the head has no test results).
     """
-    if tests.get("new_failures") is None:
+    if tests.new_failures is None:
         return tests
     reasons = dict(known)
-    for t in tests.get("flaky_tests") or []:
+    for t in tests.flaky_tests or ():
         reasons.setdefault(identity_of(t), t.get("reason") or "flaky")
+    marked: list[TestItem] = []
     n = 0
-    for f in tests["new_failures"]:
+    for f in tests.new_failures:
         ident = identity_of(f)
         why = reasons.get(ident) or reasons.get((*ident[:3], ""))
         if why:
-            f["known_flaky"] = why
+            f = cast(TestItem, {**f, "known_flaky": why})  # a new item: the comparison's items are shared
             n += 1
-    tests["new_failures_flaky"] = n
-    return tests
+        marked.append(f)
+    return replace(tests, new_failures=tuple(marked), new_failures_flaky=n)

@@ -162,9 +162,12 @@ def test_patch_renderings_neutralise_hostile_paths() -> None:
     doc = cov_doc({evil: cov_file({1: 0, 2: 1}), "ok.py": cov_file({1: 1})})["data"]
     pc = patch_coverage([FileDiff(path=evil, old_path=None, status="added", added=(1, 2)),
                          FileDiff(path="notes\x07.md", old_path=None, status="added", added=(1,))], doc)
-    cov = {"line_rate": {"before": None, "after": 50.0, "change": None},
-           "branch_rate": {"before": None, "after": None, "change": None}, "patch": pc.as_json()}
-    result = {"comparison": {"head": {"key": "h"}, "baseline": {"key": None, "reason": "none"}, "coverage": cov}}
+    from aqe_ci.model.comparison import Baseline, Comparison, CoverageComparison, Delta, RunRef
+
+    cov = CoverageComparison(line_rate=Delta(None, 50.0, None), branch_rate=Delta(None, None, None), patch=pc)
+    result = Comparison(head=RunRef(key="h", created_ms=0), baseline=Baseline(method="none", reason="none"),
+                        coverage=cov)
+    assert Comparison.from_json(result.as_json()).coverage.patch == pc  # the JSON round trip keeps it
     table = render_table(result)
     assert "\x1b" not in table and "\x07" not in table and "src/[31mred[0m|<b>@here.py" in table
     md = render_markdown(result)
