@@ -55,7 +55,7 @@ class CompareRequest:
     known_flaky: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     exclude_flaky: bool = False  # the new_failures gate leaves out new failures of known-flaky tests
     patch: bool = True  # patch coverage (needs ``git``: the diff merge-base..head)
-    trend_last: int = 0  # the base branch's last N runs as Comparison.trend (one index listing)
+    trend_last: int = 20  # the base branch's last N runs as Comparison.trend (one index listing; 0: none)
 
     def __post_init__(self) -> None:
         check_key(self.head_key)
