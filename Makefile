@@ -43,8 +43,8 @@ $(TSTAMP): $(STAMP)
 	  command -v rsync >/dev/null 2>&1 || { echo "rsync is required for make test: install it (apt-get install rsync)" >&2; exit 1; }; }
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (badge and HTML report tests render in it)"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    { apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null 2>&1 || \
-	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null 2>&1 || true; fi; \
+	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-dejavu-core; } >/dev/null 2>&1 || \
+	    { sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium chromium-driver fonts-dejavu-core; } >/dev/null 2>&1 || true; fi; \
 	  command -v chromium >/dev/null 2>&1 || { echo "chromium is required for make test: apt-get install chromium" >&2; exit 1; }; }
 	@touch $@
 
