@@ -20,6 +20,7 @@ EXTENSIONS: dict[str, str] = {
     "aqe_ci.ingest.coverage._cobertura_c": "aqe_ci/ingest/coverage/_cobertura_c.c",
     "aqe_ci.ingest.security._sarif_c": "aqe_ci/ingest/security/_sarif_c.c",
     "aqe_ci.ingest.tests._junit_c": "aqe_ci/ingest/tests/_junit_c.c",
+    "aqe_ci.ingest.stream._stream_c": "aqe_ci/ingest/stream/_stream_c.c",
 }
 
 DISABLE_ENV = "AQE_PURE_PYTHON"

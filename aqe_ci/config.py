@@ -219,12 +219,18 @@ class GitLabSettings:
     project: str | None = None
     api_url: str | None = None
     package_name: str | None = None
+    timeout: float = 60.0
+    max_attempts: int = 5
+    verify_ssl: bool = True
+    hide_index: bool = True
 
     @classmethod
     def from_json(cls, value: JsonValue, path: str = "$.gitlab") -> GitLabSettings:
         f = _Fields(_object(value, path), path)
         return cls(token=f.opt_text("token"), project=f.opt_text("project"), api_url=f.opt_text("api_url"),
-                   package_name=f.opt_text("package_name"))
+                   package_name=f.opt_text("package_name"), timeout=f.real("timeout", 60.0),
+                   max_attempts=f.number("max_attempts", 5), verify_ssl=f.flag("verify_ssl", True),
+                   hide_index=f.flag("hide_index", True))
 
 
 @dataclass(frozen=True, kw_only=True)

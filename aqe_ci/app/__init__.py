@@ -13,6 +13,12 @@ built once, passed down (DESIGN "Layers") — and calls the use cases with what 
   required-baseline failure (exit 6) once the report is out.
 * ``cleanup.cleanup_run(store, CleanupRequest, policy=)``: apply the retention policy → ``CleanupReport``.
 * ``copy.copy_history(source, target)``: migrate stored history between two stores → ``CopyReport``.
+* ``trend.trend(store, doc_type=, branch=, last=)``: a type's last runs from the index's summaries →
+  ``Trend``; ``trend.comparison_trend`` is the chart a comparison carries.
+* ``flaky.find_flaky(store, last=, branch=)``: flaky tests from stored runs → ``FlakyReport`` (the
+  quarantine file); ``flaky.known_flaky_tests`` is what ``compare`` marks.
+* ``report.write_report(store, outdir)``: the static HTML history site.
+* ``patch.patch_for(git, head, baseline, coverage)``: patch coverage of a compared run (git diff).
 
 Requests and results are frozen dataclasses; errors are :class:`aqe_ci.errors.AqeError` with the
 documented exit codes. The layers below (compare, retention, ingest, storage, context, render,

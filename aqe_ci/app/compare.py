@@ -16,17 +16,20 @@ each document type of both runs — one pair in memory at a time; test results s
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from aqe_ci.app.baseline import resolve_baseline
+from aqe_ci.app.patch import patch_for
+from aqe_ci.app.trend import comparison_trend
 from aqe_ci.compare.engine import Loaded, build_comparison, compare_section
+from aqe_ci.compare.flaky import mark_known_flaky
 from aqe_ci.compare.gates import Gate, check_gates, raise_if_failed
 from aqe_ci.compare.testindex import TestIndex
 from aqe_ci.errors import GateFailed, NotFoundError
 from aqe_ci.git import Git
-from aqe_ci.model.comparison import Baseline, Comparison, RunRef, Section
+from aqe_ci.model.comparison import Baseline, Comparison, CoverageComparison, RunRef, Section, TestsComparison
 from aqe_ci.model.context import CiContext
 from aqe_ci.model.keys import DOC_TYPES, check_key
 from aqe_ci.model.merge import merge_documents
@@ -48,6 +51,11 @@ class CompareRequest:
     diff_only: bool = False
     gates: tuple[Gate, ...] = ()  # evaluated into Comparison.gates
     same_commit_flaky: bool = True  # read other runs of the head commit for cross-run flakes
+    #: (suite, classname, name, file) → why, of tests known to be flaky: their new failures are marked
+    known_flaky: Mapping[tuple[str, ...], str] = field(default_factory=dict)
+    exclude_flaky: bool = False  # the new_failures gate leaves out new failures of known-flaky tests
+    patch: bool = True  # patch coverage (needs ``git``: the diff merge-base..head)
+    trend_last: int = 20  # the base branch's last N runs as Comparison.trend (one index listing; 0: none)
 
     def __post_init__(self) -> None:
         check_key(self.head_key)
@@ -69,10 +77,13 @@ def compare_run(store: Store, request: CompareRequest, *, git: Git | None = None
         baseline = resolve_baseline(store, head, types=[t for t in wanted if t in head.types] or wanted,
                                     base_branch=request.base_branch or head.base_branch or ci.base_branch,
                                     base_sha=request.base_sha or head.base_sha or ci.base_sha, git=git)
-    sections = _sections(store, request, head, baseline, wanted, read)
+    sections = _sections(store, request, head, baseline, wanted, read, git)
     comparison = build_comparison(head, baseline, sections, diff_only=request.diff_only)
+    if request.trend_last:
+        comparison = replace(comparison, trend=comparison_trend(store, comparison, last=request.trend_last))
     if request.gates:
-        comparison = replace(comparison, gates=check_gates(comparison, request.gates))
+        comparison = replace(comparison, gates=check_gates(comparison, request.gates,
+                                                           exclude_flaky=request.exclude_flaky))
     return comparison
 
 
@@ -86,7 +97,7 @@ def check_outcome(comparison: Comparison, *, require_baseline: bool = False) -> 
 
 
 def _sections(store: Store, request: CompareRequest, head: RunRef, baseline: Baseline, wanted: Sequence[str],
-              read: dict[str, list[Manifest]]) -> Iterator[Section]:
+              read: dict[str, list[Manifest]], git: Git | None) -> Iterator[Section]:
     """Each wanted type's section, loading one pair of documents at a time."""
     for doc_type in wanted:
         after = load_section(store, head.key, doc_type, read[head.key]) if doc_type in head.types else None
@@ -100,6 +111,10 @@ def _sections(store: Store, request: CompareRequest, head: RunRef, baseline: Bas
             others = _same_commit_runs(store, head, exclude={head.key})
         section = compare_section(doc_type, before, after, diff_only=request.diff_only, same_commit_runs=others,
                                   head_commit=head.commit)
+        if isinstance(section, TestsComparison):
+            section = mark_known_flaky(section, request.known_flaky)
+        elif isinstance(section, CoverageComparison) and request.patch and isinstance(after, Mapping):
+            section = replace(section, patch=patch_for(git, head, baseline, after))
         del before, after, others
         yield section
 

@@ -30,6 +30,9 @@ ARTIFACTS_COMMANDS: dict[str, tuple[str, str]] = {
     "badge": ("aqe_ci.cli.commands.badge:badge", "Render a coverage, tests or security badge (SVG or shields.io JSON)."),
     "copy": ("aqe_ci.cli.commands.copy:copy", "Copy stored history from one store to another (any backends)."),
     "comment": ("aqe_ci.cli.commands.comment:comment", "Comment on the pull request (a run, or a saved comment file)."),
+    "trend": ("aqe_ci.cli.commands.history:trend", "Show a metric's trend over the last N runs (summaries only)."),
+    "flaky": ("aqe_ci.cli.commands.history:flaky", "Find flaky tests in the stored history; write a quarantine list."),
+    "report": ("aqe_ci.cli.commands.history:report", "Write a static HTML history site: runs, trends, flaky, compare."),
 }
 CONFIG_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("aqe_ci.cli.commands.config_cmd:show", "Print the effective configuration (secrets redacted)."),

@@ -52,6 +52,8 @@ METRICS: dict[str, Metric] = {
     "branch_coverage_drop": Metric("coverage", True, "pp", "branch coverage drop vs the baseline"),
     "file_coverage_drop": Metric("coverage", True, "pp", "largest line-coverage drop of any changed file"),
     "newly_uncovered": Metric("coverage", True, "lines", "lines covered in the baseline, uncovered now"),
+    "patch_coverage": Metric("coverage", False, "%", "coverage of the lines the change adds or edits (git diff "
+                             "merge-base..head; needs a checkout)"),
     "new_failures": Metric("tests", True, "tests", "tests failing now that did not fail in the baseline"),
     "still_failing": Metric("tests", True, "tests", "tests failing in both runs"),
     "failed": Metric("tests", False, "tests", "failed + errored tests in the head run"),
@@ -141,6 +143,11 @@ def _coverage_actual(name: str, cov: CoverageComparison | None) -> Actual:
         drops = [-(r["line_rate"]["change"] or 0) for r in cov.files.changed]
         worst = max(drops, default=0.0)
         return round(worst, 4), f"largest file coverage drop {worst:.2f} pp"
+    if name == "patch_coverage":
+        p = cov.patch
+        if p is None or p.rate is None:
+            return None, ""
+        return p.rate, f"patch coverage {p.rate:.2f}% ({p.covered}/{p.executable} changed lines)"
     v = cov.newly_uncovered_lines  # newly_uncovered
     return v, f"{v} lines newly uncovered"
 
@@ -149,9 +156,13 @@ _TEST_LISTS = {"new_failures": "new_failures", "still_failing": "still_failing",
                "newly_skipped": "newly_skipped", "flaky": "flaky_tests"}
 
 
-def _tests_actual(name: str, tests: TestsComparison | None, has_baseline: bool) -> Actual:
+def _tests_actual(name: str, tests: TestsComparison | None, has_baseline: bool, exclude_flaky: bool) -> Actual:
     if tests is None:
         return None, ""
+    if name == "new_failures" and exclude_flaky and tests.new_failures is not None and has_baseline:
+        flaky = sum(1 for f in tests.new_failures if f.get("known_flaky"))
+        n = len(tests.new_failures) - flaky
+        return n, f"{n} new failures ({flaky} of known-flaky tests not counted)"
     if name in _TEST_LISTS:
         v: tuple[TestItem, ...] | int | None = getattr(tests, _TEST_LISTS[name])
         if v is None or (name != "flaky" and not has_baseline):
@@ -187,25 +198,32 @@ def _security_actual(gate: Gate, sec: SecurityComparison | None, has_baseline: b
     return v, f"{v} {sev} findings"
 
 
-def _actual(gate: Gate, c: Comparison) -> Actual:
+def _actual(gate: Gate, c: Comparison, exclude_flaky: bool = False) -> Actual:
     """The metric's value in comparison ``c`` (None = cannot evaluate) and a short description."""
     section = METRICS[gate.metric].section
     if section == "coverage":
         return _coverage_actual(gate.metric, c.coverage)
     if section == "tests":
-        return _tests_actual(gate.metric, c.tests, c.has_baseline)
+        return _tests_actual(gate.metric, c.tests, c.has_baseline, exclude_flaky)
     return _security_actual(gate, c.security, c.has_baseline)
 
 
-def check_gates(comparison: Comparison, gates: Sequence[Gate]) -> tuple[GateResult, ...]:
-    """Evaluate every gate: passed, failed or skipped (cannot be evaluated), with what was measured."""
+def check_gates(comparison: Comparison, gates: Sequence[Gate], *,
+                exclude_flaky: bool = False) -> tuple[GateResult, ...]:
+    """Evaluate every gate: passed, failed or skipped (cannot be evaluated), with what was measured.
+
+    ``exclude_flaky``: ``new_failures`` does not count the new failures marked ``known_flaky``.
+    """
     out: list[GateResult] = []
     for g in gates:
-        actual, desc = _actual(g, comparison)
+        actual, desc = _actual(g, comparison, exclude_flaky)
         if actual is None:
             metric = METRICS[g.metric]
             why = ("no baseline to compare against" if metric.delta and not comparison.has_baseline
                    else f"no {metric.section} in the comparison")
+            patch = comparison.coverage.patch if comparison.coverage else None
+            if g.metric == "patch_coverage" and patch is not None:
+                why = f"no patch coverage ({patch.note or 'nothing to measure'})"
             out.append(GateResult(gate=g.text, status="skipped", actual=None, message=f"not evaluated: {why}"))
             continue
         failed = g.holds(float(actual))

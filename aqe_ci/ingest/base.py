@@ -27,6 +27,14 @@ HEAD_BYTES = 64 * 1024
 #: files from this size on are hashed on a worker thread while they are parsed (see FileDigest)
 DIGEST_THREAD_BYTES = 4 << 20
 _DIGEST_BLOCK = 1 << 20
+#: the largest line (or column) number a document holds; larger ones are "out of range"
+MAX_LINE = (1 << 31) - 1
+LINE_OUT_OF_RANGE = "line number is out of range"
+
+
+def too_many_digits(exc: ValueError) -> bool:
+    """``int()`` refused a number for its length (Python's 4,300-digit limit)."""
+    return "integer string conversion" in str(exc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +47,8 @@ class SourceInfo:
     sha256: str | None = None
     dialect: str | None = None
     producer: str | None = None
+    #: what ingest changed in the file's content to store it (e.g. lone surrogates replaced)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +107,11 @@ class DocumentWriter(ABC):
         """The current file's digest: the driver computes it while the file is parsed and hands it
         over before :meth:`commit_source` (a ``SourceInfo`` given to :meth:`begin_source` may carry
         it already)."""
+
+    @abstractmethod
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        """What ingest changed while reading the current file (``sources[].warnings``), handed over
+        by the driver before :meth:`commit_source`; not called when there is nothing to say."""
 
     @abstractmethod
     def commit_source(self) -> None:

@@ -35,7 +35,10 @@ from aqe_ci.ingest.base import (
     SourceInfo,
     WrittenDocument,
     read_head,
+    too_many_digits,
 )
+from aqe_ci.ingest.stream.encoding import utf8_head
+from aqe_ci.ingest.stream.opener import collecting
 from aqe_ci.model.limits import Limits, check_report_file
 
 __all__ = [
@@ -138,8 +141,7 @@ def describe_head(head: bytes) -> str:
         return f"XML with root element <{m.group(1)[:60]}>" if m else "XML without a root element"
     if body.startswith(("{", "[")):
         return "JSON of no known report shape"
-    first = body.splitlines()[0] if body else ""
-    return f"text starting {_clean(first[:40])!r}"
+    return "text of no known report shape"  # never quoted: --file may name any readable file
 
 
 def _select_parser(fmt: str) -> type[ReportParser] | None:
@@ -208,21 +210,14 @@ def _ingest_one(path: Path, forced: type[ReportParser] | None, limits: Limits, w
 
     try:
         st = check_report_file(path, limits)
-        head = read_head(path)
+        head = utf8_head(read_head(path))
     except InvalidInputError as exc:
         return problem(_strip_prefix(exc.one_line(), path))
     except OSError as exc:
         return problem(f"cannot read ({exc.strerror or type(exc).__name__})")
-
-    if forced is not None:
-        cls = forced
-    else:
-        candidates = registry.detect(head)
-        if not candidates:
-            names = ", ".join(known_formats())
-            return problem(f"not a recognised report format ({describe_head(head)}); "
-                           f"force one with --format NAME ({names})")
-        cls = candidates[0]
+    cls = forced if forced is not None else _detect(path, head, registry)
+    if isinstance(cls, str):
+        return problem(cls)
 
     doc_type = cls.doc_type
     writer = writers.get(doc_type)
@@ -234,8 +229,12 @@ def _ingest_one(path: Path, forced: type[ReportParser] | None, limits: Limits, w
 
     writer.begin_source(source)
     try:
-        cls().parse(path, writer, source)
+        with collecting() as notes:
+            cls().parse(path, writer, source)
         writer.set_source_sha256(digest.result())
+        warnings = notes.warnings()
+        if warnings:
+            writer.set_source_warnings(warnings)
     except BaseException as exc:
         writer.rollback_source()  # whatever went wrong, the file adds nothing
         failed = _failure(exc, path)
@@ -250,6 +249,35 @@ def _ingest_one(path: Path, forced: type[ReportParser] | None, limits: Limits, w
     return None
 
 
+def _detect(path: Path, head: bytes, registry: Any) -> Any:
+    """The parser class that claims the file, or the problem's reason (a str) when none does.
+
+    The head (UTF-8, transcoded when the file is UTF-16/UTF-32) decides; a JSON object whose
+    top-level keys run past the head gets a second look with every top-level key streamed from
+    the file (:func:`aqe_ci.ingest.stream.jsonhead.with_streamed_keys`). A detector that fails on
+    hostile content (nesting too deep for it, …) is a problem of this file only.
+    """
+    from aqe_ci.ingest.stream.jsonhead import with_streamed_keys
+
+    try:
+        candidates = registry.detect(head)
+        if not candidates:
+            streamed = with_streamed_keys(path, head)
+            if streamed is not None:
+                candidates = registry.detect(streamed)
+    except RecursionError:
+        return "nested too deeply to detect its format"
+    except InvalidInputError as exc:
+        return _strip_prefix(exc.one_line(), path)
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or type(exc).__name__})"
+    if candidates:
+        return candidates[0]
+    names = ", ".join(known_formats())
+    return (f"not a recognised report format ({describe_head(head)}); "
+            f"force one with --format NAME ({names})")
+
+
 def _failure(exc: BaseException, path: Path) -> tuple[str, int | None] | None:
     """(reason, line) of a failed parse; None for what is not a file's fault (KeyboardInterrupt, …)."""
     if isinstance(exc, InvalidInputError):  # ReportError carries the line
@@ -258,6 +286,8 @@ def _failure(exc: BaseException, path: Path) -> tuple[str, int | None] | None:
         return f"not valid {exc.encoding} text (invalid byte at offset {exc.start})", None
     if isinstance(exc, RecursionError):
         return "nested too deeply", None
+    if isinstance(exc, ValueError) and too_many_digits(exc):
+        return "a number with thousands of digits is out of range", None
     if isinstance(exc, MemoryError):
         return "too large to parse in memory", None
     if isinstance(exc, OSError):

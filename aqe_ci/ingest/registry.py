@@ -32,6 +32,13 @@ PARSERS: tuple[str, ...] = (
     "aqe_ci.ingest.security.grype:GrypeParser",
     "aqe_ci.ingest.security.semgrep:SemgrepParser",
     "aqe_ci.ingest.tests.playwright:PlaywrightJsonParser",
+    "aqe_ci.ingest.tests.boost:BoostTestParser",
+    "aqe_ci.ingest.tests.ctest:CTestParser",
+    "aqe_ci.ingest.tests.cppunit:CppUnitParser",
+    "aqe_ci.ingest.tests.qtest:QTestParser",
+    "aqe_ci.ingest.tests.check:CheckParser",
+    "aqe_ci.ingest.tests.unittestpp:UnitTestPPParser",
+    "aqe_ci.ingest.tests.tap:TapParser",
 )
 
 #: the DocumentWriter for each document type

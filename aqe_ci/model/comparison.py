@@ -22,8 +22,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Required, TypeAlias, TypedDict, cast
 
+from aqe_ci.model.history import ComparisonTrend
 from aqe_ci.model.jsonlayout import dumps, iter_dumps
 from aqe_ci.model.jsontypes import JsonObject, JsonValue
+from aqe_ci.model.patch import PatchCoverage
 
 Number: TypeAlias = "int | float"
 GateStatus = Literal["passed", "failed", "skipped"]
@@ -51,6 +53,7 @@ class TestItem(TypedDict, total=False):
     type: str
     details: str
     reason: str  # flaky items: why
+    known_flaky: str  # new failures of a test known to be flaky: why (aqe_ci.compare.flaky)
 
 
 class FileRow(TypedDict, total=False):
@@ -190,6 +193,7 @@ class TestsComparison:
     removed: tuple[TestItem, ...] | None = None
     newly_skipped: tuple[TestItem, ...] | None = None
     flaky_tests: tuple[TestItem, ...] | None = None
+    new_failures_flaky: int | None = None  # of the new failures, those marked known_flaky
 
     COUNTS = ("passed", "failed", "errors", "skipped", "flaky")
 
@@ -214,6 +218,8 @@ class TestsComparison:
         if self.new_failures is None:
             return out
         out["new_failures"] = _items(self.new_failures)
+        if self.new_failures_flaky is not None:
+            out["new_failures_flaky"] = self.new_failures_flaky
         if self.still_failing is not None:
             sf = self.still_failing
             out["still_failing"] = sf if isinstance(sf, int) else _items(sf)
@@ -233,12 +239,14 @@ class TestsComparison:
             return Delta.from_json(_obj(d[name]))
 
         sf = d.get("still_failing")
+        nff = d.get("new_failures_flaky")
         return cls(total=Delta.from_json(d), passed=delta("passed"), failed=delta("failed"), errors=delta("errors"),
                    skipped=delta("skipped"), flaky=delta("flaky"), duration=delta("duration"),
                    note=_opt_str(d.get("note")), identity_detail=_opt_str(d.get("identity_detail")),
                    new_failures=items("new_failures"), still_failing=sf if isinstance(sf, int) else items("still_failing"),
                    fixed=items("fixed"), added=items("added"), removed=items("removed"),
-                   newly_skipped=items("newly_skipped"), flaky_tests=items("flaky_tests"))
+                   newly_skipped=items("newly_skipped"), flaky_tests=items("flaky_tests"),
+                   new_failures_flaky=nff if isinstance(nff, int) else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,13 +274,15 @@ class CoverageComparison:
     note: str | None = None
     files: FileChanges | None = None
     newly_uncovered_lines: int | None = None
+    patch: PatchCoverage | None = None  # the changed lines' coverage (needs a checkout): docs/history.md
 
     COUNTS = ("lines_valid", "lines_covered", "branches_valid", "branches_covered")
 
     def has_changes(self) -> bool:
         f = self.files
         return bool(self.note or self.line_rate.change or self.branch_rate.change
-                    or (f is not None and (f.changed or f.added or f.removed)))
+                    or (f is not None and (f.changed or f.added or f.removed))
+                    or (self.patch is not None and bool(self.patch.executable or self.patch.not_measured)))
 
     def as_json(self) -> JsonObject:
         out: JsonObject = self.line_rate.as_json()  # the guide's coverage.{before, after, change}
@@ -288,6 +298,8 @@ class CoverageComparison:
             out["files"] = self.files.as_json()
         if self.newly_uncovered_lines is not None:
             out["newly_uncovered_lines"] = self.newly_uncovered_lines
+        if self.patch is not None:
+            out["patch"] = cast(JsonObject, self.patch.as_json())
         return out
 
     @classmethod
@@ -306,7 +318,8 @@ class CoverageComparison:
                    lines_valid=count("lines_valid"), lines_covered=count("lines_covered"),
                    branches_valid=count("branches_valid"), branches_covered=count("branches_covered"),
                    note=_opt_str(d.get("note")), files=files,
-                   newly_uncovered_lines=nl if isinstance(nl, int) else None)
+                   newly_uncovered_lines=nl if isinstance(nl, int) else None,
+                   patch=PatchCoverage.from_json(_obj(d["patch"])) if isinstance(d.get("patch"), dict) else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -393,6 +406,7 @@ class Comparison:
     coverage: CoverageComparison | None = None
     security: SecurityComparison | None = None
     gates: tuple[GateResult, ...] = field(default=())
+    trend: ComparisonTrend | None = None  # the base branch's last runs and the head's point (the comment's chart)
 
     @property
     def has_baseline(self) -> bool:
@@ -410,6 +424,8 @@ class Comparison:
         c: JsonObject = {"head": self.head.as_json(), "baseline": self.baseline.as_json(self.head)}
         for name, section in self.sections():
             c[name] = section.as_json()
+        if self.trend is not None:
+            c["trend"] = cast(JsonObject, self.trend.as_json())
         return c
 
     def as_json(self) -> JsonObject:
@@ -438,7 +454,8 @@ class Comparison:
                    tests=TestsComparison.from_json(_obj(c["tests"])) if "tests" in c else None,
                    coverage=CoverageComparison.from_json(_obj(c["coverage"])) if "coverage" in c else None,
                    security=SecurityComparison.from_json(_obj(c["security"])) if "security" in c else None,
-                   gates=tuple(GateResult.from_json(_obj(g)) for g in cast(list[JsonValue], data.get("gates") or [])))
+                   gates=tuple(GateResult.from_json(_obj(g)) for g in cast(list[JsonValue], data.get("gates") or [])),
+                   trend=ComparisonTrend.from_json(_obj(c["trend"])) if isinstance(c.get("trend"), dict) else None)
 
 
 def _baseline_from_json(b: Mapping[str, JsonValue], head: RunRef) -> Baseline:

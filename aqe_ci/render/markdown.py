@@ -28,7 +28,9 @@ from aqe_ci.model.comparison import (
     TestItem,
     TestsComparison,
 )
+from aqe_ci.model.history import ComparisonTrend
 from aqe_ci.model.keys import SEVERITIES
+from aqe_ci.model.patch import PatchCoverage
 from aqe_ci.render.common import age, count, num, pct, pp, severity_counts, signed, test_label
 from aqe_ci.render.escape import md_text
 
@@ -101,6 +103,9 @@ def headline(c: Comparison) -> list[str]:
     if cov is not None:
         ch = cov.line_rate.change
         parts.append(f"**Coverage** {pct(cov.line_rate.after)}" + (f" ({pp(ch)})" if ch is not None else ""))
+        patch = cov.patch
+        if patch is not None and patch.rate is not None:
+            parts.append(f"**Patch** {pct(patch.rate)} ({patch.covered}/{patch.executable} changed lines)")
     if tests is not None:
         failed = (tests.failed.after or 0) + (tests.errors.after or 0)
         ch = tests.total.change
@@ -109,6 +114,8 @@ def headline(c: Comparison) -> list[str]:
         nf = count(tests.new_failures)
         if tests.new_failures is not None and c.has_baseline:
             text += f", {nf} new failure{'s' if nf != 1 else ''}"
+            if tests.new_failures_flaky:
+                text += f" ({tests.new_failures_flaky} known flaky)"
         parts.append(text)
     if sec is not None:
         if sec.new_by_severity is not None and c.has_baseline:
@@ -125,6 +132,10 @@ def numbers_table(c: Comparison) -> list[str]:
         for label, m in (("Line coverage", cov.line_rate), ("Branch coverage", cov.branch_rate)):
             if m.before is not None or m.after is not None:
                 rows.append((label, pct(m.before), pct(m.after), pp(m.change)))
+        patch = cov.patch
+        if patch is not None:
+            head = f"{pct(patch.rate)} ({patch.covered}/{patch.executable} lines)" if patch.rate is not None else "n/a"
+            rows.append(("Patch coverage", "—", head, "—"))
     if tests is not None:
         t = tests.total
         rows.append(("Tests", num(t.before), num(t.after), signed(t.change)))
@@ -157,9 +168,13 @@ def gates_line(gates: Sequence[GateResult] | None) -> str | None:
 def _test_rows(items: Sequence[TestItem], *, message: bool = False, reason: bool = False) -> list[list[str]]:
     rows = []
     for t in items:
-        row = [md_text(test_label(t), limit=200), md_text(t.get("status"), limit=20)]
+        status = md_text(t.get("status"), limit=20) + (" (known flaky 🔁)" if t.get("known_flaky") else "")
+        row = [md_text(test_label(t), limit=200), status]
         if message:
-            row.append(md_text(t.get("message") or t.get("details") or "", limit=300))
+            text = t.get("message") or t.get("details") or ""
+            if t.get("known_flaky"):
+                text = f"known flaky: {t.get('known_flaky')} — {text}"
+            row.append(md_text(text, limit=300))
         if reason:
             row.append(md_text(t.get("reason"), limit=200))
         rows.append(row)
@@ -214,8 +229,11 @@ def sections(c: Comparison, cap: int | None = None) -> list[Section]:
     tests, cov, sec = c.tests, c.coverage, c.security
     if tests:
         nf = tests.new_failures or ()
-        add(90, "new failures", f"❌ New failures ({len(nf)})", ("Test", "Status", "Message"),
+        flaky_note = f", {tests.new_failures_flaky} of known-flaky tests" if tests.new_failures_flaky else ""
+        add(90, "new failures", f"❌ New failures ({len(nf)}{flaky_note})", ("Test", "Status", "Message"),
             _test_rows(lim(nf), message=True), total=len(nf))
+    if cov and cov.patch:
+        acc.out.extend(_patch_sections(cov.patch, cap))
     if sec and sec.new is not None:
         add(80, "new findings", f"🛡️ New security findings ({len(sec.new)}: "
             f"{severity_counts(sec.new_by_severity)})", ("Severity", "Rule", "Title", "Location"),
@@ -242,6 +260,71 @@ def sections(c: Comparison, cap: int | None = None) -> list[Section]:
     if tests:
         _tests_added_removed(acc, tests)
     return sorted(acc.out, key=lambda s: -s.priority)
+
+
+def _lines(lines: Sequence[int], n: int, shown: int = 20) -> str:
+    """``3-5, 9, 12`` (runs of consecutive lines joined), the first ``shown`` lines, ``(+N)`` for the rest."""
+    runs: list[str] = []
+    head = list(lines[:shown])
+    i = 0
+    while i < len(head):
+        j = i
+        while j + 1 < len(head) and head[j + 1] == head[j] + 1:
+            j += 1
+        runs.append(str(head[i]) if i == j else f"{head[i]}-{head[j]}")
+        i = j + 1
+    return ", ".join(runs) + (f" (+{n - len(head)})" if n > len(head) else "")
+
+
+def _patch_sections(patch: PatchCoverage, cap: int | None) -> list[Section]:
+    """The files with changed lines not covered (priority 85) and the changed files not measured (33)."""
+    out = []
+    missed = [f for f in patch.files if f.missed]
+    if missed:
+        n = patch.executable - patch.covered
+        rows = [[md_text(f.file, limit=200), str(f.changed_lines), str(f.executable), str(f.covered), pct(f.rate),
+                 _lines(f.uncovered, len(f.uncovered))] for f in missed[:cap]]
+        out.append(Section(85, "patch coverage", f"🩹 Patch coverage: {n} changed line{'s' if n != 1 else ''} not "
+                           f"covered in {len(missed)} file{'s' if len(missed) != 1 else ''}",
+                           ("File", "Changed", "Executable", "Covered", "Patch", "Uncovered changed lines"), rows,
+                           ("---", "---:", "---:", "---:", "---:", "---"), len(missed)))
+    nm = patch.not_measured
+    if nm:
+        rows = [[md_text(f.file, limit=200), md_text(f.status, limit=20), str(f.changed_lines),
+                 md_text(f.reason, limit=200)] for f in nm[:cap]]
+        out.append(Section(33, "files not measured", f"🗂️ Changed files not measured ({len(nm)}: outside the "
+                           "coverage report, not 0%)", ("File", "Status", "Changed lines", "Why"), rows,
+                           ("---", "---", "---:", "---"), len(nm)))
+    return out
+
+
+TREND_PRIORITY = 65  # the trend chart goes after coverage by file, before flaky tests
+
+
+def trend_section(t: ComparisonTrend | None) -> str | None:
+    """The Mermaid chart of the base branch's last runs with this run's point, or None."""
+    from aqe_ci.render.trend import mermaid_xychart
+
+    if t is None:
+        return None
+    pts = [((p.commit or p.key)[:7], p.value) for p in t.points if p.value is not None]
+    if not pts:
+        return None
+    this = t.head_label
+    chart = mermaid_xychart(f"{t.label} on {t.branch}", [x for x, _ in pts] + [this],
+                            [v for _, v in pts] + [t.head_value], t.label, percent=t.type == "coverage")
+    runs = "run" if len(pts) == 1 else f"{len(pts)} runs"
+    summary = f"📈 {md_text(t.label, limit=60)} on {md_text(t.branch, limit=100)}: the last {runs} and {this}"
+    return f"<details open><summary>{summary}</summary>\n\n{chart}\n\n</details>\n"
+
+
+def _place_raw(text: str, room: int, placed: list[str], omitted: list[str]) -> int:
+    """Place a section kept whole or not at all (the trend chart); the room left."""
+    if len(text) <= room:
+        placed.append(text)
+        return room - len(text) - 1
+    omitted.append("trend chart")
+    return room
 
 
 def _files_added_removed(acc: _Sections, files: FileChanges) -> None:
@@ -303,7 +386,10 @@ def render_markdown(comparison: Comparison, *, max_chars: int = DEFAULT_MAX_CHAR
     room = max_chars - len(fixed) - reserve
     placed: list[str] = []
     omitted: list[str] = []
+    chart = trend_section(c.trend)
     for s in sections(c, max_rows):
+        if chart is not None and s.priority < TREND_PRIORITY:
+            room, chart = _place_raw(chart, room, placed, omitted), None
         cap = len(s.rows) if max_rows is None else min(len(s.rows), max_rows)
 
         def render(limit: int | None, s: Section = s, cap: int = cap) -> str:
@@ -315,6 +401,8 @@ def render_markdown(comparison: Comparison, *, max_chars: int = DEFAULT_MAX_CHAR
             continue
         placed.append(text)
         room -= len(text) + 1
+    if chart is not None:
+        room = _place_raw(chart, room, placed, omitted)
     body = fixed + "\n".join(placed)
     if omitted:
         body += f"\n_Omitted to fit the {max_chars:,}-character comment limit: {', '.join(omitted)}._\n"

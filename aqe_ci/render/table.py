@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from aqe_ci.model.comparison import Comparison, GateResult, TestsComparison
+from aqe_ci.model.history import ComparisonTrend
 from aqe_ci.model.keys import SEVERITIES
+from aqe_ci.model.patch import PatchCoverage, PatchFile
 from aqe_ci.render.common import age, num, pct, pp, signed, test_label
 from aqe_ci.render.escape import term_text
 from aqe_ci.render.text import table
@@ -40,8 +42,16 @@ def render_table(comparison: Comparison, gates: Sequence[GateResult] | None = No
     for section in (c.coverage, c.tests, c.security):
         if section is not None and section.note:
             lines.append(f"note: {term_text(section.note)}")
+    patch = c.coverage.patch if c.coverage else None
+    if patch is not None and patch.note:
+        lines.append(f"note: patch coverage: {term_text(patch.note)}")
+    trend = _trend_line(c.trend)
+    if trend:
+        lines.append(trend)
     if c.tests:
         lines += _test_blocks(c.tests)
+    if patch is not None:
+        lines += _patch_blocks(patch)
     if c.coverage and c.coverage.files:
         f = c.coverage.files
         lines += _block("coverage by file", ["FILE", "BASELINE", "HEAD", "CHANGE", "NEWLY UNCOVERED"],
@@ -86,6 +96,10 @@ def _numbers(c: Comparison) -> list[list[Any]]:
         for label, m in (("line coverage", cov.line_rate), ("branch coverage", cov.branch_rate)):
             if m.before is not None or m.after is not None:
                 rows.append([label, pct(m.before), pct(m.after), pp(m.change)])
+        p = cov.patch
+        if p is not None:
+            rows.append(["patch coverage", "—", f"{pct(p.rate)} ({p.covered}/{p.executable})" if p.rate is not None
+                         else "n/a", "—"])
     if tests:
         rows.append(["tests", num(tests.total.before), num(tests.total.after), signed(tests.total.change)])
         for k in tests.COUNTS:
@@ -103,8 +117,8 @@ def _numbers(c: Comparison) -> list[list[Any]]:
 
 def _test_blocks(tests: TestsComparison) -> list[str]:
     lines = _block("new failures", ["TEST", "STATUS", "MESSAGE"],
-                   [[_clip(test_label(t), 80), t["status"], _clip(t.get("message"))]
-                    for t in tests.new_failures or ()])
+                   [[_clip(test_label(t), 80), t["status"] + (" (known flaky)" if t.get("known_flaky") else ""),
+                     _clip(t.get("message"))] for t in tests.new_failures or ()])
     lines += _block("flaky", ["TEST", "WHY"], [[_clip(test_label(t), 80), _clip(t.get("reason"))]
                                               for t in tests.flaky_tests or ()])
     lines += _block("fixed", ["TEST"], [[_clip(test_label(t), 100)] for t in tests.fixed or ()])
@@ -114,3 +128,28 @@ def _test_blocks(tests: TestsComparison) -> list[str]:
     lines += _block("removed tests", ["TEST", "STATUS"], [[_clip(test_label(t), 100), t["status"]]
                                                          for t in tests.removed or ()])
     return lines
+
+
+def _patch_blocks(patch: PatchCoverage) -> list[str]:
+    def shown(f: PatchFile) -> str:
+        more = len(f.uncovered) - 30
+        return _clip(", ".join(map(str, f.uncovered[:30])) + (f" (+{more})" if more > 0 else ""), 100)
+
+    return (_block("patch coverage: changed lines not covered",
+                   ["FILE", "CHANGED", "EXECUTABLE", "COVERED", "PATCH", "UNCOVERED LINES"],
+                   [[_clip(f.file, 80), f.changed_lines, f.executable, f.covered, pct(f.rate), shown(f)]
+                    for f in patch.files if f.missed])
+            + _block("changed files not measured (not in the coverage report)", ["FILE", "STATUS", "CHANGED", "WHY"],
+                     [[_clip(f.file, 80), f.status, f.changed_lines, _clip(f.reason, 60)] for f in patch.not_measured]))
+
+
+def _trend_line(t: ComparisonTrend | None) -> str | None:
+    if t is None:
+        return None
+    from aqe_ci.render.trend import sparkline
+
+    values = [p.value for p in t.points]
+    if not values:
+        return None
+    return (f"trend: {t.label} on {term_text(t.branch, limit=60)}, last {len(values)} runs: {sparkline(values)}  "
+            f"{num(values[0])} → {num(values[-1])}; this run {num(t.head_value)}")

@@ -58,7 +58,8 @@ def test_tables_render_as_tables_and_untrusted_text_is_inert(store: Store) -> No
     assert 'href="http://e.vil"' not in html
     assert "<strong>bold" not in html and "<code>tick" not in html and "<h1>" not in html
     assert "@octocat" not in html and f"@{ZWJ}octocat" in html
-    assert html.count("<details>") == 4 and html.count("</details>") == 4
+    # four collapsed sections and the open trend chart of main's runs (``<details open>``)
+    assert html.count("<details>") == 4 and html.count("<details open>") == 1 and html.count("</details>") == 5
     # headline and baseline line
     assert "<strong>Coverage</strong> 50.00% (-50.00 pp)" in html
     assert "<strong>Tests</strong> 4 (+0): 1 passed, 3 failed, 3 new failures" in html

@@ -216,10 +216,10 @@ def _real(rel: str) -> bytes:
 @pytest.mark.parametrize("rel,fmt,match", [
     ("_generated-real-tools/coveragepy/run_a.cobertura.xml", "cobertura", "malformed XML"),
     ("jacoco-report/__tests__/__fixtures__/report.xml", "jacoco", "malformed XML"),
-    ("_generated-real-tools/coveragepy/run_a.coverage.json", "coveragepy-json", "malformed JSON"),
-    ("istanbuljs/_derived/missing-decl/coverage-final.json", "istanbul", "malformed JSON"),
+    ("_generated-real-tools/coveragepy/run_a.coverage.json", "coveragepy-json", "invalid JSON"),
+    ("istanbuljs/_derived/missing-decl/coverage-final.json", "istanbul", "invalid JSON"),
     ("istanbuljs/_derived/missing-decl/generated-by-istanbul-reports/coverage-summary.json", "istanbul-summary",
-     "malformed JSON"),
+     "invalid JSON"),
     ("_generated-real-tools/coveragepy/run_a.lcov.info", "lcov", "truncated|malformed DA"),
 ])
 def test_truncated_reports_are_clear_problems(rel: str, fmt: str, match: str, tmp_path: Path) -> None:

@@ -24,6 +24,14 @@ CLAIMS: dict[str, set[str]] = {
     "xunit": {"xunit.net-xml"},
     "trx": {"trx"},
     "playwright-json": {"playwright-json"},
+    # C/C++ test frameworks and TAP (no corpus samples but TAP: tests/ingest/samples/tests/)
+    "boost-test": set(),
+    "ctest": set(),
+    "cppunit": set(),
+    "qtestlib": set(),
+    "check": set(),
+    "unittest++": set(),
+    "tap": {"tap"},
     # coverage (wt-ingest-cov)
     "cobertura": {"cobertura-xml"},
     "lcov": {"lcov"},

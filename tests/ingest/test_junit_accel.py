@@ -24,7 +24,7 @@ from ingest_helpers import CORPUS, TIMESTAMP, inventory  # type: ignore[import-n
 from junit_paths import NullRun  # type: ignore[import-not-found]
 
 from aqe_ci import accel
-from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.base import MAX_LINE, ReportError
 from aqe_ci.ingest.driver import ingest_files
 from aqe_ci.ingest.stream import safeexpat
 from aqe_ci.ingest.tests import junit
@@ -82,7 +82,7 @@ def test_every_corpus_xml_file_is_the_same_on_both_paths(fmt: str, tmp_path: Pat
 ODD_TIMES = ["0.05", "1", "1.", ".5", "007.250", "0", "0.0", "-1", "+2", " 3.5", "3.5 ", "1e3", "1E-7", "inf",
              "nan", "1,5", "1,000", "1_000.5", "12345678901234567890123456789012345678.5", "0." + "0" * 45 + "1",
              "", "abc", "٣.٥", "1.2.3", "0x10", "0.1", "123456789.123456789", "9" * 41]
-ODD_LINES = ["12", "0", "007", "-1", "+3", " 4", "", "x", "99999999999999999999", "999999999999999999",
+ODD_LINES = ["12", "0", "007", "-1", "+3", " 4", "", "x", "2147483647", "999999999999999999",
              "1_0", "٣", "1.0"]
 STATUSES = ["passed", "failed", "skipped", "error", "run", "notrun", " FAIL ", "flaky", ""]
 NAMES = ["t", "test_a", "testé", "中文", "emoji \U0001F600", "a\"b", "a&b<c>", "tab&#9;in", "nl&#10;cr&#13;",
@@ -252,20 +252,31 @@ def test_repeated_identities_merge_the_same_across_hot_and_python_test_cases(
 
 def test_values_outside_the_plain_grammar_are_left_to_the_reference(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # the C path writes only plain decimals and 1-18 digit lines; everything else takes the Python
-    # path and its $defs/test validation, with the same document or the same problem
+    # the C path writes only plain decimals and 1-18 digit lines up to MAX_LINE; everything else takes
+    # the Python path and its $defs/test validation, with the same document or the same problem
     huge = "9" * 400
     path = tmp_path / "odd.xml"
     path.write_text('<testsuite name="S">'
-                    f'<testcase name="a" time="{huge}" line="{huge}"/>'
-                    '<testcase name="b" time="1e400" line="1000000000000000000000000000000"/>'
+                    f'<testcase name="a" time="{huge}" line="{MAX_LINE}"/>'
+                    '<testcase name="b" time="1e400" line="x1"/>'
                     '<testcase name="c" time="nan" line="-0"/><testcase name="d" time="-0.0" line="0"/>'
                     '<testcase name="e" time="0.30000000000000004" line="000000000000000001"/>'
                     f'<testcase name="{"n" * 100_000}" classname="{"é" * 50_000}"/></testsuite>')
     out = _same_on_both_paths([path], tmp_path, monkeypatch)
     tests = json.loads(out["test_results"][0])["data"]["tests"]
     assert [t["duration"] for t in tests[:5]] == [None, None, None, 0.0, 0.30000000000000004]
-    assert tests[0]["line"] == int(huge) and tests[4]["line"] == 1 and tests[2]["line"] == 0
+    assert tests[0]["line"] == MAX_LINE and tests[4]["line"] == 1 and tests[2]["line"] == 0
+    assert "line" not in tests[1]
+
+
+@pytest.mark.parametrize("line", [str(MAX_LINE + 1), "999999999999999999", "1" + "0" * 30, "9" * 400, "9" * 5000])
+def test_a_line_out_of_range_is_the_same_problem_on_both_paths(line: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big-line.xml"
+    path.write_text(f'<testsuite name="S"><testcase name="ok"/><testcase name="t" line="{line}"/></testsuite>')
+    out = _same_on_both_paths([path], tmp_path, monkeypatch)
+    assert [p[2] for p in out["problems"]] == ["test case 't': line number is out of range"]
+    assert "test_results" not in out
 
 
 def test_a_refused_test_case_gives_the_same_problem_on_both_paths(

@@ -423,9 +423,10 @@ def test_codeql_line_hash_matches_the_expected_sarif_exactly() -> None:
 def test_expected_sarif_uses_partial_fingerprints(tmp_path: Path) -> None:
     out = ingest([CODEQL / "fingerprinting.expected.sarif"], tmp_path)
     raw = _raw(CODEQL / "fingerprinting.expected.sarif")
-    want = [fingerprint("sarif-partial", "CodeQL command-line toolchain", r["ruleId"],
+    # partial fingerprints are per file: the (normalised) location path is part of the identity
+    want = [fingerprint("sarif-partial", "CodeQL command-line toolchain", r["ruleId"], f["location"]["path"],
                         "primaryLocationLineHash=" + r["partialFingerprints"]["primaryLocationLineHash"])
-            for r in raw["runs"][0]["results"]]
+            for r, f in zip(raw["runs"][0]["results"], out.findings, strict=True)]
     assert out.fingerprints() == want
     assert {f["fingerprint_source"] for f in out.findings} == {"sarif-partial"}
 

@@ -248,7 +248,7 @@ PLAIN = ('{"ruleId":"r","message":{"text":"t"},"locations":[{"physicalLocation":
 # UCS-2 and UCS-4 buffers, escapes and surrogate pairs decoded as json does, odd integers
 UNICODE = ('{"ruleId":"ünï","message":{"text":"\\u00e9\\ud83d\\ude00\\ud800 😀 \\"q\\" \\\\ \\/"},'
            '"locations":[{"physicalLocation":{"artifactLocation":{"uri":"☃/\\u0041.py"},"region":'
-           '{"startLine":-0,"endLine":1.0,"startColumn":999999999999999999,"endColumn":-3}}}],'
+           '{"startLine":-0,"endLine":1.0,"startColumn":2147483647,"endColumn":-3}}}],'
            '"partialFingerprints":{"primaryLocationLineHash":"\\u2028"},'
            '"properties":{"tags":["\\u0073ecurity",1,null,true,"😀"]},"rule":{"index":4},"level":null}')
 
@@ -259,6 +259,17 @@ def test_scanner_handles_common_and_unicode_results(scan: Any, text: str) -> Non
         got = scan(buf, pos)
         assert got is not None
         assert same(got, reference(buf, pos))
+
+
+@pytest.mark.parametrize("key", ["startLine", "endLine", "startColumn", "endColumn"])
+def test_a_line_or_column_over_max_line_is_declined_by_both_twins(scan: Any, key: str) -> None:
+    """The general path refuses such a report ("line number is out of range"): neither twin of the
+    fast path may take it (an 18-digit number still fits the C scanner's integers)."""
+    for value in ("2147483648", "999999999999999999"):
+        text = PLAIN.replace("{}", f'{{"{key}": {value}}}')
+        assert scan(text, 0) is None
+        assert reference(text, 0) is None
+    assert scan(PLAIN.replace("{}", f'{{"{key}": 2147483647}}'), 0) is not None
 
 
 def test_scanner_declines_what_json_refuses_or_does_not_read(scan: Any) -> None:

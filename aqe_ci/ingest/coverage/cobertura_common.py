@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.base import ReportError, too_many_digits
 from aqe_ci.ingest.coverage.writer import MAX_HITS, CoverageWriter, percent_or_none
 
-_CONDITION = re.compile(r"\(\s*(\d+)\s*/\s*(\d+)\s*\)")
+_CONDITION = re.compile(r"\(\s*(\d{1,30})\s*/\s*(\d{1,30})\s*\)")
 #: one "(c/v)" per NUL-separated value, and only one: more or fewer sends us to the careful path
 _CONDITION_ALL = re.compile(r"(?:^|\x00)[^\x00(]*\(\s*(\d+)\s*/\s*(\d+)\s*\)[^\x00(]*(?=\x00|$)")
 
@@ -21,7 +21,10 @@ def int_value(text: str | None, what: str, line: int | None) -> int:
         raise ReportError(f"<line> without a {what} attribute", line=line)
     try:
         return int(text)
-    except ValueError:
+    except ValueError as exc:
+        if too_many_digits(exc):
+            raise ReportError(f"<line> {what}: {'line number' if what == 'number' else what} is out of range",
+                              line=line) from None
         try:
             f = float(text)
         except ValueError:
@@ -45,7 +48,7 @@ def root_details(writer: CoverageWriter, get: Callable[[str], str | None]) -> bo
     (``branches-valid`` > 0: classes without condition-coverage then report 0 branches, not none).
     """
     bv = get("branches-valid")
-    branch_mode = bool(bv and bv.isdigit() and int(bv) > 0)
+    branch_mode = bool(bv and bv.isdigit() and bv.strip("0"))
     version = (get("version") or "").strip()
     producer = None
     if version:
@@ -95,7 +98,8 @@ def class_branches(filename: str, cc_numbers: list[str], cc: list[str], branch_m
             branches = {}
         # fast path: every value has its "(c/v)", found by one regex pass over them all
         pairs = _CONDITION_ALL.findall("\x00".join(cc))
-        if len(pairs) == len(cc) and all(map(str.isdigit, cc_numbers)):
+        if len(pairs) == len(cc) and all(map(str.isdigit, cc_numbers)) and max(map(len, cc_numbers)) <= 10 \
+                and all(len(c) <= 30 and len(v) <= 30 for c, v in pairs):
             for num, (c_text, v_text) in zip(cc_numbers, pairs, strict=True):
                 _branch(branches, int(num), int(c_text), int(v_text), filename, line)
         else:

@@ -50,6 +50,7 @@ from aqe_ci.ingest.coverage.cobertura_common import (
 )
 from aqe_ci.ingest.coverage.writer import MAX_LINE, CoverageWriter
 from aqe_ci.ingest.stream import safexml
+from aqe_ci.ingest.stream.opener import open_report
 
 CHUNK = 1 << 20
 ACCEL = "aqe_ci.ingest.coverage._cobertura_c"
@@ -96,7 +97,10 @@ def _entity(m: re.Match[str]) -> str:
     name = m.group(1)
     if name[0] != "#":
         return _PREDEFINED[name]
-    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+    code = int(name[2:], 16) if name[1] == "x" and len(name) < 12 else int(name[1:]) if len(name) < 12 else -1
+    if not 0 < code <= 0x10FFFF:
+        raise ReportError(f"malformed XML: character reference &{name[:12]}; out of range")
+    return chr(code)
 
 
 def attr_value(raw: bytes) -> str:
@@ -167,7 +171,7 @@ class FastCobertura:
 
     # -- the chunk loop -----------------------------------------------------------------------
     def run(self, path: Path) -> None:
-        with open(path, "rb") as f:
+        with open_report(path, "xml") as f:
             head = f.read(1024)
             f.seek(0)
             self._check_encoding(head)
@@ -352,6 +356,8 @@ class FastCobertura:
         text = b",".join(raw).replace(_RAW_SEP, b":")
         parts = text.replace(b":", b",").split(b",")
         hits = parts[1::2]
+        if max(map(len, parts[0::2])) > 10:
+            return False  # out of range: the general route says so
         lines = list(map(int, parts[0::2]))
         steps = list(map(sub, islice(lines, 1, None), lines))
         if lines[-1] > MAX_LINE or max(map(len, hits)) > 19 or (steps and min(steps) <= 0):

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
-from aqe_ci.ingest.coverage.jsonutil import check_text, first_keys, ijson_backend, json_errors
 from aqe_ci.ingest.coverage.writer import CoverageWriter, percent_or_none
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.jsonstream import JsonStream, check_depth, object_keys, top_level_value
+from aqe_ci.ingest.stream.opener import open_report
 
 
 def _lines(value: Any, what: str, path: str) -> list[int]:
@@ -30,31 +32,40 @@ class CoveragePyJsonParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        fk = first_keys(head)
-        if fk is None or fk[0] != b"meta":
+        top = json_keys(head)
+        if top is None or top.kind != "object" or top.type_of("meta") != "object":
             return False
-        return b'"files"' in head and (b'"branch_coverage"' in head or b'"show_contexts"' in head)
+        meta = top.get("meta")
+        marked = isinstance(meta, dict) and ("branch_coverage" in meta or "show_contexts" in meta)
+        return (top.has("files") or b'"files"' in head) and (
+            marked or b'"branch_coverage"' in head or b'"show_contexts"' in head)
 
     def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
-        ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors():
-            check_text(f)
-            meta = next(ijson.items(f, "meta"), None)
+        what = "a coverage.py JSON report"
+        with open_report(path, "json") as f:
+            meta = top_level_value(f, "meta", what)  # first: files need its branch mode
             if not isinstance(meta, dict):
                 raise ReportError("no meta object: this is not a coverage.py JSON report")
             version = meta.get("version")
             branch_mode = bool(meta.get("branch_coverage"))
             f.seek(0)
+            js = JsonStream(f)
             seen = False
-            for name, data in ijson.kvitems(f, "files", use_float=True):
-                seen = True
-                self._file(str(name), data, writer, branch_mode)
+            totals = None
+            for key in object_keys(js, what):
+                if key == "files" and not seen and js.peek() == "{":
+                    seen = True
+                    for name in js.iter_object():
+                        self._file(name, check_depth(js.value()), writer, branch_mode)
+                elif key == "files":
+                    seen = True
+                    js.skip()
+                elif key == "totals" and totals is None:
+                    totals = check_depth(js.value())
+                else:
+                    js.skip()
             if not seen:
-                f.seek(0)
-                if next(ijson.items(f, "files", use_float=True), None) is None:
-                    raise ReportError("no files object: this is not a coverage.py JSON report")
-            f.seek(0)
-            totals = next(ijson.items(f, "totals", use_float=True), None)
+                raise ReportError("no files object: this is not a coverage.py JSON report")
         line_rate = branch_rate = None
         if isinstance(totals, dict):
             line_rate = percent_or_none(totals.get("percent_statements_covered"), fraction=False)

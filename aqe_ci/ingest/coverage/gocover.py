@@ -13,9 +13,10 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
 from aqe_ci.ingest.coverage.sniff import text_head
 from aqe_ci.ingest.coverage.writer import MAX_HITS, CoverageWriter
+from aqe_ci.ingest.stream.opener import open_report
 
 _MODE = re.compile(rb"mode: (set|count|atomic)[ \t]*\r?(?:\n|$)")
 _BLOCK = re.compile(r"(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)")
@@ -41,7 +42,7 @@ class GoCoverParser(ReportParser):
         current: str | None = None
         per_line: dict[int, int] = {}
         mode = None
-        with open(path, "rb") as f:
+        with open_report(path, "text") as f:
             for lineno, raw in enumerate(f, 1):
                 try:
                     line = raw.decode("utf-8").strip()
@@ -61,13 +62,16 @@ class GoCoverParser(ReportParser):
                     raise ReportError("no 'mode:' line: this is not a Go coverprofile", line=lineno)
                 bm = _BLOCK.fullmatch(line)
                 if bm is None:
-                    raise ReportError(f"malformed coverprofile block {line[:80]!r}", line=lineno)
+                    raise ReportError("malformed coverprofile block (expected FILE:LINE.COL,LINE.COL STATEMENTS "
+                                      "COUNT)", line=lineno)
                 name = bm.group(1)
+                if max(len(bm.group(2)), len(bm.group(4))) > 10 or max(int(bm.group(2)), int(bm.group(4))) > MAX_LINE:
+                    raise ReportError(LINE_OUT_OF_RANGE, line=lineno)
                 l1, l2 = int(bm.group(2)), int(bm.group(4))
-                stmts, count = int(bm.group(6)), int(bm.group(7))
+                stmts = int(bm.group(6)) if len(bm.group(6)) <= 20 else MAX_HITS
+                count = int(bm.group(7)) if len(bm.group(7)) <= 20 else MAX_HITS
                 if l2 < l1 or l2 - l1 > MAX_BLOCK_LINES:
-                    raise ReportError(f"block ends before it starts or is implausibly long: {line[:80]!r}",
-                                      line=lineno)
+                    raise ReportError("a block ends before it starts or is implausibly long", line=lineno)
                 if name != current:
                     if current is not None:
                         self._emit(current, per_line, writer)

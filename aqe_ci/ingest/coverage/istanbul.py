@@ -15,9 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
-from aqe_ci.ingest.coverage.jsonutil import as_int, check_text, first_keys, ijson_backend, json_errors
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, ReportError, ReportParser, SourceInfo, json_object
+from aqe_ci.ingest.coverage.jsonutil import as_int, first_keys
 from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE, CoverageWriter, percent_or_none
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.jsonstream import JsonStream, check_depth, object_keys
+from aqe_ci.ingest.stream.opener import open_report
 
 _FILE_KEYS = (b"path", b"statementMap", b"fnMap", b"branchMap", b"s", b"f", b"b", b"_coverageSchema", b"hash",
               b"inputSourceMap", b"all", b"bT")
@@ -43,6 +46,8 @@ def _line_of(loc: Any) -> int | None:
             ln = start.get("line")
             if isinstance(ln, int | float) and not isinstance(ln, bool) and 0 <= ln <= MAX_LINE:
                 return int(ln)
+            if isinstance(ln, int | float) and not isinstance(ln, bool) and ln > MAX_LINE:
+                raise ReportError(LINE_OUT_OF_RANGE)
     return None
 
 
@@ -54,12 +59,13 @@ class IstanbulFinalParser(ReportParser):
     @classmethod
     def detect(cls, head: bytes) -> bool:
         fk = first_keys(head)
-        if fk is None:
+        top = json_keys(head)
+        if fk is None or top is None:
             return False
         key, rest = fk
-        if key in (b"statementMap", b"path") and b'"statementMap"' in head:
+        if top.has("statementMap") or (top.has("path") and b'"statementMap"' in head):
             return True  # a single FileCoverage object
-        if key in (b"total", b"meta", b"title"):
+        if key in (b"total", b"meta", b"title") or any(top.has(k) for k in ("total", "meta", "title")):
             return False
         inner = _first_inner_key(rest)
         if inner == b"data":
@@ -67,23 +73,29 @@ class IstanbulFinalParser(ReportParser):
         return inner in _FILE_KEYS and b'"statementMap"' in head
 
     def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
-        ijson = ijson_backend()
-        with open(path, "rb") as f, json_errors():
-            fk = first_keys(check_text(f))
-            if fk is None:
-                raise ReportError("not a JSON object: this is not an Istanbul coverage-final.json")
-            if fk[0] in (b"statementMap", b"path"):
-                obj = next(ijson.items(f, "", use_float=True), None)
+        with open_report(path, "json") as f:
+            top = json_keys(f.read(1 << 16))
+            f.seek(0)
+            js = JsonStream(f)
+            first = next(iter(top.keys), None) if top is not None else None
+            if first in ("statementMap", "path") or (top is not None and top.has("statementMap")):
+                obj = check_depth(js.value())  # a single FileCoverage object
+                js.end()
                 if not isinstance(obj, dict) or not isinstance(obj.get("path"), str) or not obj["path"]:
                     raise ReportError("a single Istanbul FileCoverage object without a \"path\": "
                                       "cannot name its file")
                 self._file(obj["path"], obj, writer)
-            else:
-                for key, value in ijson.kvitems(f, "", use_float=True):
-                    if isinstance(value, dict) and isinstance(value.get("data"), dict) and "statementMap" not in value:
-                        value = value["data"]
-                    name = value.get("path") if isinstance(value, dict) else None
-                    self._file(name if isinstance(name, str) and name else str(key), value, writer)
+                return self._done(writer)
+            for key in object_keys(js, "an Istanbul coverage-final.json"):
+                value = check_depth(js.value())
+                if isinstance(value, dict) and isinstance(value.get("data"), dict) and "statementMap" not in value:
+                    value = value["data"]
+                name = value.get("path") if isinstance(value, dict) else None
+                self._file(name if isinstance(name, str) and name else key, value, writer)
+        return self._done(writer)
+
+    @staticmethod
+    def _done(writer: CoverageWriter) -> None:
         writer.set_source_details(producer="istanbul")
 
     @staticmethod
@@ -133,26 +145,30 @@ class IstanbulSummaryParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        fk = first_keys(head)
-        if fk is None or fk[0] != b"total":
+        top = json_keys(head)
+        if top is None or top.kind != "object" or top.type_of("total") != "object":
             return False
-        return _first_inner_key(fk[1]) in _METRICS
+        total = top.get("total")
+        if isinstance(total, dict):
+            return any(k.encode() in _METRICS for k in total)
+        fk = first_keys(head)  # "total" first and cut by the head's end
+        return fk is not None and fk[0] == b"total" and _first_inner_key(fk[1]) in _METRICS
 
     def parse(self, path: Path, writer: CoverageWriter, source: SourceInfo) -> None:
-        ijson = ijson_backend()
         total: dict[str, Any] | None = None
-        with open(path, "rb") as f, json_errors():
-            check_text(f)
-            for key, value in ijson.kvitems(f, "", use_float=True):
+        with open_report(path, "json") as f:
+            js = JsonStream(f)
+            for key in object_keys(js, "an Istanbul coverage-summary.json"):
+                value = check_depth(js.value())
                 if not isinstance(value, dict):
-                    raise ReportError(f"{str(key)[:100]}: summary entry is not an object")
+                    raise ReportError(f"{key[:100]}: summary entry is not an object")
                 if key == "total":
                     total = value
                     continue
                 lines = self._metric(value, "lines", key)
                 if lines is None:
-                    raise ReportError(f"{str(key)[:100]}: no lines metric")
-                writer.add_file_summary(str(key), lines_valid=lines[0], lines_covered=lines[1],
+                    raise ReportError(f"{key[:100]}: no lines metric")
+                writer.add_file_summary(key, lines_valid=lines[0], lines_covered=lines[1],
                                         branches=self._metric(value, "branches", key),
                                         functions=self._metric(value, "functions", key))
         if total is None:

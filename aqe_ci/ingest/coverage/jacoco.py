@@ -15,7 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import (
+    LINE_OUT_OF_RANGE,
+    MAX_LINE,
+    ReportError,
+    ReportParser,
+    SourceInfo,
+    too_many_digits,
+)
 from aqe_ci.ingest.coverage.sniff import attr, xml_root
 from aqe_ci.ingest.coverage.writer import CoverageWriter, rate_or_null
 from aqe_ci.ingest.stream import safexml
@@ -100,8 +107,10 @@ class JacocoParser(ReportParser):
                 nr = child.get("nr")
                 try:
                     ln = int(nr) if nr is not None else -1
-                except ValueError:
-                    ln = -1
+                except ValueError as exc:
+                    ln = MAX_LINE + 1 if too_many_digits(exc) else -1
+                if ln > MAX_LINE:
+                    raise ReportError(f"<line> nr: {LINE_OUT_OF_RANGE}", line=child.sourceline)
                 if ln < 0:
                     raise ReportError(f"<line> nr={str(nr)[:40]!r} is not a line number", line=child.sourceline)
                 mi, ci = _nonneg(child, "mi"), _nonneg(child, "ci")

@@ -1,11 +1,10 @@
-"""Streaming JSON helpers for the coverage formats (ijson, C backend when available)."""
+"""JSON helpers of the coverage formats: the first key of a head, counts as integers (the
+streaming itself is :mod:`aqe_ci.ingest.stream.jsonstream`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
 from aqe_ci.ingest.base import ReportError
 from aqe_ci.ingest.coverage.sniff import text_head
@@ -20,45 +19,6 @@ def first_keys(head: bytes) -> tuple[bytes, bytes] | None:
     if m is None:
         return None
     return m.group(1), h[m.end():]
-
-
-def ijson_backend() -> Any:
-    import ijson
-
-    for name in ("yajl2_c", "yajl2_cffi"):
-        try:
-            return ijson.get_backend(name)
-        except Exception:  # noqa: BLE001 - fall back to the pure-Python backend
-            continue
-    return ijson
-
-
-@contextmanager
-def json_errors() -> Iterator[None]:
-    """ijson / decoding failures → one-line ReportError."""
-    import ijson
-
-    try:
-        yield
-    except ijson.JSONError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "unexpected end of input"
-        raise ReportError(f"malformed JSON: {msg[:200]}") from None
-    except UnicodeDecodeError:
-        raise ReportError("not UTF-8 JSON") from None
-
-
-def check_text(f: BinaryIO) -> bytes:
-    """Reject binary garbage before ijson sees it (NUL bytes in the first 64 KiB); returns that head."""
-    head = f.read(65536)
-    f.seek(0)
-    if b"\x00" in head:
-        raise ReportError("binary data, not JSON")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte character cut at the chunk end is fine
-            raise ReportError("not UTF-8 JSON") from None
-    return head
 
 
 def as_int(value: Any, what: str) -> int:

@@ -14,9 +14,10 @@ from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, ReportError, ReportParser, SourceInfo, too_many_digits
 from aqe_ci.ingest.coverage.sniff import text_head
 from aqe_ci.ingest.coverage.writer import MAX_HITS, MAX_LINE
+from aqe_ci.ingest.stream.opener import open_report
 
 _FIRST = re.compile(rb"(?:TN|SF|VER):")
 _KNOWN = re.compile(rb"^(?:TN|SF|VER|FN|FNDA|FNF|FNH|FNL|FNA|DA|LF|LH|BRDA|BRF|BRH|end_of_record)\b", re.M)
@@ -26,26 +27,42 @@ def _count(text: str, lineno: int) -> int:
     text = text.strip()
     try:
         n = int(text)
-    except ValueError:
+    except ValueError as exc:
+        if too_many_digits(exc):
+            return MAX_HITS  # counts are clamped at MAX_HITS, however many digits they have
         try:
             f = float(text)
         except ValueError:
-            raise ReportError(f"execution count {text[:40]!r} is not a number", line=lineno) from None
+            raise ReportError("an execution count is not a number", line=lineno) from None
         if f != f or f in (float("inf"), float("-inf")):
-            raise ReportError(f"execution count {text[:40]!r} is not a number", line=lineno) from None
+            raise ReportError("an execution count is not a number", line=lineno) from None
         n = int(f)
     return 0 if n < 0 else min(n, MAX_HITS)
 
 
-def _numbered(key: str, value: str, fields: int, line: str, lineno: int) -> tuple[list[str], int]:
+def _numbered(key: str, value: str, fields: int, lineno: int) -> tuple[list[str], int]:
     """A ``DA``/``BRDA`` record's comma-separated fields (at least ``fields``) and its line number."""
     parts = value.split(",")
     if len(parts) >= fields:
         try:
-            return parts, int(parts[0])
-        except ValueError:
-            pass
-    raise ReportError(f"malformed {key} record {line[:60]!r}", line=lineno)
+            ln = int(parts[0])
+        except ValueError as exc:
+            if too_many_digits(exc):
+                raise ReportError(f"{key} record: {LINE_OUT_OF_RANGE}", line=lineno) from None
+        else:
+            if not 0 <= ln <= MAX_LINE:
+                raise ReportError(f"{key} record: {LINE_OUT_OF_RANGE}", line=lineno)
+            return parts, ln
+    shape = "DA:LINE,HITS" if key == "DA" else "BRDA:LINE,BLOCK,BRANCH,TAKEN"
+    raise ReportError(f"malformed {key} record (expected {shape})", line=lineno)
+
+
+def _total(value: str, lineno: int) -> int:
+    try:
+        n = int(value.strip())
+    except ValueError:
+        raise ReportError("malformed count (not a whole number)", line=lineno) from None
+    return max(n, 0)
 
 
 class _Section:
@@ -91,113 +108,144 @@ class LcovParser(ReportParser):
         return b"SF:" in h and bool(re.search(rb"^(?:DA|LF|FN|BRDA|end_of_record)", h, re.M))
 
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
-        sec: _Section | None = None
-        saw_any = False
-        with open(path, "rb") as f:
+        run = _LcovRun(writer)
+        with open_report(path, "text") as f:
             for lineno, raw in enumerate(f, 1):
-                if sec is not None and raw.startswith(b"DA:"):  # fast path: most lines are DA
-                    comma = raw.find(b",", 3)
-                    if comma > 3:
-                        end = raw.find(b",", comma + 1)
-                        try:
-                            ln = int(raw[3:comma])
-                            h = int(raw[comma + 1:end] if end > 0 else raw[comma + 1:])
-                        except ValueError:
-                            pass  # the slow path below explains what is wrong
-                        else:
-                            if 0 <= ln <= MAX_LINE and 0 <= h <= MAX_HITS:
-                                sec.lines.append(ln)
-                                sec.hits.append(h)
-                                continue
-                try:
-                    line = raw.decode("utf-8").strip()
-                except UnicodeDecodeError:
-                    raise ReportError("not UTF-8 text: this is not an LCOV tracefile", line=lineno) from None
-                if not line:
-                    continue
-                key, sep, value = line.partition(":")
-                if key == "DA":
-                    if sec is None:
-                        raise ReportError("DA record outside an SF section", line=lineno)
-                    parts, ln = _numbered(key, value, 2, line, lineno)
-                    if not 0 <= ln <= MAX_LINE:
-                        raise ReportError(f"line number out of range in {line[:60]!r}", line=lineno)
-                    sec.lines.append(ln)
-                    sec.hits.append(_count(parts[1], lineno))
-                elif key == "BRDA":
-                    if sec is None:
-                        raise ReportError("BRDA record outside an SF section", line=lineno)
-                    parts, ln = _numbered(key, value, 4, line, lineno)
-                    taken = parts[-1].strip()
-                    hit = 0 if taken in ("-", "") else _count(taken, lineno)
-                    entry = sec.branches.get(ln)
-                    if entry is None:
-                        sec.branches[ln] = [1 if hit else 0, 1]
-                    else:
-                        entry[0] += 1 if hit else 0
-                        entry[1] += 1
-                    sec.has_branches = True
-                elif key == "SF":
-                    if sec is not None:
-                        raise ReportError(f"SF record inside the unterminated section of {sec.path[:100]!r}",
-                                          line=lineno)
-                    if not value:
-                        raise ReportError("SF record without a path", line=lineno)
-                    sec = _Section(value, lineno)
-                    saw_any = True
-                elif key == "end_of_record":
-                    if sec is None:
-                        raise ReportError("end_of_record without an SF section", line=lineno)
-                    self._emit(sec, writer)
-                    sec = None
-                elif not sep:
-                    raise ReportError(f"not an LCOV record: {line[:60]!r}", line=lineno)
-                elif sec is None:
-                    if key in ("TN", "VER"):
-                        continue
-                    if _KNOWN.match(key.encode("utf-8", "replace")):
-                        raise ReportError(f"{key} record outside an SF section", line=lineno)
-                    continue
-                elif key == "FN":
-                    parts = value.split(",")
-                    if len(parts) < 2:
-                        raise ReportError(f"malformed FN record {line[:60]!r}", line=lineno)
-                    sec.fn_names.add(parts[-1])
-                elif key == "FNDA":
-                    count, _, name = value.partition(",")
-                    if not _:
-                        raise ReportError(f"malformed FNDA record {line[:60]!r}", line=lineno)
-                    sec.fn_hits[name] = max(sec.fn_hits.get(name, 0), _count(count, lineno))
-                elif key == "FNL":
-                    sec.fnl.add(value.split(",", 1)[0])
-                elif key == "FNA":
-                    parts = value.split(",", 2)
-                    if len(parts) < 2:
-                        raise ReportError(f"malformed FNA record {line[:60]!r}", line=lineno)
-                    sec.fna[parts[0]] = max(sec.fna.get(parts[0], 0), _count(parts[1], lineno))
-                elif key == "FNF":
-                    sec.fnf = self._total(value, lineno)
-                elif key == "FNH":
-                    sec.fnh = self._total(value, lineno)
-                elif key in ("BRF", "BRH"):
-                    sec.has_branches = True
-                # LF/LH (we count ourselves), TN, VER and unknown newer records are ignored
-        if sec is not None:
-            raise ReportError(f"truncated: the section of {sec.path[:100]!r} has no end_of_record", line=sec.start)
-        if not saw_any:
+                if run.sec is not None and raw.startswith(b"DA:") and run.fast_da(raw):
+                    continue  # the fast path: most lines are plain DA records
+                run.record(raw, lineno)
+        run.finish()
+
+
+class _LcovRun:
+    """One tracefile's pass: the open section and what each record adds to it."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.sec: _Section | None = None
+        self.saw_any = False
+        self.in_section = {"DA": _da, "BRDA": _brda, "FN": _fn, "FNDA": _fnda, "FNL": _fnl, "FNA": _fna,
+                           "FNF": _fnf, "FNH": _fnh, "BRF": _brf, "BRH": _brf}
+
+    def fast_da(self, raw: bytes) -> bool:
+        """A ``DA:LINE,HITS`` line of plain in-range numbers, added (True); else False."""
+        sec = self.sec
+        assert sec is not None
+        comma = raw.find(b",", 3)
+        if comma <= 3:
+            return False
+        end = raw.find(b",", comma + 1)
+        try:
+            ln = int(raw[3:comma])
+            h = int(raw[comma + 1:end] if end > 0 else raw[comma + 1:])
+        except ValueError:
+            return False  # the slow path explains what is wrong
+        if 0 <= ln <= MAX_LINE and 0 <= h <= MAX_HITS:
+            sec.lines.append(ln)
+            sec.hits.append(h)
+            return True
+        return False
+
+    def record(self, raw: bytes, lineno: int) -> None:
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ReportError("not UTF-8 text: this is not an LCOV tracefile", line=lineno) from None
+        if not line:
+            return
+        key, sep, value = line.partition(":")
+        if key == "SF":
+            self._sf(value, lineno)
+        elif key == "end_of_record":
+            self._end(lineno)
+        elif key in ("DA", "BRDA") or sep:
+            if self.sec is not None:
+                handler = self.in_section.get(key)
+                if handler is not None:  # LF/LH (we count ourselves), TN, VER and newer records: ignored
+                    handler(self.sec, value, lineno)
+            elif key not in ("TN", "VER") and _KNOWN.match(key.encode("utf-8", "replace")):
+                raise ReportError(f"{key} record outside an SF section", line=lineno)
+        else:
+            raise ReportError("not an LCOV record (KEY:VALUE)", line=lineno)
+
+    def finish(self) -> None:
+        if self.sec is not None:
+            raise ReportError(f"truncated: the section of {self.sec.path[:100]!r} has no end_of_record",
+                              line=self.sec.start)
+        if not self.saw_any:
             raise ReportError("no SF section: this is not an LCOV tracefile")
 
-    @staticmethod
-    def _total(value: str, lineno: int) -> int:
-        try:
-            n = int(value.strip())
-        except ValueError:
-            raise ReportError(f"malformed count {value[:40]!r}", line=lineno) from None
-        return max(n, 0)
+    def _sf(self, value: str, lineno: int) -> None:
+        if self.sec is not None:
+            raise ReportError(f"SF record inside the unterminated section of {self.sec.path[:100]!r}", line=lineno)
+        if not value:
+            raise ReportError("SF record without a path", line=lineno)
+        self.sec = _Section(value, lineno)
+        self.saw_any = True
 
-    @staticmethod
-    def _emit(sec: _Section, writer: Any) -> None:
+    def _end(self, lineno: int) -> None:
+        sec = self.sec
+        if sec is None:
+            raise ReportError("end_of_record without an SF section", line=lineno)
         branches = None
         if sec.has_branches:
             branches = {ln: (c, v) for ln, (c, v) in sec.branches.items()}
-        writer.add_file(sec.path, sec.lines, sec.hits, branches=branches, functions=sec.functions(), exact_ints=True)
+        self.writer.add_file(sec.path, sec.lines, sec.hits, branches=branches, functions=sec.functions(),
+                             exact_ints=True)
+        self.sec = None
+
+
+# -- the records of a section (sec, value after the colon, line number) ---------------------------
+def _da(sec: _Section, value: str, lineno: int) -> None:
+    parts, ln = _numbered("DA", value, 2, lineno)
+    sec.lines.append(ln)
+    sec.hits.append(_count(parts[1], lineno))
+
+
+def _brda(sec: _Section, value: str, lineno: int) -> None:
+    parts, ln = _numbered("BRDA", value, 4, lineno)
+    taken = parts[-1].strip()
+    hit = 0 if taken in ("-", "") else _count(taken, lineno)
+    entry = sec.branches.get(ln)
+    if entry is None:
+        sec.branches[ln] = [1 if hit else 0, 1]
+    else:
+        entry[0] += 1 if hit else 0
+        entry[1] += 1
+    sec.has_branches = True
+
+
+def _fn(sec: _Section, value: str, lineno: int) -> None:
+    if len(value.split(",")) < 2:
+        raise ReportError("malformed FN record (expected FN:LINE,NAME)", line=lineno)
+    sec.fn_names.add(value.split(",")[-1])
+
+
+def _fnda(sec: _Section, value: str, lineno: int) -> None:
+    count, comma, name = value.partition(",")
+    if not comma:
+        raise ReportError("malformed FNDA record (expected FNDA:HITS,NAME)", line=lineno)
+    sec.fn_hits[name] = max(sec.fn_hits.get(name, 0), _count(count, lineno))
+
+
+def _fnl(sec: _Section, value: str, lineno: int) -> None:
+    sec.fnl.add(value.split(",", 1)[0])
+
+
+def _fna(sec: _Section, value: str, lineno: int) -> None:
+    parts = value.split(",", 2)
+    if len(parts) < 2:
+        raise ReportError("malformed FNA record (expected FNA:INDEX,HITS,NAME)", line=lineno)
+    sec.fna[parts[0]] = max(sec.fna.get(parts[0], 0), _count(parts[1], lineno))
+
+
+def _fnf(sec: _Section, value: str, lineno: int) -> None:
+    sec.fnf = _total(value, lineno)
+
+
+def _fnh(sec: _Section, value: str, lineno: int) -> None:
+    sec.fnh = _total(value, lineno)
+
+
+def _brf(sec: _Section, value: str, lineno: int) -> None:
+    sec.has_branches = True

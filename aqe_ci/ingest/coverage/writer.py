@@ -35,13 +35,15 @@ from operator import lt
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from aqe_ci.ingest.base import (
+    MAX_LINE as MAX_LINE,  # re-exported: the coverage parsers take both limits from here
+)
 from aqe_ci.ingest.base import DocumentWriter, ReportError, SourceInfo, WrittenDocument
 from aqe_ci.model.limits import Limits
 from aqe_ci.model.linehits import encode_branch_hits, encode_line_runs, union_branch_hits, union_line_hits
 from aqe_ci.model.schema import ItemValidator, compile_validator, error_text, schema
 
 MAX_HITS = (1 << 64) - 1
-MAX_LINE = (1 << 31) - 1
 
 
 # compact encodings: aqe_ci.model.linehits owns the format
@@ -143,49 +145,6 @@ class _Record:
 
 
 @dataclass(slots=True)
-class _Totals:
-    """The run's totals, summed over the file entries as they are written."""
-
-    lines_valid: int = 0
-    lines_covered: int = 0
-    branches_valid: int = 0
-    branches_covered: int = 0
-    functions_valid: int = 0
-    functions_covered: int = 0
-    any_branch: bool = False
-    any_function: bool = False
-
-    def add(self, rec: _Record) -> None:
-        self.lines_valid += rec.lines_valid
-        self.lines_covered += rec.lines_covered
-        if rec.branches is not None:
-            self.any_branch = True
-            self.branches_valid += rec.branches[0]
-            self.branches_covered += rec.branches[1]
-        if rec.functions is not None:
-            self.any_function = True
-            self.functions_valid += rec.functions[0]
-            self.functions_covered += rec.functions[1]
-
-    def data(self) -> dict[str, Any]:
-        """The document's ``data`` members after ``files``, in document order (``sources`` last, not here)."""
-        data: dict[str, Any] = {
-            "line_rate": rate(self.lines_covered, self.lines_valid),
-            "branch_rate": rate_or_null(self.branches_covered, self.branches_valid) if self.any_branch else None,
-            "function_rate": rate_or_null(self.functions_covered, self.functions_valid) if self.any_function else None,
-            "lines_valid": self.lines_valid,
-            "lines_covered": self.lines_covered,
-        }
-        if self.any_branch:
-            data["branches_valid"] = self.branches_valid
-            data["branches_covered"] = self.branches_covered
-        if self.any_function:
-            data["functions_valid"] = self.functions_valid
-            data["functions_covered"] = self.functions_covered
-        return data
-
-
-@dataclass(slots=True)
 class _Source:
     info: SourceInfo
     reported_line_rate: float | None = None
@@ -223,6 +182,10 @@ class CoverageWriter(DocumentWriter):
     def set_source_sha256(self, sha256: str) -> None:
         if self._current is not None:
             self._current.info = dataclasses.replace(self._current.info, sha256=sha256)
+
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._current is not None and warnings:
+            self._current.info = dataclasses.replace(self._current.info, warnings=tuple(warnings))
 
     def commit_source(self) -> None:
         if self._current is None:
@@ -363,7 +326,22 @@ class CoverageWriter(DocumentWriter):
             with os.fdopen(fd, "wb") as out:
                 out.write(b'{"type":"coverage","timestamp":' + json.dumps(timestamp).encode()
                           + b',"data":{"files":{')
-                data = self._write_files(out).data()
+                lv, lc, branches, functions = self._write_files(out)
+                any_branch, (bv, bc) = branches is not None, branches or (0, 0)
+                any_func, (fv, fc) = functions is not None, functions or (0, 0)
+                data: dict[str, Any] = {
+                    "line_rate": rate(lc, lv),
+                    "branch_rate": rate_or_null(bc, bv) if any_branch else None,
+                    "function_rate": rate_or_null(fc, fv) if any_func else None,
+                    "lines_valid": lv,
+                    "lines_covered": lc,
+                }
+                if any_branch:
+                    data["branches_valid"] = bv
+                    data["branches_covered"] = bc
+                if any_func:
+                    data["functions_valid"] = fv
+                    data["functions_covered"] = fc
                 data["sources"] = [_source_dict(s) for s in self._sources]
                 tail = json.dumps(data, separators=(",", ":"))
                 out.write(b"}," + tail[1:].encode() + b"}")
@@ -379,9 +357,11 @@ class CoverageWriter(DocumentWriter):
         return WrittenDocument(doc_type="coverage", path=out_path, summary=summary,
                                sources=[s.info for s in self._sources])
 
-    def _write_files(self, out: BinaryIO) -> _Totals:
-        """Write the ``files`` members (repeated paths merged), summing the run's totals."""
-        totals = _Totals()
+    def _write_files(self, out: BinaryIO) -> tuple[int, int, tuple[int, int] | None, tuple[int, int] | None]:
+        """Every file's entry (merged when several sources had it) → ``out``; the totals: lines
+        valid, lines covered, (branches valid, covered) and (functions valid, covered) or None."""
+        lv = lc = bv = bc = fv = fc = 0
+        any_branch = any_func = False
         first = True
         for path, records in self._files.items():
             if len(records) == 1:
@@ -394,8 +374,17 @@ class CoverageWriter(DocumentWriter):
                 out.write(b",")
             first = False
             out.write(frag)
-            totals.add(rec)
-        return totals
+            lv += rec.lines_valid
+            lc += rec.lines_covered
+            if rec.branches is not None:
+                any_branch = True
+                bv += rec.branches[0]
+                bc += rec.branches[1]
+            if rec.functions is not None:
+                any_func = True
+                fv += rec.functions[0]
+                fc += rec.functions[1]
+        return lv, lc, (bv, bc) if any_branch else None, (fv, fc) if any_func else None
 
     def _merge(self, path: str, records: list[_Record]) -> tuple[_Record, bytes]:
         entries = []
@@ -517,4 +506,6 @@ def _source_dict(src: _Source) -> dict[str, Any]:
     if info.sha256:
         out["sha256"] = info.sha256
     out["bytes"] = info.bytes
+    if info.warnings:
+        out["warnings"] = list(info.warnings)
     return out

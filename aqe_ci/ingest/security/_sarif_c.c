@@ -34,6 +34,7 @@
 #define MAX_DEPTH 64
 #define MAX_NUMBER 100   /* json refuses ints of more than 4300 digits: leave long numbers to it */
 #define MAX_INT_DIGITS 18
+#define MAX_LINE 2147483647LL /* aqe_ci.ingest.base.MAX_LINE */
 
 static PyObject *scanstring; /* _json.scanstring(s, end, strict) -> (str, end) */
 
@@ -388,6 +389,10 @@ static int region_obj(Scan *s, Fields *f, int depth)
         if (r != OK)
             return r;
     }
+    /* a line or column over MAX_LINE: the general path refuses the report, with its message */
+    if (r == OK && (f->start_line > MAX_LINE || f->end_line > MAX_LINE || f->start_col > MAX_LINE
+                    || f->end_col > MAX_LINE))
+        return NO;
     return r;
 }
 

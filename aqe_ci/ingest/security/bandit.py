@@ -13,25 +13,28 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_str
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo, json_str
 from aqe_ci.ingest.security.common import (
+    Occurrences,
     array_items,
     cwe_id,
     fingerprint,
     first_line,
     head_text,
     json_stream,
+    line_number,
     nonneg_int,
     report_keys,
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
 
 BANDIT_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "info"}
-_CODE_LINE = re.compile(r"^(\d+) ?(.*)$")
+_CODE_LINE = re.compile(r"^(\d{1,18}) ?(.*)$")
 _VERSION_IN_URL = re.compile(r"/en/(\d+\.\d+\.\d+)/")
 
 
@@ -53,14 +56,20 @@ class BanditParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return (text.startswith("{") and '"generated_at"' in text and '"metrics"' in text
-                and ('"errors"' in text or '"results"' in text))
+
+        def has(key: str) -> bool:
+            return top.has(key) or f'"{key}"' in text
+
+        return has("generated_at") and has("metrics") and (has("errors") or has("results"))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         seen = set()
         version = None
-        occurrences: dict[tuple[str, str, str], int] = {}
+        occurrences = Occurrences()
         with json_stream(path) as js:
             for key in report_keys(js, "a Bandit report"):
                 seen.add(key)
@@ -79,7 +88,7 @@ class BanditParser(ReportParser):
         writer.add_tool("bandit", version)
 
     @staticmethod
-    def _finding(r: dict[str, Any], occurrences: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+    def _finding(r: dict[str, Any], occurrences: Occurrences) -> dict[str, Any]:
         test_id = r.get("test_id")
         filename = r.get("filename")
         if not isinstance(test_id, str) or not isinstance(filename, str):
@@ -87,16 +96,20 @@ class BanditParser(ReportParser):
         raw_sev = r.get("issue_severity")
         severity = BANDIT_SEVERITY.get(str(raw_sev).upper(), "info")
         line = r.get("line_number") if type(r.get("line_number")) is int else None
+        if line is not None and line > MAX_LINE:
+            raise ReportError(LINE_OUT_OF_RANGE)
         rng = [x for x in (r.get("line_range") or []) if type(x) is int]
+        if rng and max(rng) > MAX_LINE:
+            raise ReportError(LINE_OUT_OF_RANGE)
         code = json_str(r.get("code")) or ""
         snippet = flagged_code(code, rng or ([line] if line else []))
         text = json_str(r.get("issue_text")) or ""
         content = "snippet:" + text_hash(snippet) if snippet.strip() else "message:" + text_hash(text)
-        key = (test_id, filename, content)
-        n = occurrences.get(key, 0) + 1
-        occurrences[key] = n
         col = r.get("col_offset")
         end_col = r.get("end_col_offset")
+        line_number(col, "column number")
+        line_number(end_col, "column number")
+        n = occurrences.number((test_id, filename, content), r)
         cwe = r.get("issue_cwe")
         cwes = [cwe_id(f"CWE-{cwe.get('id')}")] if isinstance(cwe, dict) and cwe.get("id") else []
         return {

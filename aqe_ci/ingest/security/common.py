@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.base import MAX_LINE, ReportError, too_many_digits
 from aqe_ci.ingest.stream.jsonstream import JsonStream
+from aqe_ci.ingest.stream.opener import open_report
 
 _SPACES = re.compile(r"\s+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
@@ -67,6 +68,44 @@ def as_float(value: Any) -> float | None:
 def nonneg_int(value: Any) -> int | None:
     """A JSON integer >= 0 as it is (line, column, index), anything else None."""
     return value if type(value) is int and value >= 0 else None
+
+
+def line_number(value: Any, what: str = "line number") -> int | None:
+    """A location's line (or column) as :func:`nonneg_int` reads it; one over
+    :data:`~aqe_ci.ingest.base.MAX_LINE` makes the report invalid ("line number is out of range")."""
+    n = nonneg_int(value)
+    if n is not None and n > MAX_LINE:
+        raise ReportError(f"{what} is out of range")
+    return n
+
+
+class Occurrences:
+    """Occurrence numbers of computed fingerprints (1, 2, … per key, in file order).
+
+    The number tells apart the distinct results of one key (the same rule and snippet twice in a
+    file are two findings); a result repeated byte for byte — same JSON value, whatever its key
+    order or spacing — gets the number it had, hence the same fingerprint, and the writer keeps one
+    finding. Results that differ in anything (a line, a ``uriBaseId``, a tool's own issue hash in
+    ``properties``) stay apart.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Any, ...], dict[str, int]] = {}
+
+    def number(self, key: tuple[Any, ...], raw: Any) -> int:
+        """The occurrence number of the result ``raw`` (the decoded JSON value) under ``key``."""
+        seen = self._seen.setdefault(key, {})
+        digest = raw_digest(raw)
+        n = seen.get(digest)
+        if n is None:
+            n = seen[digest] = len(seen) + 1
+        return n
+
+
+def raw_digest(value: Any) -> str:
+    """A digest of a decoded JSON value that ignores key order and spacing."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def cwe_id(tag: Any) -> str | None:
@@ -135,7 +174,7 @@ def first_json_line(head: bytes) -> dict[str, Any] | None:
         return None
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for the json module
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -144,7 +183,7 @@ def first_json_line(head: bytes) -> dict[str, Any] | None:
 
 @contextmanager
 def json_stream(path: Path) -> Iterator[JsonStream]:
-    with open(path, "rb") as f:
+    with open_report(path, "json") as f:
         yield JsonStream(f)
 
 
@@ -175,7 +214,7 @@ def read_json_document(path: Path) -> Any:
 
 def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON-lines report."""
-    with open(path, "rb") as f:
+    with open_report(path, "jsonl") as f:
         for lineno, raw in enumerate(_lines(f, max_line_bytes), 1):
             if not raw.strip():
                 continue
@@ -187,8 +226,12 @@ def iter_json_lines(path: Path, *, max_line_bytes: int = 16 << 20) -> Iterator[t
                 text = text.lstrip("\ufeff")
             try:
                 obj = json.loads(text, parse_constant=_no_constant)
-            except (ValueError, RecursionError) as exc:
-                raise ReportError(f"invalid JSON line: {str(exc).split(':')[0]}", line=lineno) from None
+            except RecursionError:
+                raise ReportError("invalid JSON line: nesting too deep", line=lineno) from None
+            except ValueError as exc:
+                reason = ("a number with thousands of digits is out of range" if too_many_digits(exc)
+                          else str(exc).split(":")[0])
+                raise ReportError(f"invalid JSON line: {reason}", line=lineno) from None
             if not isinstance(obj, dict):
                 raise ReportError("a JSON-lines report must hold one object per line", line=lineno)
             yield lineno, obj

@@ -23,13 +23,13 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
 
 GRYPE_SEVERITY = {"critical": "critical", "high": "high", "medium": "medium", "low": "low",
                   "negligible": "info", "unknown": "info"}
-_MATCHES = re.compile(r'^\{\s*"matches"\s*:\s*\[')
 _GRYPE = re.compile(r'"matchDetails"\s*:|"descriptor"\s*:\s*\{\s*"name"\s*:\s*"grype"')
 
 
@@ -40,8 +40,11 @@ class GrypeParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        return bool(_MATCHES.match(text) and _GRYPE.search(text))
+        top = json_keys(head)
+        if top is None or top.kind != "object" or top.type_of("matches") != "array":
+            return False
+        descriptor = top.get("descriptor")
+        return (isinstance(descriptor, dict) and descriptor.get("name") == "grype") or bool(_GRYPE.search(head_text(head)))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None

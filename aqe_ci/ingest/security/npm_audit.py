@@ -33,6 +33,7 @@ from aqe_ci.ingest.security.common import (
     report_keys,
     safe_text,
 )
+from aqe_ci.ingest.stream.jsonhead import TopLevel, json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
@@ -48,6 +49,15 @@ _NPM_ERROR = re.compile(r'"error"\s*:\s*\{\s*"(code|summary|detail)"\s*:')
 _YARN_FIRST = re.compile(r'^\{\s*"type"\s*:\s*"(auditAdvisory|auditSummary|auditAction|info|warning)"\s*,\s*"data"\s*:')
 _BERRY_FIRST = re.compile(r'^\{\s*"value"\s*:\s*"[^"\n]*"\s*,\s*"children"\s*:\s*\{\s*"ID"\s*:')
 _NPM_ERROR_TOP = re.compile(r'"statusCode"\s*:\s*\d+|"code"\s*:\s*"E[A-Z0-9_]+"')
+
+
+def _is_v2(top: TopLevel, text: str) -> bool:
+    version = top.get("auditReportVersion")
+    return (version == 2 and not isinstance(version, bool)) or bool(_V2.search(text))
+
+
+def _has_advisories(top: TopLevel, text: str) -> bool:
+    return top.type_of("advisories") == "object" or bool(_ADVISORIES.search(text))
 
 
 def _severity(raw: Any) -> tuple[str, str | None]:
@@ -139,9 +149,14 @@ class NpmAuditErrorParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return (text.startswith("{") and bool(_NPM_ERROR.search(text))
-                and not _ADVISORIES.search(text) and not _V2.search(text)
+        error = top.get("error")
+        shaped = bool(_NPM_ERROR.search(text)) or (isinstance(error, dict)
+                                                  and any(k in error for k in ("code", "summary", "detail")))
+        return (shaped and not _has_advisories(top, text) and not _is_v2(top, text)
                 and ('"summary"' in text or bool(_NPM_ERROR_TOP.search(text))))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
@@ -160,9 +175,13 @@ class NpmAuditV1Parser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return (text.startswith("{") and bool(_ADVISORIES.search(text)) and not _V2.search(text)
-                and bool(_V1_SIBLING.search(text) or '"metadata"' in text))
+        return (_has_advisories(top, text) and not _is_v2(top, text)
+                and bool(_V1_SIBLING.search(text) or '"metadata"' in text
+                         or any(top.type_of(k) == "array" for k in ("actions", "muted")) or top.has("metadata")))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         with json_stream(path) as js:
@@ -204,8 +223,8 @@ class NpmAuditV2Parser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        return text.startswith("{") and bool(_V2.search(text))
+        top = json_keys(head)
+        return top is not None and top.kind == "object" and _is_v2(top, head_text(head))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         tool = "npm audit"

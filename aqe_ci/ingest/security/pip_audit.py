@@ -27,12 +27,12 @@ from aqe_ci.ingest.security.common import (
     json_stream,
     safe_text,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
 
 DEFAULT_SEVERITY = "medium"
-_DEPS = re.compile(r'^\{\s*"dependencies"\s*:\s*\[')
 _LIST = re.compile(r'^\[\s*\{\s*"name"\s*:')
 _VULNS = re.compile(r'"(vulns|skip_reason)"\s*:')
 
@@ -44,8 +44,16 @@ class PipAuditParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None:
+            return False
         text = head_text(head)
-        return bool((_DEPS.match(text) or _LIST.match(text)) and _VULNS.search(text))
+        if top.kind == "object":
+            shaped = top.type_of("dependencies") == "array"
+        else:
+            shaped = top.kind == "array" and (isinstance(top.first, dict) and "name" in top.first
+                                              or bool(_LIST.match(text)))
+        return shaped and bool(_VULNS.search(text))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         writer.add_tool("pip-audit")

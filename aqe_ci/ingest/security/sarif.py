@@ -18,9 +18,18 @@ from json.encoder import encode_basestring_ascii as _jstr  # the writer's string
 from pathlib import Path
 from typing import Any
 
-from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import (
+    HEAD_BYTES,
+    MAX_LINE,
+    ReportError,
+    ReportParser,
+    SourceInfo,
+    json_array,
+    json_object,
+)
 from aqe_ci.ingest.security.common import (
     FINGERPRINT_CHARS,
+    Occurrences,
     advisory_id,
     as_float,
     cvss_severity,
@@ -29,12 +38,16 @@ from aqe_ci.ingest.security.common import (
     fingerprint,
     first_line,
     head_text,
+    line_number,
     nonneg_int,
+    raw_digest,
     report_keys,
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 from aqe_ci.ingest.stream.jsonstream import JsonStream
+from aqe_ci.ingest.stream.opener import open_report
 
 SUPPORTED_VERSION = "2.1.0"
 LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
@@ -47,8 +60,9 @@ _RUNS = re.compile(r'"runs"\s*:\s*\[')
 _SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
 _DRIVER = re.compile(r'"tool"\s*:\s*\{\s*"driver"\s*:')
 _VERSION = re.compile(r'"version"\s*:\s*"(2\.1\.0|2\.0\.0[^"]*|1\.0\.0|2\.2)"')
+_VERSION_VALUE = re.compile(r"2\.1\.0|2\.0\.0.*|1\.0\.0|2\.2", re.S)
 _TOP_VERSION = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*"\s*,\s*)?"version"\s*:\s*"([^"]*)"')
-_MSG_ARG = re.compile(r"\{(\d+)\}")
+_MSG_ARG = re.compile(r"\{(\d{1,9})\}")
 MAX_FILE_FOR_HASH = 16 << 20
 DEFER_IN_MEMORY = 1000
 BATCH = 1000  # findings handed to the writer per call
@@ -80,10 +94,16 @@ class SarifParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        if not text.startswith("{") or not _RUNS.search(text):
+        top = json_keys(head)
+        if top is None or top.kind != "object":
             return False
-        return bool(_SCHEMA.search(text) or _DRIVER.search(text) or _VERSION.search(text))
+        text = head_text(head)
+        if not (top.type_of("runs") == "array" or (not top.complete and not top.has("runs") and _RUNS.search(text))):
+            return False
+        schema, version = top.get("$schema"), top.get("version")
+        return bool((isinstance(schema, str) and "sarif" in schema.lower())
+                    or (isinstance(version, str) and _VERSION_VALUE.fullmatch(version))
+                    or _SCHEMA.search(text) or _DRIVER.search(text) or _VERSION.search(text))
 
     # ------------------------------------------------------------------------------------------
     def parse(self, path: Path, writer: Any, source: SourceInfo) -> None:
@@ -99,7 +119,7 @@ class SarifParser(ReportParser):
                 gc.enable()
 
     def _parse(self, path: Path, writer: Any) -> None:
-        with open(path, "rb") as f:
+        with open_report(path, "json") as f:
             head = f.read(HEAD_BYTES)
             m = _TOP_VERSION.match(head_text(head))  # refuse other versions before reading the runs
             if m and m.group(1) != SUPPORTED_VERSION:
@@ -109,7 +129,7 @@ class SarifParser(ReportParser):
             version: Any = None
             runs = 0
             saw_runs = False
-            occurrences: dict[tuple[str, ...], int] = {}
+            occurrences = Occurrences()
             for key in report_keys(js, "a SARIF log"):
                 if key == "version":
                     version = js.value()
@@ -173,7 +193,7 @@ class _Run:
     """One ``runs[i]``: reads its keys in file order, resolves results against its metadata."""
 
     def __init__(self, parser: SarifParser, js: JsonStream, writer: Any, index: int,
-                 occurrences: dict[tuple[str, ...], int]) -> None:
+                 occurrences: Occurrences) -> None:
         self.parser = parser
         self.js = js
         self.writer = writer
@@ -351,6 +371,7 @@ class _Run:
         elif rec["component_name"] is not None:
             comp = self.component_names.get(rec["component_name"], 0)
         rules = self.components[comp] if 0 <= comp < len(self.components) else []
+        rule: dict[str, Any] | None
         idx = rec["rule_index"]
         if idx is not None and 0 <= idx < len(rules):
             rule = rules[idx]
@@ -365,7 +386,7 @@ class _Run:
         return None
 
     def _path(self, rec: dict[str, Any]) -> str | None:
-        uri = rec["uri"]
+        uri: str | None = rec["uri"]
         if uri is not None and "%" not in uri and not uri.startswith(("file:", "FILE:", "File:")):
             return uri  # the common case: a relative path as written
         base = rec["uri_base"]
@@ -424,7 +445,8 @@ class _Run:
         path = self._path(rec)
         tags = rec["tags"]
         tag_sev, tag_cwes, tag_ids = self._tag_info(tags) if tags else (None, (), ())
-        sev = _security_severity(rec["security_severity"]) if rec["security_severity"] is not None else None
+        sev: tuple[str, str | None] | None = (_security_severity(rec["security_severity"])
+                                              if rec["security_severity"] is not None else None)
         if sev is None:
             sev = info["sec"] or tag_sev or info["tag_sev"]
         if sev is None:
@@ -479,15 +501,15 @@ class _Run:
 
         The common shape (CodeQL and most producers): a ``ruleId``, a first location with a plain
         relative ``uri``, ``message.text`` without arguments, a ``primaryLocationLineHash``, no
-        ``kind`` / ``baselineState`` / ``suppressions`` / ``security-severity`` on the result. For
-        it this builds exactly what ``_extract`` + ``_emit`` build (tests/ingest/
-        test_security_sarif_fastpath.py compares both on every corpus SARIF file), with the
-        per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
+        ``kind`` / ``baselineState`` / ``suppressions`` / ``security-severity`` on the result, line
+        and column numbers up to ``MAX_LINE``. For it this builds exactly what ``_extract`` + ``_emit`` build
+        (tests/ingest/test_security_sarif_fastpath.py compares both on every corpus SARIF file),
+        with the per-rule part (severity, title, CWE, ids, fingerprint prefix) computed once per rule.
 
         ``r`` is the decoded result, or the tuple of ``_fast_extract`` that the C scanner
         (``aqe_ci/ingest/security/_sarif_c.c``) made straight from the JSON text.
         """
-        fields = r if type(r) is tuple else _fast_extract(r)
+        fields = r if isinstance(r, tuple) else _fast_extract(r)
         if fields is None:
             return False
         (rule_id, rule_index, tags, level, text, uri, line_hash, start_line, end_line, start_col,
@@ -498,45 +520,22 @@ class _Run:
         static = self.fast_cache.get(key)
         if static is None:
             static = self._fast_static(rule_index, rule_id, tags, level)
-        (fp_prefix, rid, title, severity, tool_severity, ids, cwes, url,
-         j_head, j_tail, j_title, j_end) = static
+        fp_prefix, rid, title, severity, tool_severity, ids, cwes, url = static[:8]
         if title is None:
             title = safe_text(first_line(text) or rid or "SARIF result", 500)
-            j_title = _jstr(title)
         if len(text) > 4000 or ("@" in text and "://" in text):
             text = safe_text(text)
-        fp = _sha256((fp_prefix + line_hash).encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS]
-        # the JSON line, as the writer's encoder (compact, ASCII) writes this dict: the per-rule
-        # parts were encoded once in _fast_static
-        line = (f'{{"fingerprint":"{fp}"{j_head}{j_title},"message":{_jstr(text)}{j_tail}'
-                f'{_jstr(uri)},"start_line":{"null" if start_line is None else start_line}'
-                f',"end_line":{"null" if end_line is None else end_line}'
-                f',"start_column":{"null" if start_col is None else start_col}'
-                f',"end_column":{"null" if end_col is None else end_col}{j_end}\n')
-        batch = self.batch
-        batch.append({
-            "fingerprint": fp,
-            "fingerprint_source": "sarif-partial",
-            "tool": self.tool_name,
-            "category": "code",
-            "rule_id": rid,
-            "title": title,
-            "message": text,
-            "severity": severity,
-            "tool_severity": tool_severity,
-            "location": {
-                "path": uri,
-                "start_line": start_line,
-                "end_line": end_line,
-                "start_column": start_col,
-                "end_column": end_col,
-            },
-            "ids": ids,
-            "cwe": cwes,
-            "url": url,
+        fp = _sha256(f"{fp_prefix}{uri}\0{PREFERRED_PARTIAL}={line_hash}".encode("utf-8", "surrogatepass")
+                     ).hexdigest()[:FINGERPRINT_CHARS]
+        location = {"path": uri, "start_line": start_line, "end_line": end_line, "start_column": start_col,
+                    "end_column": end_col}
+        self.batch.append({
+            "fingerprint": fp, "fingerprint_source": "sarif-partial", "tool": self.tool_name, "category": "code",
+            "rule_id": rid, "title": title, "message": text, "severity": severity,
+            "tool_severity": tool_severity, "location": location, "ids": ids, "cwe": cwes, "url": url,
         })
-        self.batch_lines.append(line)
-        if len(batch) >= BATCH:
+        self.batch_lines.append(_fast_line(static, fp, title, text, location))
+        if len(self.batch) >= BATCH:
             self._flush_batch()
         return True
 
@@ -558,7 +557,7 @@ class _Run:
         cwes = dedupe([*tag_cwes, *info["cwe"]]) if tag_cwes else list(info["cwe"])
         ids = dedupe([*info["ids"], *tag_ids]) if tag_ids else list(info["ids"])
         title = safe_text(info["title"], 500) if info["title"] else None
-        prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0{PREFERRED_PARTIAL}="
+        prefix = f"sarif-partial\0{self.tool_name}\0{rid}\0"  # + path, "\0primaryLocationLineHash=" + hash
         url = info["url"]
         j_head = (f',"fingerprint_source":"sarif-partial","tool":{_jstr(self.tool_name)}'
                   f',"category":"code","rule_id":{_jstr(rid)},"title":')
@@ -573,9 +572,14 @@ class _Run:
 
     def _fingerprint(self, rec: dict[str, Any], rule_id: str, path: str | None,
                      message: str | None) -> tuple[str, str]:
+        """(fingerprint, source). Partial fingerprints (CodeQL's ``primaryLocationLineHash`` and
+        its ``:N`` suffix number repeats of a snippet within ONE file) are scoped by the location's
+        path; ``fingerprints`` are global identities by the SARIF spec and taken as they are."""
         partial: dict[str, str] = rec["partial"]
-        if PREFERRED_PARTIAL in partial:  # == fingerprint("sarif-partial", tool, rule, "primary…=v")
-            text = f"sarif-partial\0{self.tool_name}\0{rule_id}\0{PREFERRED_PARTIAL}={partial[PREFERRED_PARTIAL]}"
+        where = path or ""
+        if PREFERRED_PARTIAL in partial:  # == fingerprint("sarif-partial", tool, rule, path, "primary…=v")
+            text = (f"sarif-partial\0{self.tool_name}\0{rule_id}\0{where}\0{PREFERRED_PARTIAL}="
+                    f"{partial[PREFERRED_PARTIAL]}")
             return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_CHARS], "sarif-partial"
         full: dict[str, str] = rec["fingerprints"]
         if full:
@@ -583,19 +587,17 @@ class _Run:
             return fingerprint("sarif-fingerprints", self.tool_name, rule_id, *parts), "sarif-fingerprints"
         if partial:
             parts = [f"{k}={partial[k]}" for k in sorted(partial)]
-            return fingerprint("sarif-partial", self.tool_name, rule_id, *parts), "sarif-partial"
+            return fingerprint("sarif-partial", self.tool_name, rule_id, where, *parts), "sarif-partial"
         computed = self.parser.line_hash(path, rec["start_line"])
         if computed is not None:
-            return fingerprint("sarif-partial", self.tool_name, rule_id,
+            return fingerprint("sarif-partial", self.tool_name, rule_id, where,
                                f"{PREFERRED_PARTIAL}={computed}"), "computed"
         if rec["snippet"]:
             content = "snippet:" + text_hash(rec["snippet"])
         else:
             content = "message:" + text_hash(message or "")
-        key = (self.tool_name, rule_id, path or "", content)
-        n = self.occurrences.get(key, 0) + 1
-        self.occurrences[key] = n
-        return fingerprint("computed", self.tool_name, rule_id, path or "", content, n), "computed"
+        n = self.occurrences.number((self.tool_name, rule_id, where, content), rec["raw"])
+        return fingerprint("computed", self.tool_name, rule_id, where, content, n), "computed"
 
 
 # -- extraction (plain functions: they run once per result) -------------------------------------
@@ -610,10 +612,38 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
     kind = get("kind")
     if (kind is not None and kind in SKIPPED_KINDS) or get("baselineState") == "absent":
         return None
-    rule_ref = get("rule")
+    props = get("properties")
+    sec_sev = None
+    tags: list[str] = []
+    if type(props) is dict:
+        sec_sev = props.get("security-severity")
+        raw_tags = props.get("tags")
+        if type(raw_tags) is list and raw_tags:
+            tags = [t for t in raw_tags if type(t) is str]
+    level = get("level")
+    rec = {
+        **_rule_ref(r),
+        "level": level if type(level) is str else None,
+        "kind": kind if type(kind) is str else "fail",
+        **_message(get("message")),
+        **_location(get("locations"), where),
+        "partial": _str_map(get("partialFingerprints")),
+        "fingerprints": _str_map(get("fingerprints")),
+        "suppressed": _suppressed(get("suppressions")),
+        "security_severity": sec_sev,
+        "tags": tags,
+    }
+    # results without fingerprints are told apart by their whole JSON (Occurrences)
+    rec["raw"] = raw_digest(r) if not rec["partial"] and not rec["fingerprints"] else None
+    return rec
+
+
+def _rule_ref(r: dict[str, Any]) -> dict[str, Any]:
+    """``rule_id``, ``rule_index``, ``component_index``, ``component_name`` of a result."""
+    rule_ref = r.get("rule")
     comp_index = comp_name = None
-    rule_index = nonneg_int(get("ruleIndex"))
-    rule_id = get("ruleId")
+    rule_index = nonneg_int(r.get("ruleIndex"))
+    rule_id = r.get("ruleId")
     if type(rule_id) is not str:
         rule_id = None
     if type(rule_ref) is dict:
@@ -625,35 +655,43 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
             rule_index = nonneg_int(rule_ref.get("index"))
         if rule_id is None:
             rule_id = _str(rule_ref.get("id"))
-    uri = uri_base = art_index = None
-    start_line = end_line = start_col = end_col = None
-    snippet = None
-    locs = get("locations")
-    if type(locs) is list:
-        for loc in locs:
-            phys = loc.get("physicalLocation") if type(loc) is dict else None
-            if type(phys) is not dict:
-                continue
-            art = phys.get("artifactLocation")
-            if type(art) is dict:
-                uri = _str(art.get("uri"))
-                uri_base = _str(art.get("uriBaseId"))
-                art_index = nonneg_int(art.get("index"))
-            region = phys.get("region")
-            if type(region) is dict:
-                start_line = nonneg_int(region.get("startLine"))
-                end_line = nonneg_int(region.get("endLine"))
-                if end_line is None:
-                    end_line = start_line
-                start_col = nonneg_int(region.get("startColumn"))
-                end_col = nonneg_int(region.get("endColumn"))
-                snip = region.get("snippet")
-                if type(snip) is dict:
-                    text = snip.get("text")
-                    if type(text) is str and not text.isspace() and text:
-                        snippet = text
-            break
-    message = get("message")
+    return {"rule_id": rule_id, "rule_index": rule_index, "component_index": comp_index,
+            "component_name": comp_name}
+
+
+def _location(locs: Any, where: str) -> dict[str, Any]:
+    """The first physical location: ``uri``, ``uri_base``, ``art_index``, the region's lines and
+    columns (out of range: the report is invalid) and its ``snippet``."""
+    out: dict[str, Any] = dict.fromkeys(("uri", "uri_base", "art_index", "start_line", "end_line",
+                                         "start_column", "end_column", "snippet"))
+    for loc in locs if type(locs) is list else ():
+        phys = loc.get("physicalLocation") if type(loc) is dict else None
+        if type(phys) is not dict:
+            continue
+        art = phys.get("artifactLocation")
+        if type(art) is dict:
+            out["uri"] = _str(art.get("uri"))
+            out["uri_base"] = _str(art.get("uriBaseId"))
+            out["art_index"] = nonneg_int(art.get("index"))
+        region = phys.get("region")
+        if type(region) is dict:
+            what = f"{where}: a result's line number"
+            out["start_line"] = line_number(region.get("startLine"), what)
+            end_line = line_number(region.get("endLine"), what)
+            out["end_line"] = out["start_line"] if end_line is None else end_line
+            what = f"{where}: a result's column number"
+            out["start_column"] = line_number(region.get("startColumn"), what)
+            out["end_column"] = line_number(region.get("endColumn"), what)
+            snip = region.get("snippet")
+            if type(snip) is dict:
+                text = snip.get("text")
+                if type(text) is str and not text.isspace() and text:
+                    out["snippet"] = text
+        break
+    return out
+
+
+def _message(message: Any) -> dict[str, Any]:
     msg_text = msg_id = None
     msg_args: list[str] = []
     if type(message) is dict:
@@ -664,46 +702,15 @@ def _extract(r: dict[str, Any], where: str) -> dict[str, Any] | None:
         args = message.get("arguments")
         if type(args) is list:
             msg_args = [a if type(a) is str else str(a) for a in args[:50]]
-    props = get("properties")
-    sec_sev = None
-    tags: list[str] = []
-    if type(props) is dict:
-        sec_sev = props.get("security-severity")
-        raw_tags = props.get("tags")
-        if type(raw_tags) is list and raw_tags:
-            tags = [t for t in raw_tags if type(t) is str]
-    suppressed = False
-    sups = get("suppressions")
+    return {"msg_text": msg_text, "msg_id": msg_id, "msg_args": msg_args}
+
+
+def _suppressed(sups: Any) -> bool:
     if type(sups) is list:
         for sup in sups:
             if type(sup) is dict and sup.get("status", "accepted") == "accepted":
-                suppressed = True
-                break
-    level = get("level")
-    return {
-        "rule_id": rule_id,
-        "rule_index": rule_index,
-        "component_index": comp_index,
-        "component_name": comp_name,
-        "level": level if type(level) is str else None,
-        "kind": kind if type(kind) is str else "fail",
-        "msg_text": msg_text,
-        "msg_id": msg_id,
-        "msg_args": msg_args,
-        "uri": uri,
-        "uri_base": uri_base,
-        "art_index": art_index,
-        "start_line": start_line,
-        "end_line": end_line,
-        "start_column": start_col,
-        "end_column": end_col,
-        "snippet": snippet,
-        "partial": _str_map(get("partialFingerprints")),
-        "fingerprints": _str_map(get("fingerprints")),
-        "suppressed": suppressed,
-        "security_severity": sec_sev,
-        "tags": tags,
-    }
+                return True
+    return False
 
 
 def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -711,7 +718,8 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     (see ``_Run._fast_finding``): ``(rule_id, rule_index, tags, level, text, uri, line_hash,
     start_line, end_line, start_column, end_column)``; ``tags`` holds the string tags only (the
     others are dropped by ``_fast_static`` all the same), integers that are not JSON integers
-    >= 0 are None. The reference of ``scan_result`` in ``aqe_ci/ingest/security/_sarif_c.c``."""
+    >= 0 are None, one over ``MAX_LINE`` declines. The reference of ``scan_result`` in
+    ``aqe_ci/ingest/security/_sarif_c.c``."""
     if not _FAST_KEYS.issuperset(r):
         return None
     get = r.get
@@ -730,20 +738,10 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     text = msg.get("text")
     if type(text) is not str:
         return None
-    locs = get("locations")
-    if type(locs) is not list or not locs:
+    located = _fast_location(get("locations"))
+    if located is None:
         return None
-    phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
-    if type(phys) is not dict:
-        return None
-    art = phys.get("artifactLocation")
-    region = phys.get("region")
-    if type(art) is not dict or type(region) is not dict:
-        return None
-    uri = art.get("uri")
-    if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
-            or uri[:5].lower() == "file:":
-        return None
+    uri, region = located
     props = get("properties")
     tags: tuple[str, ...] = ()
     if type(props) is dict:
@@ -764,9 +762,42 @@ def _fast_extract(r: dict[str, Any]) -> tuple[Any, ...] | None:
     level = get("level")
     if type(level) is not str:
         level = None
-    return (rule_id, rule_index, tags, level, text, uri, line_hash, nonneg_int(region.get("startLine")),
-            nonneg_int(region.get("endLine")), nonneg_int(region.get("startColumn")),
-            nonneg_int(region.get("endColumn")))
+    numbers = (nonneg_int(region.get("startLine")), nonneg_int(region.get("endLine")),
+               nonneg_int(region.get("startColumn")), nonneg_int(region.get("endColumn")))
+    if any(n is not None and n > MAX_LINE for n in numbers):
+        return None  # the general path refuses the report, with its message
+    return (rule_id, rule_index, tags, level, text, uri, line_hash, *numbers)
+
+
+def _fast_location(locs: Any) -> tuple[str, dict[str, Any]] | None:
+    """(uri, region) of a first location the fast path takes: a plain relative ``uri``, a region."""
+    if type(locs) is not list or not locs:
+        return None
+    phys = locs[0].get("physicalLocation") if type(locs[0]) is dict else None
+    if type(phys) is not dict:
+        return None
+    art = phys.get("artifactLocation")
+    region = phys.get("region")
+    if type(art) is not dict or type(region) is not dict:
+        return None
+    uri = art.get("uri")
+    if type(uri) is not str or "%" in uri or "://" in uri[:16] or uri.startswith("/") \
+            or uri[:5].lower() == "file:":
+        return None
+    return uri, region
+
+
+def _fast_line(static: tuple[Any, ...], fp: str, title: str, text: str, loc: dict[str, Any]) -> str:
+    """The JSON line of a fast-path finding, as the writer's encoder (compact, ASCII) writes its
+    dict; the per-rule parts were encoded once in ``_fast_static``."""
+    j_head, j_tail, j_title, j_end = static[8:]
+    if static[2] is None:
+        j_title = _jstr(title)
+    sl, el, sc, ec = loc["start_line"], loc["end_line"], loc["start_column"], loc["end_column"]
+    return (f'{{"fingerprint":"{fp}"{j_head}{j_title},"message":{_jstr(text)}{j_tail}'
+            f'{_jstr(loc["path"])},"start_line":{"null" if sl is None else sl}'
+            f',"end_line":{"null" if el is None else el},"start_column":{"null" if sc is None else sc}'
+            f',"end_column":{"null" if ec is None else ec}{j_end}\n')
 
 
 def _jnull(value: str | None) -> str:
@@ -788,9 +819,8 @@ def _rules(value: Any) -> list[dict[str, Any]]:
             out.append({"id": None, "title": None, "level": None, "security_severity": None,
                         "tags": [], "cwe": [], "url": None, "messages": {}})
             continue
-        props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
-        tags = props.get("tags") if isinstance(props.get("tags"), list) else []
-        tags = [t for t in tags if isinstance(t, str)]
+        props = json_object(rule.get("properties"))
+        tags = [t for t in json_array(props.get("tags")) if isinstance(t, str)]
         short = rule.get("shortDescription")
         title = _str(short.get("text")) if isinstance(short, dict) else None
         if not title:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_array, json_object, json_str
 from aqe_ci.ingest.security.common import (
+    Occurrences,
     array_items,
     cwe_id,
     dedupe,
@@ -23,11 +24,12 @@ from aqe_ci.ingest.security.common import (
     first_line,
     head_text,
     json_stream,
-    nonneg_int,
+    line_number,
     report_keys,
     safe_text,
     text_hash,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
@@ -49,15 +51,20 @@ class SemgrepParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        text = head_text(head)
-        if not text.startswith("{") or not _RESULTS.search(text):
+        top = json_keys(head)
+        if top is None or top.kind != "object":
             return False
-        return bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
+        text = head_text(head)
+        if top.type_of("results") != "array" and not _RESULTS.search(text):
+            return False
+        paths = top.get("paths")
+        return (bool(_CHECK.search(text) and '"extra"' in text) or bool(_PATHS.search(text))
+                or (isinstance(paths, dict) and any(k in paths for k in ("scanned", "skipped", "_comment"))))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None
         seen = False
-        occurrences: dict[tuple[str, str, str], int] = {}
+        occurrences = Occurrences()
         with json_stream(path) as js:
             for key in report_keys(js, "a Semgrep report"):
                 if key == "results":
@@ -74,7 +81,7 @@ class SemgrepParser(ReportParser):
         writer.add_tool("semgrep", version)
 
     @staticmethod
-    def _result(r: Any, i: int, occurrences: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+    def _result(r: Any, i: int, occurrences: Occurrences) -> dict[str, Any]:
         if not isinstance(r, dict) or not isinstance(r.get("check_id"), str):
             raise ReportError(f"result {i} has no check_id")
         check = r["check_id"]
@@ -89,6 +96,10 @@ class SemgrepParser(ReportParser):
             severity, tool_sev = IMPACT[impact.upper()], f"impact {impact}"
         else:
             severity, tool_sev = SEMGREP_SEVERITY.get((raw or "").upper(), "medium"), raw
+        start = json_object(r.get("start"))
+        end = json_object(r.get("end"))
+        place = (line_number(start.get("line")), line_number(start.get("col"), "column number"),
+                 line_number(end.get("line")), line_number(end.get("col"), "column number"))
         fp_raw = extra.get("fingerprint")
         if isinstance(fp_raw, str) and fp_raw and fp_raw != PLACEHOLDER:
             fp, fp_source = fingerprint("semgrep-fingerprint", check, fp_raw), "tool-id"
@@ -98,12 +109,8 @@ class SemgrepParser(ReportParser):
                 content = "snippet:" + text_hash(lines)
             else:
                 content = "message:" + text_hash(message or "")
-            key = (check, path or "", content)
-            n = occurrences.get(key, 0) + 1
-            occurrences[key] = n
+            n = occurrences.number((check, path or "", content), r)
             fp, fp_source = fingerprint("computed", "semgrep", check, path or "", content, n), "computed"
-        start = json_object(r.get("start"))
-        end = json_object(r.get("end"))
         cwe_raw = meta.get("cwe")
         cwes = [c for c in (cwe_id(x) for x in (cwe_raw if isinstance(cwe_raw, list) else [cwe_raw])) if c]
         refs = json_array(meta.get("references"))
@@ -121,9 +128,8 @@ class SemgrepParser(ReportParser):
             "severity": severity,
             "tool_severity": tool_sev,
             "confidence": conf,
-            "location": {"path": path, "start_line": nonneg_int(start.get("line")),
-                         "end_line": nonneg_int(end.get("line")), "start_column": nonneg_int(start.get("col")),
-                         "end_column": nonneg_int(end.get("col"))},
+            "location": {"path": path, "start_line": place[0], "end_line": place[2], "start_column": place[1],
+                         "end_column": place[3]},
             "ids": [],
             "cwe": dedupe(cwes),
             "url": safe_text(url),

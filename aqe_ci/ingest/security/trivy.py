@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo, json_object
 from aqe_ci.ingest.security.common import (
+    Occurrences,
     advisory_id,
     array_items,
     cwe_id,
@@ -25,10 +26,11 @@ from aqe_ci.ingest.security.common import (
     first_line,
     head_text,
     json_stream,
-    nonneg_int,
+    line_number,
     report_keys,
     safe_text,
 )
+from aqe_ci.ingest.stream.jsonhead import json_keys
 
 if TYPE_CHECKING:
     from aqe_ci.ingest.security.writer import SecurityWriter
@@ -56,13 +58,19 @@ class TrivyParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
+        top = json_keys(head)
+        if top is None or top.kind != "object":
+            return False
         text = head_text(head)
-        return text.startswith("{") and bool(_SCHEMA2.search(text)) and bool(_TRIVY_KEYS.search(text))
+        version = top.get("SchemaVersion")
+        schema2 = (version == 2 and not isinstance(version, bool)) or bool(_SCHEMA2.search(text))
+        return schema2 and (any(top.has(k) for k in ("ArtifactName", "ArtifactType", "Results"))
+                            or bool(_TRIVY_KEYS.search(text)))
 
     def parse(self, path: Path, writer: SecurityWriter, source: SourceInfo) -> None:
         version = None
         schema = None
-        self._secret_seq: dict[tuple[str, str, str], int] = {}
+        self._secret_seq = Occurrences()
         with json_stream(path) as js:
             for key in report_keys(js, "a Trivy report"):
                 if key == "SchemaVersion":
@@ -161,8 +169,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(message),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": nonneg_int(cause.get("StartLine")),
-                         "end_line": nonneg_int(cause.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": line_number(cause.get("StartLine")),
+                         "end_line": line_number(cause.get("EndLine")), "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": safe_text(_s(m.get("PrimaryURL"))),
@@ -176,9 +184,8 @@ class TrivyParser(ReportParser):
             raise ReportError(f"a secret finding of {target!r} is not an object")
         rid = _s(s.get("RuleID")) or "secret"
         category = _s(s.get("Category")) or ""
-        key = (rid, target, category)
-        n = self._secret_seq.get(key, 0) + 1
-        self._secret_seq[key] = n
+        start_line, end_line = line_number(s.get("StartLine")), line_number(s.get("EndLine"))
+        n = self._secret_seq.number((rid, target, category), s)
         sev, raw = _sev(s.get("Severity"))
         title = _s(s.get("Title")) or rid
         return {
@@ -191,8 +198,8 @@ class TrivyParser(ReportParser):
             "message": safe_text(f"{title} in {target}" if target else title),
             "severity": sev,
             "tool_severity": raw,
-            "location": {"path": target or None, "start_line": nonneg_int(s.get("StartLine")),
-                         "end_line": nonneg_int(s.get("EndLine")), "start_column": None, "end_column": None},
+            "location": {"path": target or None, "start_line": start_line, "end_line": end_line,
+                         "start_column": None, "end_column": None},
             "ids": [],
             "cwe": [],
             "url": None,

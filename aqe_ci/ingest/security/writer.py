@@ -95,6 +95,10 @@ class SecurityWriter(DocumentWriter):
         if self._mark is not None and self._sources:
             self._sources[-1] = dataclasses.replace(self._sources[-1], sha256=sha256)
 
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._mark is not None and self._sources and warnings:
+            self._sources[-1] = dataclasses.replace(self._sources[-1], warnings=tuple(warnings))
+
     def commit_source(self) -> None:
         self._mark = None
         self._journal = []
@@ -272,4 +276,6 @@ def _source_json(s: SourceInfo) -> dict[str, Any]:
         out["producer"] = s.producer
     if s.sha256 is not None:
         out["sha256"] = s.sha256
+    if s.warnings:
+        out["warnings"] = list(s.warnings)
     return out

@@ -44,6 +44,49 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
+def _value_problem(exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):  # Python's 4,300-digit limit
+        return "a number with thousands of digits is out of range"
+    return str(exc)
+
+
+def object_keys(js: JsonStream, what: str) -> Iterator[str]:
+    """The top-level keys of a document that must be one JSON object (``what``: "a coverage.py
+    JSON report"), each with its value next in ``js``; the end of the document is checked after
+    the last one (a caller that stops early skips that check)."""
+    if js.peek() != "{":
+        raise js.error(f"{what} must be a JSON object")
+    yield from js.iter_object()
+    js.end()
+
+
+def top_level_value(f: BinaryIO, key: str, what: str) -> Any:
+    """The value of the first top-level ``key`` of the JSON object in ``f`` (None when absent), read
+    from the start of ``f``; the walk stops there."""
+    js = JsonStream(f)
+    for k in object_keys(js, what):
+        if k == key:
+            return check_depth(js.value())
+        js.skip()
+    return None
+
+
+def check_depth(value: Any, limit: int = MAX_DEPTH) -> Any:
+    """``value`` (a decoded JSON value) when it nests at most ``limit`` levels, else ReportError:
+    a decoded element is held to the depth the stream's own walk allows."""
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        if depth > limit:
+            raise ReportError(f"invalid JSON: nesting too deep (over {limit} levels)")
+        kids = v.values() if type(v) is dict else v if type(v) is list else ()
+        for k in kids:
+            if type(k) is dict or type(k) is list:
+                push((k, depth + 1))
+    return value
+
+
 class JsonStream:
     """Walk one JSON document from a binary file without loading it."""
 
@@ -157,7 +200,7 @@ class JsonStream:
                 self.pos = min(exc.pos, len(self.buf))
                 raise self.error(f"invalid JSON: {exc.msg}") from None
             except ValueError as exc:
-                raise self.error(f"invalid JSON: {exc}") from None
+                raise self.error(f"invalid JSON: {_value_problem(exc)}") from None
             except RecursionError:
                 raise self.error("invalid JSON: nesting too deep") from None
             if end >= len(self.buf) and not self.eof and (first in "-0123456789"):
@@ -194,6 +237,26 @@ class JsonStream:
                 self.skip()
         else:
             self.value()
+
+    def small_value(self, limit: int, big: Any) -> Any:
+        """The next value decoded when its text is at most ``limit`` characters, else skipped
+        (``big`` is returned): a look at a document's top level that never builds a big value."""
+        ch = self.peek()
+        if ch not in ("{", "["):
+            return self.value()
+        if len(self.buf) - self.pos < min(limit, LOOKAHEAD) and not self.eof:
+            self._fill()
+        start = self.pos
+        try:
+            obj, end = _DECODER.raw_decode(self.buf, start)
+        except (ValueError, RecursionError):
+            end = -1
+        if end < 0:
+            self.skip()  # not complete in the window (or invalid: skip reports it)
+            return big
+        self._tick += 1
+        self.pos = end
+        return obj if end - start <= limit else big
 
     def iter_object(self) -> Iterator[str]:
         """Yield each key of the next object; the caller consumes (or skips) each value."""

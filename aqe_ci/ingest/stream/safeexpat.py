@@ -26,6 +26,7 @@ from typing import Any
 from xml.parsers import expat
 
 from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.stream.opener import open_report
 from aqe_ci.ingest.stream.safexml import check_prolog
 
 CHUNK = 1 << 18
@@ -87,7 +88,7 @@ def parse_file(parser: Any, path: Path, *, prolog_checked: bool = False) -> None
     if not prolog_checked:
         check_prolog(path)
     try:
-        with open(path, "rb") as f:
+        with open_report(path, "xml") as f:
             parse = parser.Parse
             while chunk := f.read(CHUNK):
                 parse(chunk, False)
@@ -95,3 +96,6 @@ def parse_file(parser: Any, path: Path, *, prolog_checked: bool = False) -> None
     except expat.ExpatError as exc:
         raise ReportError(f"malformed XML: {expat.ErrorString(exc.code)} (line {exc.lineno}, column "
                           f"{exc.offset + 1})", line=exc.lineno) from None
+    except LookupError:  # the XML declaration names an encoding Python has no codec for
+        raise ReportError("malformed XML: the XML declaration names an unknown encoding",
+                          line=parser.CurrentLineNumber) from None

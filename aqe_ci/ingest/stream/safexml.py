@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.stream.opener import open_report
 
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 PROLOG_SCAN = 1 << 20
@@ -63,7 +64,7 @@ def check_prolog(path: Path, *, allow_external_doctype: bool = False) -> bytes:
     runs with ``load_dtd=False, no_network=True, resolve_entities=False``. An internal subset
     (``[``), any ENTITY declaration, a second DOCTYPE or other markup declarations stay rejected.
     """
-    with open(path, "rb") as f:
+    with open_report(path, "xml") as f:
         raw = f.read(PROLOG_SCAN)
     head = _prolog_bytes(raw)
     pos, n = 0, len(head)
@@ -120,7 +121,7 @@ def iterparse(path: Path, *, events: tuple[str, ...] = ("end",), tag: Any = None
     if tag is not None:
         kwargs["tag"] = tag
     # we own the file handle, so it is closed even when the consumer stops early or raises
-    with open(path, "rb") as source:
+    with open_report(path, "xml") as source:
         context = etree.iterparse(source, **kwargs)
         try:
             yield from context

@@ -13,8 +13,9 @@
  *
  *   a <testcase> (no namespace) directly inside a <testsuite> (no namespace) that ends without a
  *   child element -- or with one <system-out> whose text fits inline, or one <skipped message="..">,
- *   itself without children -- has no status/result attribute, and whose time/line attributes are
- *   plain ASCII numbers, is never shown to Python. Its test item is encoded here (the same JSON as junit.py's
+ *   itself without children -- has none of junit.py's status attributes (status, result, outcome,
+ *   executed, success), and whose time/line attributes are plain ASCII numbers (a line up to
+ *   MAX_LINE), is never shown to Python. Its test item is encoded here (the same JSON as junit.py's
  *   template), its identity hash is kept for the writer's repeat detection, its duration is added to the
  *   running case time, and the encoded lines are handed to run.add_encoded(text, n) in batches.
  *
@@ -24,7 +25,7 @@
  *
  * Schema: the items written here are valid against $defs/test by construction (string fields from
  * expat, which only produces valid UTF-8; status "passed"; duration finite and >= 0 or null; line an
- * integer 0..10^18-1; no other keys), checked again before each item is written.
+ * integer 0..MAX_LINE; no other keys), checked again before each item is written.
  *
  * DTDs: the capsule cannot install expat's entity/notation/element/attlist handlers nor stop a parse
  * from inside a handler. A DTD construct can only follow a DOCTYPE, whose start is reported to
@@ -360,8 +361,12 @@ static PyObject *attrs_dict(const XML_Char **atts)
     return d;
 }
 
-static int call_start(Scanner *s, const char *name, const XML_Char **atts)
+/* Python's start handler; its return value goes to *result when result is not NULL (a new
+ * reference, or NULL when there is no handler). */
+static int call_start_r(Scanner *s, const char *name, const XML_Char **atts, PyObject **result)
 {
+    if (result != NULL)
+        *result = NULL;
     if (s->start_h == NULL)
         return 0;
     PyObject *n = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "strict");
@@ -377,8 +382,16 @@ static int call_start(Scanner *s, const char *name, const XML_Char **atts)
     Py_XDECREF(a);
     if (r == NULL)
         return -1;
-    Py_DECREF(r);
+    if (result != NULL)
+        *result = r;
+    else
+        Py_DECREF(r);
     return 0;
+}
+
+static int call_start(Scanner *s, const char *name, const XML_Char **atts)
+{
+    return call_start_r(s, name, atts, NULL);
 }
 
 /* an end event for Python. Only a test case's end can write tests (a suite's end writes its
@@ -575,7 +588,9 @@ static int plain_decimal(const char *v, double *out, char repr[48])
     return 1;
 }
 
-/* 1..18 ASCII digits: int() gives the same number and str() of it has no leading zeros */
+/* 1..18 ASCII digits of a number up to MAX_LINE (junit.py's line_attr; larger ones are Python's
+ * error): int() gives the same number and str() of it has no leading zeros */
+#define MAX_LINE 2147483647LL
 static int plain_line(const char *v, long long *out)
 {
     size_t n = strlen(v);
@@ -587,6 +602,8 @@ static int plain_line(const char *v, long long *out)
             return 0;
         x = x * 10 + (v[i] - '0');
     }
+    if (x > MAX_LINE)
+        return 0;
     *out = x;
     return 1;
 }
@@ -679,7 +696,9 @@ static int kid_plain(Scanner *s, const char **skip_msg, size_t *skip_len, int *h
  * 0 = not plain (Python takes it), -1 = error. The JSON is junit.py's, byte for byte. */
 static int plain_case(Scanner *s, Frame *suite)
 {
-    if (held_get(s, "status") != NULL || held_get(s, "result") != NULL)
+    /* junit.py's STATUS_ATTRS: any of them and Python decides */
+    if (held_get(s, "status") != NULL || held_get(s, "result") != NULL || held_get(s, "outcome") != NULL
+        || held_get(s, "executed") != NULL || held_get(s, "success") != NULL)
         return 0;
     const char *skip_msg = NULL;
     size_t skip_len = 0;
@@ -828,6 +847,21 @@ static int set_suite_name(Scanner *s, Frame *f, const XML_Char **atts)
     return 0;
 }
 
+/* the suite's name given by Python (a str), UTF-8 */
+static int set_suite_str(Frame *f, PyObject *str)
+{
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
+    if (u == NULL)
+        return -1;
+    if ((f->suite = PyMem_Malloc((size_t)n + 1)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(f->suite, u, (size_t)n + 1);
+    return 0;
+}
+
 static const char *local_name(const char *name)
 {
     const char *sp = strrchr(name, ' ');
@@ -920,9 +954,21 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (strcmp(name, "testsuite") == 0)
         flags |= F_SUITE;
     Frame *f = push(s, flags);
-    if (f == NULL || ((flags & F_SUITE) && set_suite_name(s, f, atts) < 0))
+    if (f == NULL)
         goto error;
-    if (call_start(s, name, atts) < 0)
+    if (!(flags & F_SUITE)) {
+        if (call_start(s, name, atts) < 0)
+            goto error;
+        return;
+    }
+    /* a suite: junit.py's start() answers with its full name (the enclosing suites' names and its
+     * own); without a Python handler, its own name */
+    PyObject *full = NULL;
+    if (call_start_r(s, name, atts, &full) < 0)
+        goto error;
+    int rc = full != NULL && PyUnicode_Check(full) ? set_suite_str(f, full) : set_suite_name(s, f, atts);
+    Py_XDECREF(full);
+    if (rc < 0)
         goto error;
     return;
 error:

@@ -18,7 +18,7 @@ from aqe_ci.ingest.tests.junit import MESSAGE_CHARS, first_line, seconds
 if TYPE_CHECKING:
     from aqe_ci.ingest.tests.writer import TestResultsWriter
 
-_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
+_TIMESPAN = re.compile(r"(?:(\d{1,9})\.)?(\d{1,12}):(\d{1,12}):(\d{1,12}(?:\.\d+)?)")
 
 
 def _local(tag: Any) -> str:

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import math
 import re
-from json.encoder import encode_basestring as _js  # type: ignore[attr-defined]  # C-accelerated
+from json.encoder import encode_basestring as _js  # C-accelerated
 from pathlib import Path
 from typing import Any
 
 from aqe_ci import accel
-from aqe_ci.ingest.base import HEAD_BYTES, ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import (
+    HEAD_BYTES,
+    LINE_OUT_OF_RANGE,
+    MAX_LINE,
+    ReportError,
+    ReportParser,
+    SourceInfo,
+    too_many_digits,
+)
 from aqe_ci.ingest.stream import safeexpat, safexml
 from aqe_ci.ingest.stream.xmlhead import root_start
 from aqe_ci.ingest.tests.writer import PREVIEW_CHARS, CappedText, utf8_size
@@ -27,7 +35,7 @@ ACCEL = "aqe_ci.ingest.tests._junit_c"
 MESSAGE_CHARS = 2000
 
 # (pattern over the first 64 KiB, dialect, producer); first match wins.
-DIALECTS: tuple[tuple[re.Pattern[bytes], str, str], ...] = tuple(
+DIALECTS: tuple[tuple[re.Pattern[bytes], str, str | None], ...] = tuple(
     (re.compile(p, re.S), d, prod) for p, d, prod in (
         (rb"<testsuites[^>]*name=\"pytest tests\"|<testsuite[^>]*name=\"pytest\"", "pytest", "pytest"),
         (rb"<testsuites[^>]*name=\"jest tests\"", "jest-junit", "jest"),
@@ -51,11 +59,22 @@ DIALECTS: tuple[tuple[re.Pattern[bytes], str, str], ...] = tuple(
 
 _STATUS_ATTR = {
     "notrun": "skipped", "disabled": "skipped", "skipped": "skipped", "skip": "skipped", "ignored": "skipped",
-    "pending": "skipped", "todo": "skipped",
+    "pending": "skipped", "todo": "skipped", "suppressed": "skipped", "notexecuted": "skipped",
     "failed": "failed", "fail": "failed", "failure": "failed",
     "error": "error", "errored": "error", "broken": "error",
     "passed": "passed", "pass": "passed", "success": "passed", "run": "passed", "ok": "passed",
+    "completed": "passed",
 }
+#: the test case attributes dialects state a verdict in; every one present is read and the most
+#: telling verdict wins (error > failed > skipped > passed): gtest's ``status="run"`` only says the
+#: test ran, its ``result="skipped"`` says how
+STATUS_ATTRS = ("status", "result", "outcome", "executed", "success")
+_FLAG_STATUS = {"executed": {"false": "skipped", "no": "skipped", "0": "skipped", "true": "passed", "yes": "passed",
+                             "1": "passed"},
+                "success": {"false": "failed", "no": "failed", "0": "failed", "true": "passed", "yes": "passed",
+                            "1": "passed"}}
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+SUITE_SEPARATOR = " › "
 _RETRY_TAGS = {"flakyFailure": "failed", "flakyError": "error", "rerunFailure": "failed", "rerunError": "error"}
 _INF = math.inf
 _DECIMAL_COMMA = re.compile(r"\d+,(?:\d{1,2}|\d{4,})")
@@ -79,13 +98,32 @@ def seconds(value: str | None) -> float | None:
     return x
 
 
-def integer(value: str | None) -> int | None:
-    if value is None:
-        return None
+def attr_status(a: dict[str, str]) -> str | None:
+    """The verdict of a test case's status attributes (:data:`STATUS_ATTRS`), None when none has a
+    known value."""
+    best = None
+    for key in STATUS_ATTRS:
+        value = a.get(key)
+        if not value:
+            continue
+        v = value.strip().lower()
+        st = _FLAG_STATUS[key].get(v) if key in _FLAG_STATUS else _STATUS_ATTR.get(v)
+        if st is not None and (best is None or _RANK[st] > _RANK[best]):
+            best = st
+    return best
+
+
+def line_attr(value: str, name: str) -> int | None:
+    """A ``line`` attribute: a non-negative integer (else None: omitted); over
+    :data:`~aqe_ci.ingest.base.MAX_LINE` (or thousands of digits) the report is invalid."""
     try:
         n = int(value.strip())
-    except ValueError:
-        return None
+    except ValueError as exc:
+        if not too_many_digits(exc):
+            return None
+        n = MAX_LINE + 1
+    if n > MAX_LINE:
+        raise ReportError(f"test case {name[:100]!r}: {LINE_OUT_OF_RANGE}")
     return n if n >= 0 else None
 
 
@@ -134,6 +172,8 @@ class JUnitParser(ReportParser):
 _OTHER, _CASE, _SUITE, _RETRY, _PROPS = range(5)
 _CASE_KIDS = frozenset(("failure", "error", "skipped", "system-out", "system-err", "properties", *_RETRY_TAGS))
 _SUITE_KIDS = frozenset(("system-out", "system-err"))
+#: children of a <testsuites> root that hold no tests but are JUnit (an empty report has them)
+_ROOT_KIDS = frozenset(("properties", "system-out", "system-err", "testsuite", "testcase"))
 
 
 class _El:
@@ -144,7 +184,8 @@ class _El:
     retry elements and ``<properties>``, and only the children they read.
     """
 
-    __slots__ = ("local", "attrs", "parent", "kind", "kids", "nkids", "parts", "kept", "dropped", "check", "text")
+    __slots__ = ("local", "attrs", "parent", "kind", "kids", "nkids", "parts", "kept", "dropped", "check", "text",
+                 "path")
     parts: list[str] | None
     kept: int
     dropped: int
@@ -158,6 +199,7 @@ class _El:
         self.kind = kind
         self.kids: list[_El] | None = None
         self.nkids = 0
+        self.path: str | None = None  # a <testsuite>: its full name (see _JUnitRun.open_suite)
         # ``parts``/``kept``/``dropped``/``check``/``text``: set only on captured elements
         # (the only ones whose text is read)
 
@@ -200,6 +242,10 @@ class _JUnitRun:
         limits = writer.limits
         self.cap = max(limits.max_blob_bytes, limits.inline_text_bytes, PREVIEW_CHARS)
         self.stack: list[_El | None] = [None]  # the root element's parent
+        self.paths: list[str] = []  # the full names of the open <testsuite> elements
+        self.root: _El | None = None
+        self.saw_tests = False  # a <testsuite> or <testcase> was seen (else the file is no JUnit)
+        self.foreign: str | None = None  # the root's first child that JUnit does not have
         self.capture: _El | None = None
         self.parser: Any = None
         self.batch: list[tuple[dict[str, Any], str]] = []
@@ -221,6 +267,9 @@ class _JUnitRun:
         finally:
             self.parser = None  # the C parser refers to this run: no cycle left behind
         self.flush()
+        if not self.saw_tests and self.foreign is not None and self.root is not None:
+            raise ReportError(f"not JUnit XML: the <{self.root.local[:60]}> root holds <{self.foreign[:60]}> and no "
+                              "<testsuite> or <testcase> (a format we do not read)")
         self.writer.add_duration(self.file_duration())
 
     def add_encoded(self, text: str, n: int, skipped: int = 0) -> None:
@@ -241,7 +290,9 @@ class _JUnitRun:
         self.add_test(test, failure)
 
     # -- streaming callbacks ---------------------------------------------------------------------
-    def start(self, name: str, attrs: dict[str, str]) -> None:
+    def start(self, name: str, attrs: dict[str, str]) -> str | None:
+        """expat's start handler. Returns a suite's full name (the C parser names its suites with
+        it; pyexpat ignores the value)."""
         stack = self.stack
         parent = stack[-1]
         if name == "testcase":  # the hot path: a test case in no namespace
@@ -250,7 +301,8 @@ class _JUnitRun:
                 if self.capture is parent:
                     self._stop_capture()
             stack.append(_El(name, attrs, parent, _CASE))
-            return
+            self.saw_tests = True
+            return None
         if " " in name:  # "uri local": only namespace-aware runs look at namespaced test elements
             local = name[name.rfind(" ") + 1:]
             wanted = self.namespaced
@@ -260,51 +312,79 @@ class _JUnitRun:
         kind = _OTHER
         if wanted and local == "testcase":
             kind = _CASE
+            self.saw_tests = True
         elif wanted and local == "testsuite":
             kind = _SUITE
         if parent is None:  # the root element
-            stack.append(_El(local, attrs, None, kind))
-            return
+            self.root = el = _El(local, attrs, None, kind)
+            stack.append(el)
+            return self.open_suite(el)
         parent.nkids += 1
         if self.capture is parent:  # lxml's .text ends at the first child element
             self._stop_capture()
         if kind == _OTHER:
-            pkind = parent.kind
-            keep = False
-            if pkind == _CASE:
-                if local in _CASE_KIDS:
-                    keep = True
-                    if local in _RETRY_TAGS:
-                        kind = _RETRY
-                    elif local == "properties":
-                        kind = _PROPS
-            elif pkind == _SUITE:
-                keep = local in _SUITE_KIDS
-            elif pkind == _RETRY:
-                keep = local == "stackTrace"
-            elif pkind == _PROPS:
-                keep = local == "property"
-            if not keep:  # nothing is read from it; a test element below only asks whether its
-                # parent is a (possibly filtered-out) <testsuite> or the root — see _SKIP
-                stack.append(_SKIP if local != "testsuite" else _El(local, attrs, parent, _OTHER))
-                return
-            el = _El(local, attrs, parent, kind)
-            if parent.kids is None:
-                parent.kids = []
-            parent.kids.append(el)
-            if kind != _PROPS:
-                el.parts = []
-                el.kept = 0
-                el.dropped = 0
-                el.check = self.cap
-                self.capture = el
-                self.parser.CharacterDataHandler = self.chars
-            stack.append(el)
-            return
-        stack.append(_El(local, attrs, parent, kind))
+            return self._other(local, attrs, parent)
+        el = _El(local, attrs, parent, kind)
+        stack.append(el)
+        return self.open_suite(el)
+
+    def _other(self, local: str, attrs: dict[str, str], parent: _El) -> str | None:
+        """A child that is no test element: kept (with its text captured) only where it is read."""
+        if parent is self.root and self.foreign is None and local not in _ROOT_KIDS:
+            self.foreign = local
+        kind = _OTHER
+        pkind = parent.kind
+        keep = False
+        if pkind == _CASE:
+            if local in _CASE_KIDS:
+                keep = True
+                if local in _RETRY_TAGS:
+                    kind = _RETRY
+                elif local == "properties":
+                    kind = _PROPS
+        elif pkind == _SUITE:
+            keep = local in _SUITE_KIDS
+        elif pkind == _RETRY:
+            keep = local == "stackTrace"
+        elif pkind == _PROPS:
+            keep = local == "property"
+        if not keep:  # nothing is read from it; a test element below only asks whether its
+            # parent is a (possibly filtered-out) <testsuite> or the root — see _SKIP
+            if local != "testsuite":
+                self.stack.append(_SKIP)
+                return None
+            el = _El(local, attrs, parent, _OTHER)
+            self.stack.append(el)
+            return self.open_suite(el)
+        el = _El(local, attrs, parent, kind)
+        if parent.kids is None:
+            parent.kids = []
+        parent.kids.append(el)
+        if kind != _PROPS:
+            el.parts = []
+            el.kept = 0
+            el.dropped = 0
+            el.check = self.cap
+            self.capture = el
+            self.parser.CharacterDataHandler = self.chars
+        self.stack.append(el)
+        return None
+
+    def open_suite(self, el: _El) -> str | None:
+        """A ``<testsuite>`` starts: its full name is the names of every open suite and its own,
+        joined by `` › `` (the same nested suite under two parents is two suites)."""
+        if el.local != "testsuite":
+            return None
+        self.saw_tests = True
+        own = self._suite_name(el.attrs)
+        outer = self.paths[-1] if self.paths else ""
+        el.path = path = f"{outer}{SUITE_SEPARATOR}{own}" if outer and own else outer or own
+        self.paths.append(path)
+        return path
 
     def end(self, name: str) -> None:
         el = self.stack.pop()
+        assert el is not None  # the root's parent (None) is never popped
         kind = el.kind
         if kind == _CASE:
             self.testcase(el, el.parent)
@@ -314,6 +394,8 @@ class _JUnitRun:
             el.kids = None
         elif self.capture is el:
             self._stop_capture()
+        if el.path is not None:
+            self.paths.pop()
 
     def chars(self, data: str) -> None:
         el = self.capture
@@ -391,7 +473,7 @@ class _JUnitRun:
             if parent is not None and self.root_time is None and parent.parent is None:
                 self.root_time = seconds(parent.get("time"))
             return
-        self.suite_name = self._suite_name(parent.attrs)
+        self.suite_name = parent.path or ""
         self.suite_json = _js(self.suite_name)
         self.suite_file = parent.get("file") or parent.get("filepath")
 
@@ -412,7 +494,7 @@ class _JUnitRun:
             else:
                 err = self._join(err, c.text)
         if out or err:
-            self.writer.add_suite_output(suite=self._suite_name(a), file=a.get("file"), stdout=out, stderr=err)
+            self.writer.add_suite_output(suite=el.path or "", file=a.get("file"), stdout=out, stderr=err)
         if el is self.suite_el:
             self.suite_el = None
 
@@ -443,21 +525,17 @@ class _JUnitRun:
         if f:
             test["file"] = f
         if "line" in a:
-            n = integer(a["line"])
+            n = line_attr(a["line"], name)
             if n is not None:
                 test["line"] = n
-        if el.nkids == 0:
-            status_attr = (a["status"] if "status" in a else None) or (a["result"] if "result" in a else None)
-            if status_attr is not None:
-                st = _STATUS_ATTR.get(status_attr.strip().lower())
-                if st in ("skipped", "failed", "error"):
-                    test["status"] = st
-                    if st != "skipped":
-                        self.add(test, self._failure(test, None, None, None))
-                        return
-                    self.add(test)
-                    return
-            # hot path: most test cases pass with no children; encode with a template, in batches
+        if el.nkids:
+            self._complex(el, a, test)
+            return
+        st = (attr_status(a) if "status" in a or "result" in a or "outcome" in a or "executed" in a
+              or "success" in a else None)
+        if st is not None and st != "passed":
+            self._by_attributes(test, st)
+        else:  # the hot path: most test cases pass with no children; a template, in batches
             enc = (f'{{"suite":{self.suite_json},"classname":{_js(classname)},"name":{_js(name)},'
                    f'"status":"passed","duration":{"null" if duration is None else repr(duration)}')
             if f:
@@ -468,98 +546,50 @@ class _JUnitRun:
             batch.append((test, enc + "}"))
             if len(batch) >= 512:
                 self.flush()
-            return
-        self._complex(el, a, test)
+
+    def _by_attributes(self, test: dict[str, Any], st: str) -> None:
+        """A test case without children whose status attributes say skipped, failed or error."""
+        test["status"] = st
+        self.add(test, self._failure(test, None, None, None) if st != "skipped" else None)
 
     def _complex(self, el: _El, a: dict[str, str], test: dict[str, Any]) -> None:
-        failure_el = error_el = skipped_el = None
-        extra_failures: list[_El] = []
-        retries: list[dict[str, Any]] = []
-        out = err = None
-        props: dict[str, str] | None = None
-        for c in el.kids or ():
-            name = c.local
-            if name == "failure":
-                if failure_el is None:
-                    failure_el = c
-                else:
-                    extra_failures.append(c)
-            elif name == "error":
-                if error_el is None:
-                    error_el = c
-                else:
-                    extra_failures.append(c)
-            elif name == "skipped":
-                skipped_el = c
-            elif name == "system-out":
-                out = self._join(out, c.text)
-            elif name == "system-err":
-                err = self._join(err, c.text)
-            elif name in _RETRY_TAGS:
-                st = _RETRY_TAGS[name]
-                attempt: dict[str, Any] = {"status": st}
-                d = seconds(c.get("time"))
-                if d is not None:
-                    attempt["duration"] = d
-                msg = c.get("message") or first_line(_retry_trace(c))
-                if msg is not None:
-                    attempt["message"] = msg[:MESSAGE_CHARS]
-                if c.get("type") is not None:
-                    attempt["type"] = c.get("type")
-                retries.append(attempt)
-            elif name == "properties":
-                for p in c.kids or ():
-                    if p.get("name") is not None:
-                        if props is None:
-                            props = {}
-                        value = p.get("value")
-                        if value is None:
-                            value = p.text or ""
-                            if getattr(value, "dropped_bytes", 0):
-                                raise ReportError(f"test case property {p.get('name')!r}: text over "
-                                                  f"{self.cap} characters")
-                        props[p.get("name")] = value  # type: ignore[index]
-        decisive = error_el if error_el is not None else failure_el
+        k = _Kids(self, el)
+        decisive = k.error if k.error is not None else k.failure
         failure = None
         if decisive is not None:
-            status = "error" if decisive is error_el else "failed"
-            test["status"] = status
+            test["status"] = "error" if decisive is k.error else "failed"
             message = decisive.get("message")
             body = decisive.text
-            if extra_failures or (error_el is not None and failure_el is not None):
+            others = ([k.failure] if k.error is not None and k.failure is not None else []) + k.extra
+            if others:
                 body = body or decisive.get("message") or ""
-                for other in ([failure_el] if error_el is not None and failure_el is not None else []) + extra_failures:
-                    body = self._join(body, other.text or other.get("message") or "", "\n\n")  # type: ignore[union-attr]
+                for other in others:
+                    body = self._join(body, other.text or other.get("message") or "", "\n\n")
             if message is None:
                 message = first_line(body)
             test["message"] = message[:MESSAGE_CHARS] if message is not None else None
             failure = self._failure(test, message, decisive.get("type"), body)
-        elif skipped_el is not None:
+        elif k.skipped is not None:
             test["status"] = "skipped"
-            msg = skipped_el.get("message") or first_line(skipped_el.text)
+            msg = k.skipped.get("message") or first_line(k.skipped.text)
             if msg is not None:
                 test["message"] = msg[:MESSAGE_CHARS]
+        elif k.retries:  # flakyFailure/flakyError (or reruns without a final failure): passed at last
+            test["status"] = "flaky"
         else:
-            status_attr = a.get("status") or a.get("result")
-            st = _STATUS_ATTR.get(status_attr.strip().lower()) if status_attr else None
-            if retries:  # flakyFailure/flakyError (or reruns without a final failure): passed at last
-                test["status"] = "flaky"
-            elif st in ("skipped", "failed", "error"):
+            st = attr_status(a)
+            if st in ("skipped", "failed", "error"):
                 test["status"] = st
                 if st != "skipped":
                     failure = self._failure(test, None, None, None)
-        if retries:
-            test["retries"] = retries
-        if out:
-            t = self.text(out, "out")
+        if k.retries:
+            test["retries"] = k.retries
+        for key, value, kind in (("stdout", k.out, "out"), ("stderr", k.err, "err")):
+            t = self.text(value, kind) if value else None
             if t is not None:
-                test["stdout"] = t
-        if err:
-            t = self.text(err, "err")
-            if t is not None:
-                test["stderr"] = t
-        if props:
-            test["properties"] = props
+                test[key] = t
+        if k.props:
+            test["properties"] = k.props
         self.add(test, failure)
 
     def _failure(self, test: dict[str, Any], message: str | None, type_: str | None,
@@ -580,6 +610,68 @@ class _JUnitRun:
             if details is not None:
                 failure["details"] = details
         return failure
+
+
+class _Kids:
+    """What a test case's kept children say: the first ``<failure>``/``<error>``/``<skipped>``,
+    further failures, retries, captured output and properties."""
+
+    __slots__ = ("failure", "error", "skipped", "extra", "retries", "out", "err", "props")
+
+    def __init__(self, run: _JUnitRun, el: _El) -> None:
+        self.failure: _El | None = None
+        self.error: _El | None = None
+        self.skipped: _El | None = None
+        self.extra: list[_El] = []
+        self.retries: list[dict[str, Any]] = []
+        self.out: str | None = None
+        self.err: str | None = None
+        self.props: dict[str, str] | None = None
+        for c in el.kids or ():
+            name = c.local
+            if name == "failure" or name == "error":
+                if getattr(self, name) is None:
+                    setattr(self, name, c)
+                else:
+                    self.extra.append(c)
+            elif name == "skipped":
+                self.skipped = c
+            elif name == "system-out":
+                self.out = run._join(self.out, c.text)
+            elif name == "system-err":
+                self.err = run._join(self.err, c.text)
+            elif name in _RETRY_TAGS:
+                self.retries.append(_attempt(c))
+            elif name == "properties":
+                self._properties(c, run.cap)
+
+    def _properties(self, c: _El, cap: int) -> None:
+        for p in c.kids or ():
+            key = p.get("name")
+            if key is None:
+                continue
+            if self.props is None:
+                self.props = {}
+            value = p.get("value")
+            if value is None:
+                value = p.text or ""
+                if getattr(value, "dropped_bytes", 0):
+                    raise ReportError(f"test case property {key!r}: text over {cap} characters")
+            self.props[key] = value
+
+
+def _attempt(c: _El) -> dict[str, Any]:
+    """A surefire ``rerunFailure``/``flakyFailure``/… element as an attempt of ``retries``."""
+    attempt: dict[str, Any] = {"status": _RETRY_TAGS[c.local]}
+    d = seconds(c.get("time"))
+    if d is not None:
+        attempt["duration"] = d
+    msg = c.get("message") or first_line(_retry_trace(c))
+    if msg is not None:
+        attempt["message"] = msg[:MESSAGE_CHARS]
+    if c.get("type") is not None:
+        attempt["type"] = c.get("type")
+    return attempt
 
 
 def _settled(prefix: str) -> bool:

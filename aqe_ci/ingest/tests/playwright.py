@@ -11,7 +11,8 @@ Mapping (docs/compare.md relies on it for flaky detection):
   error); ``retries`` = the earlier attempts; duration, message and output from the last attempt;
 * a failed test's failure entry carries the error message (ANSI colour codes removed) and the stack.
 
-Streams the top-level ``suites`` (one per spec file) with ijson: memory is bounded by one file's suite.
+Streams the top-level ``suites`` (one per spec file) with JsonStream: memory is bounded by one file's
+suite (in any order of the top-level keys).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aqe_ci.ingest.base import ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.base import LINE_OUT_OF_RANGE, MAX_LINE, ReportError, ReportParser, SourceInfo
+from aqe_ci.ingest.stream.jsonhead import json_keys
+from aqe_ci.ingest.stream.jsonstream import JsonStream, check_depth, object_keys
+from aqe_ci.ingest.stream.opener import open_report
 from aqe_ci.ingest.tests.junit import first_line
 
 if TYPE_CHECKING:
@@ -58,29 +62,31 @@ class PlaywrightJsonParser(ReportParser):
 
     @classmethod
     def detect(cls, head: bytes) -> bool:
-        h = head.lstrip()
-        return (h.startswith(b"{") and b'"config"' in h[:2048] and b'"rootDir"' in h
-                and (b'"projects"' in h or b'"configFile"' in h))
+        top = json_keys(head)
+        return (top is not None and top.kind == "object" and top.type_of("config") == "object"
+                and b'"rootDir"' in head and (b'"projects"' in head or b'"configFile"' in head))
 
     def parse(self, path: Path, writer: TestResultsWriter, source: SourceInfo) -> None:
-        import ijson
-
         writer.set_dialect("playwright", "playwright")
         seen = False
-        try:
-            with open(path, "rb") as f:
-                for suite in ijson.items(f, "suites.item", use_float=True):
+        with open_report(path, "json") as f:
+            js = JsonStream(f)
+            for key in object_keys(js, "a Playwright JSON report"):
+                if key == "suites" and not seen and js.peek() == "[":
                     seen = True
-                    if not isinstance(suite, dict):
-                        raise ReportError("not a Playwright JSON report: a suite is not an object")
-                    writer.add_suite(count=1)
-                    self._suite(writer, suite, file=str(suite.get("file") or suite.get("title") or ""), titles=[])
-            with open(path, "rb") as f:
-                for stats in ijson.items(f, "stats", use_float=True):
+                    for _ in js.iter_array():
+                        suite = check_depth(js.value())
+                        if not isinstance(suite, dict):
+                            raise ReportError("not a Playwright JSON report: a suite is not an object")
+                        writer.add_suite(count=1)
+                        self._suite(writer, suite, file=str(suite.get("file") or suite.get("title") or ""),
+                                    titles=[])
+                elif key == "stats":
+                    stats = check_depth(js.value())
                     if isinstance(stats, dict):
                         writer.add_duration(_seconds(stats.get("duration")))
-        except ijson.JSONError as exc:
-            raise ReportError(f"malformed JSON: {exc}") from None
+                else:
+                    js.skip()
         if not seen:
             raise ReportError("not a Playwright JSON report: no \"suites\" array")
 
@@ -95,6 +101,8 @@ class PlaywrightJsonParser(ReportParser):
     def _spec(self, writer: TestResultsWriter, spec: dict[str, Any], *, file: str, titles: list[str]) -> None:
         name = " › ".join([*(t for t in titles if t), str(spec.get("title") or "")])
         spec_file = str(spec.get("file") or file)
+        if isinstance(spec.get("line"), int) and spec["line"] > MAX_LINE:
+            raise ReportError(f"spec {name[:100]!r}: {LINE_OUT_OF_RANGE}")
         for t in spec.get("tests") or []:
             if not isinstance(t, dict):
                 continue

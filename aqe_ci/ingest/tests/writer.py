@@ -42,7 +42,7 @@ STATUSES = ("passed", "failed", "error", "skipped", "flaky")
 _COUNTER_OF = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped", "flaky": "flaky"}
 _BUFFER = 1 << 18
 #: a ``sources[]`` entry's keys in the order the document writes them (only these are ever set)
-_SOURCE_KEYS = ("file", "format", "dialect", "producer", "sha256", "bytes")
+_SOURCE_KEYS = ("file", "format", "dialect", "producer", "sha256", "bytes", "warnings")
 
 
 class CappedText(str):
@@ -79,7 +79,7 @@ def _encoder() -> Callable[[Any], str]:
 
     def encode(obj: Any) -> str:
         out = c_encode(obj)
-        return _py_encode(obj) if out is None else out  # type: ignore[no-any-return]
+        return _py_encode(obj) if out is None else out
 
     return encode
 
@@ -95,6 +95,23 @@ def _schema_error(what: str, exc: Exception) -> ReportError:
     from aqe_ci.model.schema import error_text
 
     return ReportError(f"{what} does not match the schema: {error_text(exc)}")
+
+
+def _key_of(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (item["suite"], item["classname"], item["name"], item.get("file"))
+
+
+def _read_items(f: IO[str], pos: int, dups: set[int]) -> list[tuple[str, dict[str, Any] | None]]:
+    """(raw line, item if its identity may repeat) from ``pos`` of a spool; only repeats are decoded."""
+    f.flush()
+    with open(f.name, encoding="utf-8") as r:
+        r.seek(pos)
+        out = []
+        for line in r:
+            raw = line[1:] if line.startswith(",") else line
+            item = json.loads(raw)
+            out.append((raw, item if item["name"] and hash(_key_of(item)) in dups else None))
+        return out
 
 
 class TestResultsWriter(DocumentWriter):
@@ -143,7 +160,7 @@ class TestResultsWriter(DocumentWriter):
         self._mark = (self._doc.tell(), self._fail.tell(), self._outs.tell(), dict(self.counts),
                       self.n_tests, self.n_failures, self.n_outputs, self.suites, self.duration,
                       self._pack_pos)
-        self._source = {k: v for k in _SOURCE_KEYS if (v := getattr(source, k)) is not None}
+        self._source = {k: v for k in _SOURCE_KEYS if (v := getattr(source, k)) is not None and v != ()}
         self._ids = set()
         self._dups = set()
         self._repeat_mode = "retries"
@@ -170,6 +187,10 @@ class TestResultsWriter(DocumentWriter):
             return
         src = {**self._source, "sha256": sha256}
         self._source = {k: src[k] for k in _SOURCE_KEYS if k in src}  # the order begin_source writes
+
+    def set_source_warnings(self, warnings: list[str]) -> None:
+        if self._source is not None and warnings:
+            self._source["warnings"] = list(warnings)
 
     def commit_source(self) -> None:
         if self._dups:
@@ -346,79 +367,67 @@ class TestResultsWriter(DocumentWriter):
         """Fold repeated test identities of the current source into one test with retries."""
         assert self._mark is not None
         doc_pos, fail_pos = self._mark[0], self._mark[1]
-        dups = self._dups
-
-        def key_of(item: dict[str, Any]) -> tuple[Any, ...]:
-            return (item["suite"], item["classname"], item["name"], item.get("file"))
-
-        def read_items(f: IO[str], pos: int) -> list[tuple[str, dict[str, Any] | None]]:
-            """(raw line, item if its identity may repeat) from ``pos``; only repeats are decoded."""
-            f.flush()
-            with open(f.name, encoding="utf-8") as r:
-                r.seek(pos)
-                out = []
-                for line in r:
-                    raw = line[1:] if line.startswith(",") else line
-                    item = json.loads(raw)
-                    out.append((raw, item if item["name"] and hash(key_of(item)) in dups else None))
-                return out
-
-        # Tests: group attempts by identity, in order.
-        tests = read_items(self._doc, doc_pos)
+        tests = _read_items(self._doc, doc_pos, self._dups)
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for _, item in tests:
             if item is not None:
-                groups.setdefault(key_of(item), []).append(item)
+                groups.setdefault(_key_of(item), []).append(item)
         groups = {k: v for k, v in groups.items() if len(v) > 1}
         if not groups:
             return
-        failures = read_items(self._fail, fail_pos)
+        failures = _read_items(self._fail, fail_pos, self._dups)
         fail_groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for _, item in failures:
-            if item is not None and key_of(item) in groups:
-                fail_groups.setdefault(key_of(item), []).append(item)
+            if item is not None and _key_of(item) in groups:
+                fail_groups.setdefault(_key_of(item), []).append(item)
+        merged = {key: self._merged(attempts, fail_groups.get(key, [])) for key, attempts in groups.items()}
+        self._rewrite_tests(tests, merged, doc_pos)
+        self._rewrite_failures(failures, merged, fail_groups, fail_pos)
 
-        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for key, attempts in groups.items():
-            for a in attempts:
-                self.counts[_COUNTER_OF[a["status"]]] -= 1
-            fails = list(fail_groups.get(key, []))
-            retries: list[dict[str, Any]] = []
-            for a in attempts[:-1]:
-                retries.extend(a.get("retries", ()))
-                attempt: dict[str, Any] = {"status": "failed" if a["status"] == "flaky" else a["status"]}
-                if a.get("duration") is not None:
-                    attempt["duration"] = a["duration"]
-                if a.get("message") is not None:
-                    attempt["message"] = a["message"]
-                if a["status"] in ("failed", "error") and fails:
-                    t = fails.pop(0).get("type")
-                    if t is not None:
-                        attempt["type"] = t
-                retries.append(attempt)
-            final = dict(attempts[-1])
-            retries.extend(final.pop("retries", ()))
-            if self._repeat_mode == "subtests":
-                worst = next((s for s in ("error", "failed") if any(a["status"] == s for a in attempts)), None)
-                if worst is not None:
-                    first_bad = next(a for a in attempts if a["status"] == worst)
-                    final["status"] = worst
-                    if first_bad.get("message") is not None:
-                        final["message"] = first_bad["message"]
-            elif final["status"] == "passed" and any(r["status"] in ("failed", "error") for r in retries):
-                final["status"] = "flaky"
-            final["retries"] = retries
-            self._v_test(final)
-            self.counts[_COUNTER_OF[final["status"]]] += 1
-            merged[key] = final
+    def _merged(self, attempts: list[dict[str, Any]], fails: list[dict[str, Any]]) -> dict[str, Any]:
+        """One test from the attempts of an identity (in order) and their failure entries."""
+        for a in attempts:
+            self.counts[_COUNTER_OF[a["status"]]] -= 1
+        fails = list(fails)
+        retries: list[dict[str, Any]] = []
+        for a in attempts[:-1]:
+            retries.extend(a.get("retries", ()))
+            attempt: dict[str, Any] = {"status": "failed" if a["status"] == "flaky" else a["status"]}
+            if a.get("duration") is not None:
+                attempt["duration"] = a["duration"]
+            if a.get("message") is not None:
+                attempt["message"] = a["message"]
+            if a["status"] in ("failed", "error") and fails:
+                t = fails.pop(0).get("type")
+                if t is not None:
+                    attempt["type"] = t
+            retries.append(attempt)
+        final = dict(attempts[-1])
+        retries.extend(final.pop("retries", ()))
+        if self._repeat_mode == "subtests":
+            worst = next((s for s in ("error", "failed") if any(a["status"] == s for a in attempts)), None)
+            if worst is not None:
+                first_bad = next(a for a in attempts if a["status"] == worst)
+                final["status"] = worst
+                if first_bad.get("message") is not None:
+                    final["message"] = first_bad["message"]
+        elif final["status"] == "passed" and any(r["status"] in ("failed", "error") for r in retries):
+            final["status"] = "flaky"
+        final["retries"] = retries
+        self._v_test(final)
+        self.counts[_COUNTER_OF[final["status"]]] += 1
+        return final
 
-        # Rewrite the source's tests: the merged test at the first attempt's place.
+    def _rewrite_tests(self, tests: list[tuple[str, dict[str, Any] | None]],
+                       merged: dict[tuple[Any, ...], dict[str, Any]], doc_pos: int) -> None:
+        """The source's tests again, each merged test at its first attempt's place."""
+        assert self._mark is not None
         self._doc.seek(doc_pos)
         self._doc.truncate()
         self.n_tests = self._mark[4]
         written: set[tuple[Any, ...]] = set()
         for raw, item in tests:
-            key = key_of(item) if item is not None else None
+            key = _key_of(item) if item is not None else None
             if key is not None and key in merged:
                 if key in written:
                     continue
@@ -427,7 +436,11 @@ class TestResultsWriter(DocumentWriter):
             self._doc.write(("," if self.n_tests else "") + raw)
             self.n_tests += 1
 
-        # Failures: only the final attempt's, and only when it is still failing.
+    def _rewrite_failures(self, failures: list[tuple[str, dict[str, Any] | None]],
+                          merged: dict[tuple[Any, ...], dict[str, Any]],
+                          fail_groups: dict[tuple[Any, ...], list[dict[str, Any]]], fail_pos: int) -> None:
+        """Failures of merged tests: only the deciding attempt's, and only when still failing."""
+        assert self._mark is not None
         last_failure: dict[tuple[Any, ...], dict[str, Any]] = {}
         for k, v in fail_groups.items():
             status = merged[k]["status"]
@@ -441,7 +454,7 @@ class TestResultsWriter(DocumentWriter):
         self._fail.truncate()
         self.n_failures = self._mark[5]
         for raw, item in failures:
-            key = key_of(item) if item is not None else None
+            key = _key_of(item) if item is not None else None
             if key is not None and key in merged:
                 if key not in last_failure or last_failure[key] is not item:
                     continue
@@ -463,8 +476,8 @@ class TestResultsWriter(DocumentWriter):
         from aqe_ci.model.summary import summarize
 
         numbers = self.data_summary()
-        envelope = {"type": DOC_TYPE, "timestamp": timestamp,
-                    "data": {**numbers, "tests": [], "failures": [], "sources": self.sources}}
+        envelope: dict[str, Any] = {"type": DOC_TYPE, "timestamp": timestamp,
+                                    "data": {**numbers, "tests": [], "failures": [], "sources": self.sources}}
         if self.n_outputs:
             envelope["data"]["suite_outputs"] = []
         try:
