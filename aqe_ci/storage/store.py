@@ -574,7 +574,21 @@ class Store:
         if isinstance(self.backend, DocumentBackend):
             return self.backend.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
         report: dict[str, builtins.list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
-                                        "orphans": []}
+                                                 "orphans": []}
+        # one listing of the index instead of a HEAD per entry (S3: 1 request per 1,000 entries, not 5 per document)
+        indexed = {info.name for info in self.backend.list("index/")}
+        live_entries: set[str] = set()
+        for ident, d in sorted(self._scan_runs().items()):
+            live_entries |= self._repair_document(ident, d, indexed, report, grace_seconds=grace_seconds,
+                                                  dry_run=dry_run, now=now)
+        self._drop_stale_index(live_entries, report, grace_seconds=grace_seconds, dry_run=dry_run, now=now)
+        if hasattr(self.backend, "remove_stale_temp_files"):
+            # a dry run lists the same temp files / abandoned uploads a real one removes
+            report["orphans"].extend(self.backend.remove_stale_temp_files(grace_seconds, dry_run=dry_run))
+        return report
+
+    def _scan_runs(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """Every document folder under ``runs/``: its objects, and whether it has a manifest / tombstone."""
         docs: dict[tuple[str, str, str], dict[str, Any]] = {}
         for info in self.backend.list("runs/"):
             parsed = layout.parse_doc_object(info.name)
@@ -587,45 +601,52 @@ class Store:
                 d["tombstone"] = True
             else:
                 d["objects"].append(info)
-        # one listing of the index instead of a HEAD per entry (S3: 1 request per 1,000 entries, not 5 per document)
-        indexed = {info.name for info in self.backend.list("index/")}
-        live_entries: set[str] = set()
-        for ident, d in sorted(docs.items()):
-            name = "/".join(ident)
-            if d["tombstone"]:
-                report["finished_deletes"].append(name)
-                if not dry_run:
-                    if d["manifest"]:
-                        with contextlib.suppress(NotFoundError, IntegrityError):
-                            self.delete_manifest(self.manifest(*ident))
-                    for info in d["objects"]:
-                        self.backend.delete(info.name)
-                    self.backend.delete(layout.tombstone_name(*ident))
-                continue
-            referenced: set[str] = set()
-            if d["manifest"]:
-                try:
-                    m = self.manifest(*ident)
-                except (NotFoundError, IntegrityError):
-                    continue
-                referenced.add(m.data["payload"]["object"])
-                referenced.update(b["object"] for b in m.data.get("blobs", []))
-                names = layout.entry_names(m.entry())
-                live_entries.update(names)
-                missing = [n for n in names if n not in indexed]
-                if missing:
-                    report["reindexed"].append(name)
-                    if not dry_run:
-                        for n in missing:
-                            self.backend.put_object(n, b"", meta=ObjectMeta(doc_type=m.type, kind="index"))
-            for info in d["objects"]:
-                if info.name in referenced:
-                    continue
-                if info.modified is not None and now - info.modified < grace_seconds:
-                    continue  # a writer may still be about to commit it
-                report["orphans"].append(info.name)
-                if not dry_run:
+        return docs
+
+    def _repair_document(self, ident: tuple[str, str, str], d: dict[str, Any], indexed: set[str],
+                         report: dict[str, builtins.list[str]], *, grace_seconds: float, dry_run: bool,
+                         now: float) -> set[str]:
+        """Finish a delete, re-index a committed document, collect its old orphans; its live index entries."""
+        name = "/".join(ident)
+        if d["tombstone"]:
+            report["finished_deletes"].append(name)
+            if not dry_run:
+                if d["manifest"]:
+                    with contextlib.suppress(NotFoundError, IntegrityError):
+                        self.delete_manifest(self.manifest(*ident))
+                for info in d["objects"]:
                     self.backend.delete(info.name)
+                self.backend.delete(layout.tombstone_name(*ident))
+            return set()
+        referenced: set[str] = set()
+        live: set[str] = set()
+        if d["manifest"]:
+            try:
+                m = self.manifest(*ident)
+            except (NotFoundError, IntegrityError):
+                return set()
+            referenced.add(m.data["payload"]["object"])
+            referenced.update(b["object"] for b in m.data.get("blobs", []))
+            live = set(layout.entry_names(m.entry()))
+            missing = [n for n in layout.entry_names(m.entry()) if n not in indexed]
+            if missing:
+                report["reindexed"].append(name)
+                if not dry_run:
+                    for n in missing:
+                        self.backend.put_object(n, b"", meta=ObjectMeta(doc_type=m.type, kind="index"))
+        for info in d["objects"]:
+            if info.name in referenced:
+                continue
+            if info.modified is not None and now - info.modified < grace_seconds:
+                continue  # a writer may still be about to commit it
+            report["orphans"].append(info.name)
+            if not dry_run:
+                self.backend.delete(info.name)
+        return live
+
+    def _drop_stale_index(self, live_entries: set[str], report: dict[str, builtins.list[str]], *,
+                          grace_seconds: float, dry_run: bool, now: float) -> None:
+        """Index entries whose document no longer has a manifest."""
         for info in self.backend.list("index/"):
             if info.name in live_entries:
                 continue
@@ -639,10 +660,6 @@ class Store:
             report["stale_index"].append(info.name)
             if not dry_run:
                 self.backend.delete(info.name)
-        if hasattr(self.backend, "remove_stale_temp_files"):
-            # a dry run lists the same temp files / abandoned uploads a real one removes
-            report["orphans"].extend(self.backend.remove_stale_temp_files(grace_seconds, dry_run=dry_run))
-        return report
 
     def iter_all_manifests(self) -> Iterable[Manifest]:
         for info in self.backend.list("runs/"):
