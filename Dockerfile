@@ -56,7 +56,7 @@ RUN --mount=type=secret,id=ca,required=false \
  && find /opt/aqe -name __pycache__ -type d -prune -exec rm -rf {} + \
  && /opt/aqe/bin/python -X no_debug_ranges -m compileall -q -b -j 0 --invalidation-mode unchecked-hash "$site" \
  && find "$site" -path "$site/aqe_ci" -prune -o -name '*.py' -type f -exec rm -f {} + \
- && find "$site" -name '*.so' | while read -r so; do rm -f "${so%/*}/$(basename "$so" | cut -d. -f1).pyc"; done \
+ && find "$site" -name '*.so' -exec sh -c 'for so; do b=${so##*/}; rm -f "${so%/*}/${b%%.*}.pyc"; done' sh {} + \
  && find "$site/aqe_ci" -name '*.pyc' -delete \
  && /opt/aqe/bin/python -X no_debug_ranges -m compileall -q -j 0 --invalidation-mode unchecked-hash "$site/aqe_ci" \
  && /opt/aqe/bin/python -c "import aqe_ci.cli.app, github, boto3, botocore.client, gitlab, lxml.etree, zstandard, ijson, nacl.public, charset_normalizer" \

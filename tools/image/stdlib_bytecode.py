@@ -31,11 +31,11 @@ def source_of(name: str, stdlib: Path) -> Path | None:
     return None
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("modules", type=Path, help="module names, one a line (# comments)")
     ap.add_argument("dest", type=Path, help="the tree to lay over / (created)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     names = [line.split("#", 1)[0].strip() for line in args.modules.read_text(encoding="utf-8").splitlines()]
     compiled, missing = 0, []
