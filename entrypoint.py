@@ -138,7 +138,8 @@ def action_config(inputs: Inputs) -> Any:
     if backend:
         data["backend"] = backend
     if overrides:
-        data["s3"] = {**(data.get("s3") or {}), **overrides}
+        s3 = data.get("s3")
+        data["s3"] = {**(s3 if isinstance(s3, dict) else {}), **overrides}
     return parse_config(json.dumps(data), source=f"{base.source} + action inputs", environ=inputs.env)
 
 

@@ -4,6 +4,7 @@ real webhook payloads, the fake GitHub behind the real PyGithub, and the local b
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ import pytest
 from aqe_ci.publish.base import marker
 from tests.action.conftest import FILES, LIST, REPO, Job, assert_no_secret
 from tests.action.runner_env import Step, git, payload
+
+
+def drop_skipped_test(reports: Path) -> None:
+    junit = reports / "junit.xml"
+    text = junit.read_text(encoding="utf-8")
+    start = text.index('<testcase classname="tests.test_calc" name="test_tax"')
+    junit.write_text(text[:start] + text[text.index("</testcase>", start) + len("</testcase>"):], encoding="utf-8")
 
 
 def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job: Job) -> None:
@@ -30,15 +38,16 @@ def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job:
     assert out["baseline-key"] == "gh-9876543210-1-test" and out["baseline-sha"] == job.base_sha
     assert out["comment-id"] == str(comment.id) and out["comment-url"].endswith(f"#issuecomment-{comment.id}")
     assert out["gates"] == "none" and out["tests"] and out["coverage"] and out["coverage-change"]
+    assert 0 <= float(out["patch-coverage"]) <= 100  # the PR's changed lines, from the checkout's git diff
     assert int(out["new-failures"]) >= 0 and int(out["failed"]) >= int(out["new-failures"])
     assert "PR comment created" in first.summary
 
     job.github.clear_requests()
-    second = job.pull_request()
+    second = job.pull_request(edit=drop_skipped_test)  # the next push of the PR: one test fewer
     assert second.code == 0, second.log
     assert job.github.calls() == [LIST, "GET /user", f"PATCH /repos/{REPO}/issues/comments/{comment.id}"]
     assert [c.id for c in job.github.comments(REPO, 42)] == [comment.id]
-    assert second.outputs["comment-id"] == str(comment.id)
+    assert second.outputs["comment-id"] == str(comment.id) and second.outputs["tests"] == str(int(out["tests"]) - 1)
     for step in (base, first, second):
         assert_no_secret(step, *(c.body for c in job.github.comments(REPO, 42)))
 

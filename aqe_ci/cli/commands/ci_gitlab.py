@@ -26,7 +26,7 @@ Examples:
 Inside a GitLab job: stores the reports under the run key (default gl-<CI_JOB_ID>), compares the
 run with its baseline (the merge-base run, CI_MERGE_REQUEST_DIFF_BASE_SHA), posts or updates one
 sticky note on the merge request, and writes into --out-dir: aqe.env (dotenv report: AQE_KEY,
-AQE_COVERAGE, AQE_COVERAGE_CHANGE, AQE_TESTS, AQE_FAILED, AQE_NEW_FAILURES, AQE_FIXED,
+AQE_COVERAGE, AQE_COVERAGE_CHANGE, AQE_PATCH_COVERAGE, AQE_TESTS, AQE_FAILED, AQE_NEW_FAILURES, AQE_FIXED,
 AQE_NEW_SECURITY, AQE_GATES, AQE_BASELINE_KEY, AQE_BASELINE_SHA, AQE_COMMENT_ID, AQE_COMMENT_URL,
 AQE_COMMENT_FILE, AQE_REPORT_FILE), comparison.json, summary.md, note.md (when the note was not
 posted), gl-code-quality-report.json and reports/junit/, reports/coverage/ (the raw reports for
