@@ -13,7 +13,7 @@ after a pip install. A thin caller of the use cases in ``aqe_ci.app`` (README "G
    ``all`` (default) stores, then comments.
 5. ``badges`` (modes ``all`` and ``store``): on a run of the default branch (``badge-on``), the
    badges of the run just stored go to ``badge-dir`` and, with ``badge-publish``, into the store
-   under ``badges/<branch>/`` (``aqe_ci.app.badge.make_badges``); a badge problem is a warning.
+   under ``badges/<branch>/`` (``aqe_ci.app.badge.badges_for_run``); a badge problem is a warning.
 
 Exit code = step result: 0 success — also when the token may not comment (a fork PR: the comment is
 saved to ``comment-file`` instead); 6 a ``fail-on`` gate failed or ``require-baseline`` found none;
@@ -291,9 +291,9 @@ def make_badges(request: Any, store: Any, cfg: Any, ctx: Any, forge: Any, worksp
     shown = shown_path(request.out_dir, workspace) if request.out_dir is not None else ""
     if step.skipped:
         say(f"badges: none made, {step.skipped}")
-    elif step.error or made is None:
-        workflow_command("warning", f"no badges: {step.error}", title="aqe-artifacts: badges")
-    else:
+    if step.error:
+        workflow_command("warning", f"{'badges' if made else 'no badges'}: {step.error}", title="aqe-artifacts: badges")
+    if made is not None:
         where = [shown] if made.files else []
         if made.published:
             where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}")

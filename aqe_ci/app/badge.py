@@ -258,7 +258,8 @@ class BadgeRequest:
 @dataclass(frozen=True, kw_only=True)
 class BadgeStep:
     """What became of a CI step's badges: made (``made``), not this run's business (``skipped``, why)
-    or failed (``error``, one line: the step goes on)."""
+    and what went wrong (``error``, one line: the step goes on). Both ``made`` and ``error`` when the
+    files were written but the store cannot hold badges."""
 
     made: BadgeSet | None = None
     skipped: str | None = None
@@ -279,11 +280,17 @@ def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
     branch, why = badge_branch(ctx, request.on)
     if branch is None:
         return BadgeStep(skipped=why)
+    publish, refused = request.publish, None
+    if publish:
+        try:
+            check_publishable(store)
+        except AqeError as exc:  # the files can still be made
+            publish, refused = False, f"not published: {exc.one_line()}"
     try:
         made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir,
-                           publish=request.publish)
+                           publish=publish)
     except AqeError as exc:
         return BadgeStep(error=exc.one_line())
     except Exception as exc:  # a full disk, a folder that is a file, a backend's surprise
         return BadgeStep(error=f"unexpected {type(exc).__name__}: {exc}")
-    return BadgeStep(made=made)
+    return BadgeStep(made=made, error=refused)

@@ -142,9 +142,9 @@ def _badges(cfg: Any, store: Any, ctx: Any, forge: Any, request: Any) -> None:
     made = step.made
     if step.skipped:
         echo(f"badges: none made, {step.skipped}")
-    elif step.error or made is None:
-        echo(f"Warning: no badges: {step.error}", err=True)
-    else:
+    if step.error:
+        echo(f"Warning: {'badges' if made else 'no badges'}: {step.error}", err=True)
+    if made is not None:
         where = [str(request.out_dir)] + ([f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}"]
                                           if made.published else [])
         echo(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'} -> {' and '.join(where)}")
