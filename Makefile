@@ -71,7 +71,7 @@ test: lint $(TSTAMP) $(NSTAMP)
 
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check aqe_ci tests bench entrypoint.py
-	$(VENV)/bin/mypy --strict aqe_ci
+	$(VENV)/bin/mypy --strict aqe_ci entrypoint.py
 
 bench: $(BSTAMP) $(NSTAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -11,6 +11,9 @@ after a pip install. A thin caller of the use cases in ``aqe_ci.app`` (README "G
 4. ``mode``: ``store`` stores the reports; ``compare`` compares the stored run with its baseline and
    writes the job summary, annotations and outputs; ``comment`` does that and comments on the PR;
    ``all`` (default) stores, then comments.
+5. ``badges`` (modes ``all`` and ``store``): on a run of the default branch (``badge-on``), the
+   badges of the run just stored go to ``badge-dir`` and, with ``badge-publish``, into the store
+   under ``badges/<branch>/`` (``aqe_ci.app.badge.badges_for_run``); a badge problem is a warning.
 
 Exit code = step result: 0 success — also when the token may not comment (a fork PR: the comment is
 saved to ``comment-file`` instead); 6 a ``fail-on`` gate failed or ``require-baseline`` found none;
@@ -138,7 +141,8 @@ def action_config(inputs: Inputs) -> Any:
     if backend:
         data["backend"] = backend
     if overrides:
-        data["s3"] = {**(data.get("s3") or {}), **overrides}
+        s3 = data.get("s3")
+        data["s3"] = {**(s3 if isinstance(s3, dict) else {}), **overrides}
     return parse_config(json.dumps(data), source=f"{base.source} + action inputs", environ=inputs.env)
 
 
@@ -268,6 +272,39 @@ def publish(settings: Settings, forge: Any, result: Any, target: Any, key: str, 
     return published
 
 
+def badge_request(inputs: Inputs) -> Any:
+    """The badge inputs (``badges``, ``badge-on``, ``badge-dir``, ``badge-publish``) → ``app.badge.BadgeRequest``."""
+    from aqe_ci.app.badge import BADGE_ON, BadgeRequest
+
+    return BadgeRequest.parse(inputs.get("badges") or "none", on=inputs.choice("badge-on", BADGE_ON, "default-branch"),
+                              out_dir=Path(inputs.get("badge-dir")) if inputs.get("badge-dir") else None,
+                              publish=inputs.flag("badge-publish", False), what="input badges")
+
+
+def make_badges(request: Any, store: Any, cfg: Any, ctx: Any, forge: Any, workspace: Path) -> None:
+    """The branch's badges from the run just stored (``app.badge.badges_for_run``), the log line, a
+    warning when something went wrong (never a failed step), the ``badges`` / ``badge-dir`` outputs."""
+    from aqe_ci.app.badge import BadgeSettings, badges_for_run
+
+    step = badges_for_run(store, ctx, request, BadgeSettings.from_section(cfg.section("badges")))
+    made = step.made
+    shown = shown_path(request.out_dir, workspace) if request.out_dir is not None else ""
+    if step.skipped:
+        say(f"badges: none made, {step.skipped}")
+    if step.error:
+        workflow_command("warning", f"{'badges' if made else 'no badges'}: {step.error}", title="aqe-artifacts: badges")
+    if made is not None:
+        where = [shown] if made.files else []
+        if made.published:
+            where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}")
+        say(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'}" + (f" -> {' and '.join(where)}" if where else ""))
+        if made.missing:
+            workflow_command("notice" if request.every else "warning",
+                             f"no {', '.join(made.missing)} run stored on {made.branch}: no badge of it",
+                             title="aqe-artifacts: badges")
+    forge.set_outputs(step.outputs(shown))
+
+
 def check_result(settings: Settings, result: Any) -> None:
     """Gate lines in the log, then ``app.compare.check_outcome`` (GateFailed, exit 6)."""
     from aqe_ci.app.compare import check_outcome
@@ -292,13 +329,20 @@ class Settings:
     gates: list[Any]
     require_baseline: bool
     publish: Any  # aqe_ci.app.publish.PublishOptions
+    badges: Any  # aqe_ci.app.badge.BadgeRequest
 
     @classmethod
     def parse(cls, inputs: Inputs) -> Settings:
         from aqe_ci.compare.gates import parse_gates
 
         return cls(mode=inputs.choice("mode", MODES, "all"), gates=parse_gates(inputs.get("fail-on")),
-                   require_baseline=inputs.flag("require-baseline", False), publish=publish_options(inputs))
+                   require_baseline=inputs.flag("require-baseline", False), publish=publish_options(inputs),
+                   badges=badge_request(inputs))
+
+    @property
+    def wants_badges(self) -> bool:
+        """Badges come from the run this step stores (modes all and store)."""
+        return bool(self.badges.kinds) and self.mode in ("all", "store")
 
 
 def run(inputs: Inputs) -> int:
@@ -316,9 +360,14 @@ def run(inputs: Inputs) -> int:
     say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
         f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
     store = store_for(cfg)  # backend, codec and retention, as the composition root builds every store
+    if settings.badges.kinds and not settings.wants_badges:
+        say(f"badges: none made, mode {settings.mode} stores no run (badges come from modes all and store)")
     if settings.mode == "store":
         store_reports(inputs, store, cfg, ctx, key)
-        build_forge(inputs, workspace, client=False).set_outputs({"key": key})
+        files = build_forge(inputs, workspace, client=False)
+        files.set_outputs({"key": key})
+        if settings.wants_badges:
+            make_badges(settings.badges, store, cfg, ctx, files, workspace)
         return 0
     # PyGithub takes a good part of a second to import: build the client while the reports are
     # stored and compared (the compression and parsers leave the interpreter free part of the time)
@@ -334,7 +383,9 @@ def run(inputs: Inputs) -> int:
     report_file = write_report(inputs, result, workspace)
     target = comment_target(ctx, forge) if settings.mode in ("all", "comment") else None
     publish(settings, forge, result, target, key, ctx, report_file, workspace)
-    check_result(settings, result)
+    if settings.wants_badges:
+        make_badges(settings.badges, store, cfg, ctx, forge, workspace)
+    check_result(settings, result)  # last: a failing gate still leaves the comment, summary and badges
     return 0
 
 

@@ -3,23 +3,45 @@
 ``badge_for`` answers from the manifest summaries of the newest run of the type on the branch
 (one listing and one manifest read per part); a run stored in several parts is merged the way
 ``aqe artifacts get`` merges it, so the badge shows the same figure as every other view.
+
+``make_badges`` is the use case of every surface that writes badge files or publishes them
+(``aqe artifacts badge --all/--publish``, the GitHub action, ``aqe ci gitlab``): render each type,
+write ``<dir>/<type>.svg`` and ``<type>.json`` (a shields.io endpoint), and put both into the store
+under ``badges/<branch>/``. ``badge_branch`` is the CI steps' rule for when a run makes badges.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
-from aqe_ci.errors import NotFoundError
+from aqe_ci.errors import NotFoundError, UsageError
+from aqe_ci.model.context import CiContext
 from aqe_ci.model.keys import check_type
 from aqe_ci.model.summary import summarize
-from aqe_ci.render.badge import DEFAULT_COVERAGE_SCALE, Badge, coverage_badge, security_badge, tests_badge
+from aqe_ci.render.badge import (
+    DEFAULT_COVERAGE_SCALE,
+    Badge,
+    coverage_badge,
+    render_svg,
+    security_badge,
+    shields_endpoint,
+    tests_badge,
+)
 from aqe_ci.storage import layout
+from aqe_ci.storage.base import DocumentBackend
 from aqe_ci.storage.store import Store
 
 BADGE_TYPES = {"coverage": "coverage", "tests": "test_results", "security": "security"}
+KINDS = tuple(BADGE_TYPES)
 DEFAULT_LABELS = {"coverage": "coverage", "tests": "tests", "security": "security"}
+BadgeOn = Literal["default-branch", "branches"]
+BADGE_ON: tuple[BadgeOn, ...] = ("default-branch", "branches")
+#: the step outputs a CI step sets when badges were asked for (action.yml, the GitLab dotenv report)
+BADGE_OUTPUTS = ("badges", "badge-dir")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,3 +93,204 @@ def published_name(branch: str, kind: str, extension: str) -> str:
     publish (a badge is a view, not history).
     """
     return f"badges/{layout.encode_segment(branch)}/{kind}.{extension}"
+
+
+# -- writing and publishing (the CLI's --all/--publish, the action, the GitLab job) -------------------
+@dataclass(frozen=True, kw_only=True)
+class BadgeSettings:
+    """The config's ``badges`` section: labels per type and the coverage colour scale."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    scale: tuple[tuple[float, str], ...] = DEFAULT_COVERAGE_SCALE
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> BadgeSettings:
+        """From the section as JSON (the config schema has checked its shape)."""
+        scale = tuple((float(s["min"]), str(s["color"])) for s in section.get("coverage_scale") or [])
+        labels = {str(k): str(v) for k, v in (section.get("labels") or {}).items()}
+        return cls(labels=labels, scale=scale or DEFAULT_COVERAGE_SCALE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderedBadge:
+    result: BadgeResult
+    svg: str
+    shields: dict[str, Any]
+
+    @property
+    def shields_json(self) -> str:
+        return json.dumps(self.shields, ensure_ascii=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BadgeSet:
+    """What ``make_badges`` did: the badges made, the types without a run, the files, the store names."""
+
+    branch: str
+    made: tuple[RenderedBadge, ...] = ()
+    missing: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    published: tuple[str, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(b.result.kind for b in self.made)
+
+
+def parse_badge_types(text: str | None, *, what: str = "badges") -> tuple[str, ...]:
+    """``none`` (or empty) → no badges, ``all`` → every type, else a comma list of coverage, tests, security."""
+    value = (text or "").strip().lower()
+    if value in ("", "none", "false"):
+        return ()
+    if value == "all":
+        return KINDS
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in BADGE_TYPES]
+    if bad or not kinds:
+        raise UsageError(f"{what}: {text!r} is not none, all or a comma list of {', '.join(KINDS)}",
+                         hint="e.g. all, or coverage,tests")
+    return tuple(dict.fromkeys(kinds))
+
+
+def badge_branch(ctx: CiContext, on: BadgeOn = "default-branch") -> tuple[str | None, str]:
+    """The branch whose badges this CI run makes, or None — and why, in a few words.
+
+    Badges show a branch, so a run of a pull / merge request (its head branch may even be a fork's
+    ``main``), of a tag, or of an unknown branch makes none. ``default-branch``: only runs of the
+    repository's default branch (the CI context's, else ``main``); ``branches``: any branch run, each
+    under its own ``badges/<branch>/``.
+    """
+    if ctx.pr is not None:
+        return None, f"this run belongs to pull/merge request #{ctx.pr}"
+    if ctx.tag:
+        return None, f"this is a tag run ({ctx.tag})"
+    if not ctx.branch:
+        return None, "the run's branch is unknown"
+    default = ctx.default_branch or "main"
+    if on == "default-branch" and ctx.branch != default:
+        return None, f"branch {ctx.branch} is not the default branch {default} (badge-on: branches makes them)"
+    return ctx.branch, "the default branch" if ctx.branch == default else "a branch run (badge-on: branches)"
+
+
+def render_badges(store: Store, branch: str, kinds: Sequence[str], *, settings: BadgeSettings = BadgeSettings(),
+                  label: str | None = None, skip_missing: bool = True) -> tuple[list[RenderedBadge], list[str]]:
+    """Each type's badge of the newest run on ``branch``, and the types without a run (NotFoundError
+    instead when ``skip_missing`` is false)."""
+    made: list[RenderedBadge] = []
+    missing: list[str] = []
+    for kind in kinds:
+        try:
+            result = badge_for(store, kind, branch, label=label or settings.labels.get(kind), scale=settings.scale)
+        except NotFoundError:
+            if not skip_missing:
+                raise
+            missing.append(kind)
+            continue
+        made.append(RenderedBadge(result=result, svg=render_svg(result.badge), shields=shields_endpoint(result.badge)))
+    return made, missing
+
+
+def check_publishable(store: Store) -> None:
+    """UsageError when the store cannot hold badge objects (the github backend keeps whole documents)."""
+    if isinstance(store.backend, DocumentBackend):
+        raise UsageError(f"the {store.backend.kind} backend stores whole documents only and cannot hold badges",
+                         hint="write the badge files instead (--output-dir / badge-dir) and publish them with Pages")
+
+
+def publish_badges(store: Store, branch: str, badges: Sequence[RenderedBadge]) -> list[str]:
+    """Put each badge's SVG and shields JSON into the store under ``badges/<branch>/``; their names."""
+    check_publishable(store)
+    names: list[str] = []
+    for b in badges:
+        for ext, text in (("svg", b.svg), ("json", b.shields_json)):
+            name = published_name(branch, b.result.kind, ext)
+            store.backend.put_bytes(name, text.encode("utf-8"))
+            names.append(name)
+    return names
+
+
+def write_badge_files(out_dir: Path, badges: Sequence[RenderedBadge]) -> list[Path]:
+    """``<out_dir>/<type>.svg`` and ``<type>.json`` per badge, each written atomically."""
+    from aqe_ci.model.files import write_atomic
+
+    paths: list[Path] = []
+    for b in badges:
+        for ext, text in (("svg", b.svg), ("json", b.shields_json)):
+            path = out_dir / f"{b.result.kind}.{ext}"
+            write_atomic(path, [text.rstrip("\n")])
+            paths.append(path)
+    return paths
+
+
+def make_badges(store: Store, branch: str, kinds: Sequence[str], *, settings: BadgeSettings = BadgeSettings(),
+                out_dir: Path | None = None, publish: bool = False, label: str | None = None) -> BadgeSet:
+    """Render the badges of ``kinds`` for ``branch`` (types without a run are skipped and named),
+    write them into ``out_dir`` and/or publish them into the store."""
+    if publish:
+        check_publishable(store)  # before anything is written
+    made, missing = render_badges(store, branch, kinds, settings=settings, label=label)
+    files = write_badge_files(out_dir, made) if out_dir is not None else []
+    published = publish_badges(store, branch, made) if publish else []
+    return BadgeSet(branch=branch, made=tuple(made), missing=tuple(missing), files=tuple(files),
+                    published=tuple(published))
+
+
+# -- the CI steps (the GitHub action, aqe ci gitlab) -----------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class BadgeRequest:
+    """What a CI step was asked for: which types, which runs make them, where they go."""
+
+    kinds: tuple[str, ...] = ()
+    on: BadgeOn = "default-branch"
+    out_dir: Path | None = None
+    publish: bool = False
+    every: bool = False  # "all": a type without a stored run is expected, not a warning
+
+    @classmethod
+    def parse(cls, kinds: str | None, *, on: str = "default-branch", out_dir: Path | None = None,
+              publish: bool = False, what: str = "badges") -> BadgeRequest:
+        if on not in BADGE_ON:
+            raise UsageError(f"{what}: badge-on {on!r} is not one of {', '.join(BADGE_ON)}")
+        return cls(kinds=parse_badge_types(kinds, what=what), on=on, out_dir=out_dir,
+                   publish=publish, every=(kinds or "").strip().lower() == "all")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BadgeStep:
+    """What became of a CI step's badges: made (``made``), not this run's business (``skipped``, why)
+    and what went wrong (``error``, one line: the step goes on). Both ``made`` and ``error`` when the
+    files were written but the store cannot hold badges."""
+
+    made: BadgeSet | None = None
+    skipped: str | None = None
+    error: str | None = None
+
+    def outputs(self, shown_dir: str) -> dict[str, str]:
+        """The ``badges`` and ``badge-dir`` step outputs (``shown_dir``: the folder as the job shows it)."""
+        made = self.made
+        return {"badges": ",".join(made.kinds) if made else "", "badge-dir": shown_dir if made and made.files else ""}
+
+
+def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
+                   settings: BadgeSettings = BadgeSettings()) -> BadgeStep:
+    """A CI step's badges, from the run it has just stored: when ``badge_branch`` says this run makes
+    them, ``make_badges`` for its branch. Never raises: a badge is not worth failing a quality step."""
+    from aqe_ci.errors import AqeError
+
+    branch, why = badge_branch(ctx, request.on)
+    if branch is None:
+        return BadgeStep(skipped=why)
+    publish, refused = request.publish, None
+    if publish:
+        try:
+            check_publishable(store)
+        except AqeError as exc:  # the files can still be made
+            publish, refused = False, f"not published: {exc.one_line()}"
+    try:
+        made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir,
+                           publish=publish)
+    except AqeError as exc:
+        return BadgeStep(error=exc.one_line())
+    except Exception as exc:  # a full disk, a folder that is a file, a backend's surprise
+        return BadgeStep(error=f"unexpected {type(exc).__name__}: {exc}")
+    return BadgeStep(made=made, error=refused)

@@ -298,10 +298,11 @@ class Execution:
         return str(self.exit_code)
 
 
-def run_command(cmd: Sequence[str], environ: Mapping[str, str]) -> int:
-    """Run one command with the terminal's stdout/stderr; CouldNotStart when it cannot be started."""
+def run_command(cmd: Sequence[str], environ: Mapping[str, str], *, stdout: int | None = None) -> int:
+    """Run one command with the terminal's stdout/stderr (``stdout``: a file descriptor instead, such
+    as 2 when our own stdout carries JSON); CouldNotStart when it cannot be started."""
     try:
-        return subprocess.run(list(cmd), env=dict(environ)).returncode
+        return subprocess.run(list(cmd), env=dict(environ), stdout=stdout).returncode
     except FileNotFoundError:
         raise CouldNotStart(f"command not found: {cmd[0]}", hint="check the command after --, or install it") from None
     except PermissionError:
@@ -312,14 +313,15 @@ def run_command(cmd: Sequence[str], environ: Mapping[str, str]) -> int:
 
 def run_tests(commands: Sequence[Sequence[str]], reports: Path, environ: Mapping[str, str], *,
               default_run: bool, patterns: Sequence[str] = (),
-              say: Callable[[str], None] = lambda _text: None) -> Execution:
+              say: Callable[[str], None] = lambda _text: None, stdout: int | None = None) -> Execution:
     """Run ``commands`` in order (the first is the tests; its exit code is the run's), with
-    ``$AQE_REPORTS_DIR`` set to ``reports``; collect what landed there plus ``patterns``."""
+    ``$AQE_REPORTS_DIR`` set to ``reports``; collect what landed there plus ``patterns``. ``stdout``:
+    where the commands' standard output goes (a file descriptor; default ours)."""
     env = {**environ, REPORTS_ENV: str(reports)}
     say(f"aqe: running {shlex.join(commands[0])}")
-    rc = run_command(commands[0], env)
+    rc = run_command(commands[0], env, stdout=stdout)
     for extra in commands[1:]:
-        if run_command(extra, env) != 0:
+        if run_command(extra, env, stdout=stdout) != 0:
             say(f"aqe: {shlex.join(extra[1:4])} failed")
     cov = reports / COVERAGE_NAME
     return Execution(exit_code=rc, reports=collect_reports(reports, patterns), default_run=default_run,

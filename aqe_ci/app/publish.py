@@ -263,6 +263,7 @@ def outputs_for(result: Comparison, *, key: str, comment: CommentResult | None =
         "baseline-sha": (base.commit or "") if base is not None else "",
         "coverage": _num(cov.line_rate.after) if cov is not None else "",
         "coverage-change": _num(cov.line_rate.change) if cov is not None else "",
+        "patch-coverage": _num(cov.patch.rate) if cov is not None and cov.patch is not None else "",
         "tests": _num(tests.total.after) if tests is not None else "",
         "failed": _num(failed),
         "new-failures": _num(len(tests.new_failures)) if tests is not None and tests.new_failures is not None else "",

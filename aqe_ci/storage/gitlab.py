@@ -10,6 +10,7 @@ versions carry the document type, the run key and every index dimension (docs/st
     index/branch/<branch>/<day>/<entry>   package <base>-idx+branch+<enc>+,    version <entry>, file entry
     index/commit/<sh>/<sha>/<day>/<entry> package <base>-idx+commit+<sha>+,    version <entry>, file entry
     index/pr/<n>/<day>/<entry>            package <base>-idx+pr+<n>+,          version <entry>, file entry
+    badges/<branch>/<type>.<svg|json>     package <base>-badges,                version <enc>,   file <type>.<ext>
 
 ``<base>`` is ``gitlab.package_name`` (default ``aqe``), ``<entry>`` the index entry name with ``~``
 written as ``+`` (it starts with the inverted creation time, so ``order_by=version&sort=asc`` lists
@@ -17,7 +18,9 @@ newest first), ``<enc>`` the branch segment with ``_`` → ``_u`` and ``%`` → 
 contains ``+``, so the package names are *substring-free*: GitLab's fuzzy ``package_name`` filter
 (a case-insensitive substring match) given one whole name matches that package only (and its
 upper/lower-case twins, filtered here), and given a prefix (``<base>-idx+commit+ab12``) it matches
-exactly the names that start with it. One ``GET /projects/:id/packages`` therefore answers a
+exactly the names that start with it. Published badges (``aqe artifacts badge --publish``) have a stable
+download URL, ``…/packages/generic/<base>-badges/<enc>/<type>.svg``: each publish uploads the file
+again (a download returns the newest) and removes the older copies where the token may delete. One ``GET /projects/:id/packages`` therefore answers a
 ``list`` / ``latest`` / ``by commit`` query, whatever the registry holds. Index packages are uploaded
 ``status=hidden`` (``gitlab.hide_index``, default true), so they stay out of the Package Registry
 page; queries list them with ``status=hidden``.
@@ -129,6 +132,7 @@ class Names:
         self.base = base
         self.index_base = f"{base}-idx{SEP}"
         self.run_packages = {f"{base}-{t}": t for t in DOC_TYPES}
+        self.badge_package = f"{base}-badges"
 
     def run_package(self, doc_type: str) -> str:
         return f"{self.base}-{doc_type}"
@@ -157,7 +161,16 @@ class Names:
                 package = self._index_package_of(parts[1], parts[2:-2])
                 if package is not None:
                     return Remote(package, entry.replace("~", SEP), INDEX_FILE, True)
+        elif parts[0] == "badges" and len(parts) == 3 and re.fullmatch(r"[a-z]{1,20}\.(svg|json)", parts[2]):
+            return Remote(self.badge_package, self.badge_version(parts[1]), parts[2], False)
         raise UsageError(f"object name {name[:120]!r} is outside the storage layout")
+
+    def badge_version(self, segment: str) -> str:
+        """The package version of a branch's badges: its encoded segment (hashed when too long)."""
+        enc = encode_value(segment)
+        if len(enc) > 200:
+            enc = enc[:160] + "_h" + hashlib.sha256(segment.encode()).hexdigest()[:16]
+        return enc
 
     def _index_package_of(self, dim: str, values: list[str]) -> str | None:
         if dim == "time" and not values:
@@ -420,10 +433,26 @@ class GitLabBackend(Backend):
             self._create_only(remote, body, name)
             return
         try:
-            self._upload(remote, body, name)
+            record = self._upload(remote, body, name)
         except ObjectExists:  # the project rejects duplicates: replace = delete, then upload
             self.delete(name)
-            self._upload(remote, body, name)
+            body.seek(0)
+            record = self._upload(remote, body, name)
+        if remote.package == self.names.badge_package:
+            self._drop_older(remote, record, name)
+
+    def _drop_older(self, remote: Remote, record: Mapping[str, Any], name: str) -> None:
+        """Remove the older copies of a rewritten file (best effort: a Developer's job token may not)."""
+        found = self._live_files(remote) if self.can_delete else None
+        if found is None:
+            return
+        package = self.project.packages.get(found[0], lazy=True)
+        for f in found[1]:
+            if f["file_name"] == remote.file and int(f["id"]) < int(record.get("id") or 0):
+                try:
+                    self._delete_call(package.package_files.delete, int(f["id"]), name)
+                except GitLabStorageError:
+                    return  # kept: downloads return the newest copy anyway
 
     def _create_only(self, remote: Remote, body: BinaryIO, name: str) -> None:
         """Exactly one of concurrent writers of ``name`` succeeds (the claim protocol, module docstring)."""

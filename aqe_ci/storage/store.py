@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -82,9 +83,9 @@ class Manifest:
         value = self.data.get("upload_id")
         return value if isinstance(value, str) else None
 
-    @property
+    @cached_property
     def run(self) -> RunFacts:
-        """Commit, branch, PR, base branch and sha, platform, repository, run id and URL."""
+        """Commit, branch, PR, base branch and sha, platform, repository, run id and URL (read once)."""
         return RunFacts.from_manifest(self.data)
 
     @property

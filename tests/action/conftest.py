@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +37,12 @@ class Job:
     base_sha: str
     head_sha: str
 
-    def _reports(self, which: str) -> None:
+    def _reports(self, which: str, edit: Callable[[Path], None] | None = None) -> None:
         dest = self.runner.workspace / "reports"
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(REPORTS / which, dest)
+        if edit is not None:
+            edit(dest)
 
     def push(self, **inputs: str) -> Step:
         """A push to main: stores the baseline run."""
@@ -51,10 +53,10 @@ class Job:
         return self.runner.run(env)
 
     def pull_request(self, event: str = "pull_request", extra: dict[str, str] | None = None,
-                     **inputs: str) -> Step:
-        """A run of PR #42 (feature/json-storage → main)."""
+                     edit: Callable[[Path], None] | None = None, **inputs: str) -> Step:
+        """A run of PR #42 (feature/json-storage → main); ``edit`` changes its copied reports."""
         git(self.runner.workspace, "checkout", "-q", "feature/json-storage")
-        self._reports("pr")
+        self._reports("pr", edit)
         ev = payload(event, HEAD_SHA=self.head_sha, BASE_SHA=self.base_sha)
         sha, ref = ("f" * 40, "refs/pull/42/merge") if event == "pull_request" else (self.base_sha, "refs/heads/main")
         env = self.runner.environment(event, ev, sha=sha, ref=ref, head_ref="feature/json-storage", base_ref="main",

@@ -4,6 +4,7 @@ real webhook payloads, the fake GitHub behind the real PyGithub, and the local b
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ import pytest
 from aqe_ci.publish.base import marker
 from tests.action.conftest import FILES, LIST, REPO, Job, assert_no_secret
 from tests.action.runner_env import Step, git, payload
+
+
+def drop_skipped_test(reports: Path) -> None:
+    junit = reports / "junit.xml"
+    text = junit.read_text(encoding="utf-8")
+    start = text.index('<testcase classname="tests.test_calc" name="test_tax"')
+    junit.write_text(text[:start] + text[text.index("</testcase>", start) + len("</testcase>"):], encoding="utf-8")
 
 
 def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job: Job) -> None:
@@ -30,15 +38,16 @@ def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job:
     assert out["baseline-key"] == "gh-9876543210-1-test" and out["baseline-sha"] == job.base_sha
     assert out["comment-id"] == str(comment.id) and out["comment-url"].endswith(f"#issuecomment-{comment.id}")
     assert out["gates"] == "none" and out["tests"] and out["coverage"] and out["coverage-change"]
+    assert 0 <= float(out["patch-coverage"]) <= 100  # the PR's changed lines, from the checkout's git diff
     assert int(out["new-failures"]) >= 0 and int(out["failed"]) >= int(out["new-failures"])
     assert "PR comment created" in first.summary
 
     job.github.clear_requests()
-    second = job.pull_request()
+    second = job.pull_request(edit=drop_skipped_test)  # the next push of the PR: one test fewer
     assert second.code == 0, second.log
     assert job.github.calls() == [LIST, "GET /user", f"PATCH /repos/{REPO}/issues/comments/{comment.id}"]
     assert [c.id for c in job.github.comments(REPO, 42)] == [comment.id]
-    assert second.outputs["comment-id"] == str(comment.id)
+    assert second.outputs["comment-id"] == str(comment.id) and second.outputs["tests"] == str(int(out["tests"]) - 1)
     for step in (base, first, second):
         assert_no_secret(step, *(c.body for c in job.github.comments(REPO, 42)))
 
@@ -110,6 +119,9 @@ def test_require_baseline_without_one_exits_6(job: Job) -> None:
     ({"fail-on": "coverage>>1"}, "--fail-on: cannot parse gate"),
     ({"comment-id": "a b"}, "input comment-id"),
     ({"backend": "s3"}, "s3.bucket is not set"),
+    ({"badges": "coverage,lines"}, "input badges: 'coverage,lines' is not none, all or a comma list"),
+    ({"badges": "all", "badge-on": "main"}, "input badge-on: 'main' is not one of default-branch, branches"),
+    ({"badges": "all", "badge-publish": "yes"}, "input badge-publish: 'yes' is not a boolean"),
 ])
 def test_bad_inputs_exit_2_with_one_error_line(job: Job, inputs: dict[str, str], message: str) -> None:
     step = job.pull_request(**inputs)
@@ -196,3 +208,99 @@ def test_merge_group_runs_against_the_queue_base_and_comments_nowhere(job: Job) 
     assert step.code == 0, step.log
     assert step.outputs["baseline-key"] == "gh-9876543210-1-test"
     assert job.github.calls() == []
+
+
+# -- badges ---------------------------------------------------------------------------------------------
+def badge_files(step: Step) -> dict[str, str]:
+    folder = Path(step.env["GITHUB_WORKSPACE"]) / ".aqe" / "badges"
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+
+
+def published(job: Job, branch_segment: str) -> dict[str, str]:
+    folder = job.runner.workspace / ".qe-artifacts" / "badges" / branch_segment
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+
+
+def test_a_push_to_the_default_branch_writes_the_badges_and_publishes_them_to_the_store(job: Job) -> None:
+    import subprocess
+    import sys
+
+    step = job.push(badges="all", **{"badge-publish": "true"})
+    assert step.code == 0, step.log
+    assert step.outputs["badges"] == "coverage,tests,security" and step.outputs["badge-dir"] == ".aqe/badges"
+    files = badge_files(step)
+    names = ["coverage.json", "coverage.svg", "security.json", "security.svg", "tests.json", "tests.svg"]
+    assert sorted(files) == names
+    assert "badges of main: coverage, tests, security -> .aqe/badges and badges/main/ in " in step.stdout
+    store = published(job, "main")  # the store under the stable names, byte for byte the files' content
+    assert sorted(store) == names and all(store[n].rstrip("\n") == files[n].rstrip("\n") for n in names)
+    shields = json.loads(files["coverage.json"])
+    assert shields["schemaVersion"] == 1 and shields["label"] == "coverage"
+    assert shields["message"] == f"{float(step.outputs['coverage']):.1f}".rstrip("0").rstrip(".") + "%"
+    assert files["tests.svg"].startswith("<svg") and f">tests: {json.loads(files['tests.json'])['message']}<" in files["tests.svg"]
+    # the same badge `aqe artifacts badge` renders from that store
+    cli = subprocess.run([sys.executable, "-m", "aqe_ci", "artifacts", "badge", "--type", "coverage", "--branch", "main",
+                          "--format", "shields"], cwd=job.runner.workspace, capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(job.runner.workspace)})
+    assert json.loads(cli.stdout) == shields
+    assert_no_secret(step, *files.values())
+
+
+def test_pull_request_runs_make_no_badges_by_default(job: Job) -> None:
+    job.push()
+    step = job.pull_request(badges="all", **{"badge-publish": "true"})
+    assert step.code == 0, step.log
+    assert step.outputs["badges"] == "" and step.outputs["badge-dir"] == ""
+    assert "badges: none made, this run belongs to pull/merge request #42" in step.stdout
+    assert badge_files(step) == {} and published(job, "main") == {}
+    assert len(job.github.comments(REPO, 42)) == 1  # the rest of the step as usual
+
+
+def feature_push(job: Job, **inputs: str) -> Step:
+    git(job.runner.workspace, "checkout", "-q", "feature/json-storage")
+    job._reports("pr")
+    ev = payload("push", HEAD_SHA=job.head_sha, BASE_REF="feature/json-storage")
+    env = job.runner.environment("push", ev, sha=job.head_sha, ref="refs/heads/feature/json-storage",
+                                 inputs={"files": FILES, **inputs})
+    return job.runner.run(env)
+
+
+def test_other_branches_make_badges_only_with_badge_on_branches(job: Job) -> None:
+    skipped = feature_push(job, badges="coverage", **{"badge-publish": "true"})
+    assert skipped.code == 0, skipped.log
+    assert "badges: none made, branch feature/json-storage is not the default branch main" in skipped.stdout
+    assert skipped.outputs["badges"] == "" and badge_files(skipped) == {}
+    made = feature_push(job, badges="coverage", **{"badge-on": "branches", "badge-publish": "true",
+                                                  "badge-dir": "site/badges"})
+    assert made.code == 0, made.log
+    assert made.outputs["badges"] == "coverage" and made.outputs["badge-dir"] == "site/badges"
+    assert sorted(p.name for p in (job.runner.workspace / "site" / "badges").iterdir()) == ["coverage.json", "coverage.svg"]
+    assert sorted(published(job, "feature%2Fjson-storage")) == ["coverage.json", "coverage.svg"]
+
+
+def test_mode_store_makes_badges_and_a_missing_type_is_only_a_warning(job: Job) -> None:
+    git(job.runner.workspace, "checkout", "-q", "main")
+    job._reports("base")
+    env = job.runner.environment("push", payload("push", HEAD_SHA=job.base_sha), sha=job.base_sha,
+                                 ref="refs/heads/main", inputs={"files": "reports/junit.xml", "mode": "store",
+                                                               "badges": "tests,security", "badge-dir": ""})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert step.outputs == {"key": "gh-9876543210-1-test", "badges": "tests", "badge-dir": ""}  # no files asked for
+    assert "::warning title=aqe-artifacts%3A badges::no security run stored on main: no badge of it" in step.stdout
+    assert badge_files(step) == {} and published(job, "main") == {}
+
+
+def test_a_badge_that_cannot_be_written_warns_and_the_step_still_succeeds(job: Job) -> None:
+    (job.runner.workspace / "blocked").write_text("a file, not a folder")
+    step = job.push(badges="all", **{"badge-dir": "blocked/badges", "fail-on": "coverage<0"})
+    assert step.code == 0, step.log
+    warning = next(line for line in step.stdout.splitlines() if line.startswith("::warning title=aqe-artifacts%3A badges::"))
+    assert "no badges:" in warning
+    assert step.outputs["badges"] == "" and step.outputs["gates"] == "passed" and step.outputs["key"]
+
+
+def test_a_failed_gate_still_leaves_the_badges(job: Job) -> None:
+    step = job.push(badges="coverage", **{"fail-on": "coverage<99.9"})
+    assert step.code == 6, step.log
+    assert step.outputs["badges"] == "coverage" and sorted(badge_files(step)) == ["coverage.json", "coverage.svg"]

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from aqe_ci.app.badge import BADGE_OUTPUTS
 from aqe_ci.app.publish import outputs_for
 from aqe_ci.model.comparison import Baseline, Comparison, RunRef
 from tests.action.conftest import FILES, REPO, TOKEN, Job
@@ -99,7 +100,7 @@ def test_the_composite_variant_has_the_same_inputs_and_outputs() -> None:
 
 def test_action_outputs_are_what_the_step_writes() -> None:
     result = Comparison(head=RunRef(key="k", created_ms=0), baseline=Baseline(method="none", reason="none stored"))
-    assert set(ACTION["outputs"]) == set(outputs_for(result, key="k")) | {"comment-file"}
+    assert set(ACTION["outputs"]) == set(outputs_for(result, key="k")) | {"comment-file"} | set(BADGE_OUTPUTS)
 
 
 def test_main_builds_from_the_dockerfile_and_the_release_points_at_the_image() -> None:

@@ -75,7 +75,12 @@ def test_inputs_are_typed_documented_and_all_used() -> None:
     assert "default" not in inputs["files"]  # the one thing only the user knows: mandatory
     assert inputs["comment-mode"]["options"] == ["update", "recreate", "new", "off"]
     assert inputs["comment-on"]["options"] == ["always", "changes", "failures", "regressions"]
-    assert all(inputs[n]["type"] == "boolean" for n in ("merge-requests", "default-branch", "branches", "tags"))
+    assert all(inputs[n]["type"] == "boolean" for n in ("merge-requests", "default-branch", "branches", "tags",
+                                                        "badge-publish"))
+    assert inputs["badge-on"]["options"] == ["default-branch", "branches"]
+    badges = re.compile(inputs["badges"]["regex"])
+    assert all(badges.match(v) for v in ("none", "all", "coverage", "tests,security", "coverage,tests,security"))
+    assert not any(badges.match(v) for v in ("", "lines", "coverage,", "all,tests", "coverage tests"))
     assert len(spec["spec"]["description"]) <= 256
 
 
@@ -136,7 +141,8 @@ def run_pipeline(gcl: Path, repo: Path, *args: str, variables: dict[str, str] | 
 
 
 INPUTS = {"stage": "report", "files": "junit.xml coverage.xml", "backend": "local", "job-prefix": "qe",
-          "comment-id": "ci-local", "branches": True, "fail-on": "coverage_drop>90"}
+          "comment-id": "ci-local", "branches": True, "fail-on": "coverage_drop>90", "badges": "coverage,tests",
+          "badge-publish": True}
 
 
 def test_gitlab_ci_local_runs_the_component_from_this_checkout(gcl: Path, tmp_path: Path) -> None:
@@ -155,6 +161,11 @@ def test_gitlab_ci_local_runs_the_component_from_this_checkout(gcl: Path, tmp_pa
     assert {(e.key, e.type, e.branch) for e in stored} == {(out["AQE_KEY"], t, "main") for t in ("test_results", "coverage")}
     assert out["AQE_KEY"].startswith("gl-")
     assert sorted(p.parent.name for p in (repo / ".aqe" / "reports").rglob("*.xml")) == ["coverage", "junit"]
+    # badges input: the default branch's pipeline writes them into the artifacts and, badge-publish, the store
+    names = ["coverage.json", "coverage.svg", "tests.json", "tests.svg"]
+    assert sorted(p.name for p in (repo / ".aqe" / "badges").iterdir()) == names
+    assert sorted(p.name for p in (repo / ".qe-artifacts" / "badges" / "main").iterdir()) == names
+    assert out["AQE_BADGES"] == "coverage,tests" and out["AQE_BADGE_DIR"] == ".aqe/badges"
 
 
 def test_gitlab_ci_local_merge_request_pipeline_posts_the_note(gcl: Path, tmp_path: Path, fake_gitlab: FakeGitLab,
@@ -178,6 +189,7 @@ def test_gitlab_ci_local_merge_request_pipeline_posts_the_note(gcl: Path, tmp_pa
     assert len(notes) == 1 and "id=ci-local" in notes[0].body
     assert f"MR note created: {fake_gitlab.url}/{project.path}/-/merge_requests/{iid}#note_{notes[0].id}" in proc.stdout
     assert gl["bot_token"] not in proc.stdout + proc.stderr
+    assert "badges: none made, this run belongs to pull/merge request" in proc.stdout  # badges show a branch
     # rules: with merge-requests false the job is not part of an MR pipeline
     skipped = run_pipeline(gcl, repo, "--input", "merge-requests=false", variables=mr_vars)
     assert skipped.returncode == 0 and "qe-report" not in skipped.stdout, skipped.stdout[-2000:]

@@ -34,9 +34,12 @@ def job(fake_gitlab: FakeGitLab, gl: dict[str, Any], gl_project: Callable[..., P
     fake_gitlab.add_token(CANARY_NOTE, gl["bot"], "project")
     counter = iter(range(100, 1000))
 
-    def run(kind: str, reports: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(kind: str, reports: str, *args: str, extra: dict[str, str] | None = None,
+            prepare: Callable[[Path], Any] | None = None) -> subprocess.CompletedProcess[str]:
         work = tmp_path / f"job-{next(counter)}"
         shutil.copytree(ROOT / "examples" / "reports" / reports, work)
+        if prepare is not None:
+            prepare(work)
         env = {k: v for k, v in server_env().items() if not k.startswith(("CI_", "GITLAB_", "AQE_", "GITHUB_"))}
         job_id = str(next(counter))
         env.update({
@@ -216,3 +219,69 @@ def test_doctor_in_a_gitlab_job_names_the_mr_and_the_note_token(tmp_path: Path) 
     assert report["comment"]["target"] == "project 42 !7" and report["token"] == "MY_NOTE_TOKEN"
     fork = doctor({"CI_PROJECT_ID": "99", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "99", "MY_NOTE_TOKEN": ""})
     assert "fork" in fork["comment"]["why"] and fork["token"].startswith("none: notes cannot be posted")
+
+
+# -- badges --------------------------------------------------------------------------------------------
+def badge_package(fake: FakeGitLab, project: Project, version: str = "main") -> dict[str, list[bytes]]:
+    """File name → the contents of each copy in the ``aqe-badges`` package of ``version``."""
+    out: dict[str, list[bytes]] = {}
+    for pkg in fake.project_packages(project):
+        if pkg.name == "aqe-badges" and pkg.version == version:
+            for f in pkg.files:
+                out.setdefault(f.file_name, []).append(f.data)
+    return out
+
+
+def test_a_default_branch_pipeline_writes_badges_and_publishes_them_to_the_registry(
+        job: Any, fake_gitlab: FakeGitLab, gl: dict[str, Any], tmp_path: Path) -> None:
+    main = job("main", "base", "--badges", "all", "--badge-publish")
+    assert main.returncode == 0, main.stderr
+    out = dotenv(main.work)
+    assert out["AQE_BADGES"] == "coverage,tests,security" and out["AQE_BADGE_DIR"] == ".aqe/badges"
+    folder = main.work / ".aqe" / "badges"
+    names = ["coverage.json", "coverage.svg", "security.json", "security.svg", "tests.json", "tests.svg"]
+    assert sorted(p.name for p in folder.iterdir()) == names
+    assert "badges of main: coverage, tests, security -> .aqe/badges and badges/main/ in the GitLab package registry" \
+        in main.stdout
+    package = badge_package(fake_gitlab, main.project)
+    assert sorted(package) == names  # a stable URL each: …/packages/generic/aqe-badges/main/<type>.svg
+    assert package["coverage.svg"][-1].decode().rstrip("\n") == (folder / "coverage.svg").read_text().rstrip("\n")
+    shields = json.loads((folder / "tests.json").read_text())
+    assert (out["AQE_TESTS"], out["AQE_FAILED"]) == ("5", "1")  # examples/reports/base: 4 pass, 1 fails
+    assert shields == {"schemaVersion": 1, "label": "tests", "message": "4 passed, 1 failed", "color": "red"}
+    # the job token of a Developer may not delete the older copy (the download returns the newest);
+    # a Maintainer's token (gitlab.token) leaves one copy of each file
+    again = job("main", "pr", "--badges", "coverage", "--badge-publish")
+    assert again.returncode == 0, again.stderr
+    assert len(badge_package(fake_gitlab, main.project)["coverage.svg"]) == 2
+    config = tmp_path / "maintainer.json"
+    config.write_text(json.dumps({"backend": "gitlab", "gitlab": {"token": gl["pat"]}}))
+    third = job("main", "base", "--badges", "coverage", "--badge-publish", extra={"AQE_CONFIG": str(config)})
+    assert third.returncode == 0, third.stderr
+    copies = badge_package(fake_gitlab, main.project)["coverage.svg"]
+    assert len(copies) == 1 and copies[0].decode().rstrip("\n") == \
+        (third.work / ".aqe" / "badges" / "coverage.svg").read_text().rstrip("\n")
+
+
+def test_mr_pipelines_make_no_badges_and_a_badge_problem_never_fails_the_job(job: Any, fake_gitlab: FakeGitLab) -> None:
+    mr = job("mr", "pr", "--badges", "all", "--badge-publish")
+    assert mr.returncode == 0, mr.stderr
+    assert "badges: none made, this run belongs to pull/merge request #7" in mr.stdout
+    assert not (mr.work / ".aqe" / "badges").exists() and dotenv(mr.work)["AQE_BADGES"] == ""
+    assert badge_package(fake_gitlab, mr.project) == {}
+    def block_the_folder(work: Path) -> None:
+        (work / "out").mkdir()
+        (work / "out" / "badges").write_text("a file where the badge folder goes")
+
+    blocked = job("main", "base", "--badges", "security", "--out-dir", "out", "--fail-on", "failed>5",
+                  prepare=block_the_folder)
+    assert blocked.returncode == 0, blocked.stderr
+    assert "Warning: no badges: unexpected" in blocked.stderr
+    assert dict(line.split("=", 1) for line in (blocked.work / "out" / "aqe.env").read_text().splitlines())[
+        "AQE_BADGES"] == ""
+
+
+def test_a_bad_badges_option_fails_before_anything_is_stored(job: Any, fake_gitlab: FakeGitLab) -> None:
+    proc = job("main", "base", "--badges", "coverage,lines")
+    assert proc.returncode == 2 and "--badges: 'coverage,lines' is not none, all or a comma list" in proc.stderr
+    assert fake_gitlab.project_packages(proc.project) == []

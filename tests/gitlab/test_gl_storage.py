@@ -71,6 +71,21 @@ def test_run_names_map_to_type_packages_keyed_by_run_key() -> None:
             names.remote(bad)
 
 
+def test_published_badges_map_to_one_package_versioned_by_branch() -> None:
+    names = Names("aqe")
+    remote = names.remote(f"badges/{layout.encode_segment('feature/x_y')}/coverage.svg")
+    assert (remote.package, remote.version, remote.file, remote.index) == ("aqe-badges", "feature_p2Fx_uy",
+                                                                           "coverage.svg", False)
+    long = names.remote(f"badges/{layout.encode_segment('b' * 240)}/tests.json")
+    assert len(long.version) <= 200 and long.version.startswith("b" * 160 + "_h")
+    # the badge package never matches a query for a run or index package, nor they it
+    assert not any(names.badge_package in q or q in names.badge_package
+                   for q in [names.run_package(t) for t in ("test_results", "coverage", "security")] + [names.index_base])
+    for bad in ("badges/main/coverage.png", "badges/main/x/coverage.svg", "badges/main/../x.svg", "badges/main"):
+        with pytest.raises(UsageError, match="outside the storage layout"):
+            names.remote(bad)
+
+
 def test_encoded_values_never_contain_the_separator_so_names_are_substring_free() -> None:
     values = ["main", "main2", "feature%2Fmain", "x_main", "ma", "Main", "m_uain", "m_pain"]
     encoded = {v: encode_value(v) for v in values}

@@ -141,7 +141,7 @@ def test_net():
     assert os.environ.get("NET_OK") == "1"
 
 def test_solid():
-    assert True
+    assert os.sep in "/\\\\"
 '''
 
 

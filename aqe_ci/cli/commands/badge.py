@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aqe_ci.cli.output import echo, echo_json, write_atomic
-from aqe_ci.errors import NotFoundError, UsageError
+from aqe_ci.errors import UsageError
 
 if TYPE_CHECKING:
     from aqe_ci.cli.runtime import Runtime
 
-KINDS = ("coverage", "tests", "security")
+KINDS = ("coverage", "tests", "security")  # aqe_ci.app.badge.KINDS (not imported: --help stays light)
 
 
 @click.command(epilog="""\b
@@ -43,39 +43,34 @@ also writes the SVG and the shields JSON into the store under badges/<branch>/<t
 def badge(runtime: Runtime, /, kind: str, branch: str | None, label: str | None, fmt: str, output: str | None,
           all_kinds: bool, output_dir: str | None, publish: bool) -> None:
     """Render a status badge of the newest coverage, test or security run on a branch."""
-    from aqe_ci.app.badge import badge_for, published_name
-    from aqe_ci.render.badge import render_svg, shields_endpoint
+    from aqe_ci.app.badge import (
+        BadgeSettings,
+        check_publishable,
+        publish_badges,
+        render_badges,
+        write_badge_files,
+    )
 
     if all_kinds != bool(output_dir):
         raise UsageError("--all and --output-dir go together", hint="aqe artifacts badge --all --output-dir public/badges")
-    settings: dict[str, Any] = runtime.config.section("badges")  # as JSON: checked by the config schema
-    scale = [(float(s["min"]), str(s["color"])) for s in settings.get("coverage_scale") or []] or None
-    labels = settings.get("labels") or {}
+    settings = BadgeSettings.from_section(runtime.config.section("badges"))  # checked by the config schema
     branch = branch or _default_branch(runtime)
-    kinds = KINDS if all_kinds else (kind,)
-    written: list[str] = []
-    for k in kinds:
-        try:
-            result = badge_for(runtime.store, k, branch, label=label or labels.get(k),
-                               **({"scale": scale} if scale else {}))
-        except NotFoundError:
-            if all_kinds:
-                echo(f"no {k} run on {branch}: no {k} badge", err=True)
-                continue
-            raise
-        svg, shields = render_svg(result.badge), shields_endpoint(result.badge)
-        if publish:
-            runtime.store.backend.put_bytes(published_name(branch, k, "svg"), svg.encode())
-            runtime.store.backend.put_bytes(published_name(branch, k, "json"), json.dumps(shields).encode())
-            echo(f"published {published_name(branch, k, 'svg')} and .json in {runtime.store.location}", err=True)
-        if output_dir:
-            for name, text in ((f"{k}.svg", svg), (f"{k}.json", json.dumps(shields))):
-                write_atomic(Path(output_dir) / name, [text.rstrip("\n")])
-                written.append(str(Path(output_dir) / name))
-            continue
-        _emit(fmt, output, svg, shields, result)
-    if written:
-        echo("wrote " + ", ".join(written), err=True)
+    if publish:
+        check_publishable(runtime.store)
+    made, missing = render_badges(runtime.store, branch, KINDS if all_kinds else (kind,), settings=settings,
+                                  label=label, skip_missing=all_kinds)
+    for k in missing:
+        echo(f"no {k} run on {branch}: no {k} badge", err=True)
+    if publish:
+        for name in publish_badges(runtime.store, branch, made)[::2]:
+            echo(f"published {name} and .json in {runtime.store.location}", err=True)
+    if output_dir:
+        written = write_badge_files(Path(output_dir), made)
+        if written:
+            echo("wrote " + ", ".join(str(p) for p in written), err=True)
+        return
+    for b in made:
+        _emit(fmt, output, b.svg, b.shields, b.result)
 
 
 def _emit(fmt: str, output: str | None, svg: str, shields: dict[str, Any], result: Any) -> None:

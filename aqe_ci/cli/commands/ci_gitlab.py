@@ -20,17 +20,19 @@ Examples:
   aqe ci gitlab --file 'reports/**/*.xml' --fail-on "coverage_drop>0.5,new_failures>0"
   aqe ci gitlab --file junit.xml --backend s3 --comment-on regressions
   aqe ci gitlab --file junit.xml --key "pipeline-$CI_PIPELINE_ID" --part "node-$CI_NODE_INDEX"
+  aqe ci gitlab --file junit.xml --file coverage.xml --badges all --badge-publish
   AQE_CI_GITLAB_FILE="junit.xml coverage.xml" aqe ci gitlab     # how the component calls it
 
 \b
 Inside a GitLab job: stores the reports under the run key (default gl-<CI_JOB_ID>), compares the
 run with its baseline (the merge-base run, CI_MERGE_REQUEST_DIFF_BASE_SHA), posts or updates one
 sticky note on the merge request, and writes into --out-dir: aqe.env (dotenv report: AQE_KEY,
-AQE_COVERAGE, AQE_COVERAGE_CHANGE, AQE_TESTS, AQE_FAILED, AQE_NEW_FAILURES, AQE_FIXED,
+AQE_COVERAGE, AQE_COVERAGE_CHANGE, AQE_PATCH_COVERAGE, AQE_TESTS, AQE_FAILED, AQE_NEW_FAILURES, AQE_FIXED,
 AQE_NEW_SECURITY, AQE_GATES, AQE_BASELINE_KEY, AQE_BASELINE_SHA, AQE_COMMENT_ID, AQE_COMMENT_URL,
 AQE_COMMENT_FILE, AQE_REPORT_FILE), comparison.json, summary.md, note.md (when the note was not
-posted), gl-code-quality-report.json and reports/junit/, reports/coverage/ (the raw reports for
-artifacts:reports). The note token is gitlab.token or the masked variable --token-env names
+posted), gl-code-quality-report.json, reports/junit/, reports/coverage/ (the raw reports for
+artifacts:reports) and, with --badges on a default-branch pipeline, badges/<type>.svg and .json
+(AQE_BADGES, AQE_BADGE_DIR; --badge-publish also stores them under badges/<branch>/). The note token is gitlab.token or the masked variable --token-env names
 (CI_JOB_TOKEN cannot write notes); without one, on a fork MR running in the fork, or when GitLab
 refuses, the note goes to note.md and the job log and the job succeeds.
 Exit codes: as `aqe artifacts store`, plus 6 when a --fail-on gate fails (after the note is posted).""")
@@ -66,15 +68,23 @@ Exit codes: as `aqe artifacts store`, plus 6 when a --fail-on gate fails (after 
               help="The job's artifacts:expire_in; a warning says when it differs from retention.test_results.")
 @click.option("--git-dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="The checkout, for merge-bases.")
+@click.option("--badges", "badges", default="none", show_default=True, metavar="TYPES",
+              help="Badges of the run stored: none, all, or a comma list of coverage,tests,security; written "
+                   "to OUT_DIR/badges/<type>.svg and .json (shields.io endpoint) on default-branch pipelines.")
+@click.option("--badge-on", type=click.Choice(["default-branch", "branches"]), default="default-branch",
+              show_default=True, help="Which pipelines make badges: the default branch's, or every branch's "
+                                      "(never MR or tag pipelines).")
+@click.option("--badge-publish", is_flag=True, help="Also put the badges into the store under badges/<branch>/.")
 @click.pass_obj
 def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag: tuple[str, ...], backend: str,
            overwrite: bool, fail_on: str | None, baseline: str | None, require_baseline: bool, comment_mode: str,
            comment_on: str, comment_id: str, title: str, max_rows: int, token_env: str, out_dir: str,
-           coverage_format: str, artifacts_expire_in: str | None, git_dir: str) -> None:
+           coverage_format: str, artifacts_expire_in: str | None, git_dir: str, badges: str, badge_on: str,
+           badge_publish: bool) -> None:
     """Store the run's reports, compare with the baseline, post one sticky MR note (GitLab CI)."""
+    from aqe_ci.app.badge import BadgeRequest
     from aqe_ci.app.forges import gitlab_forge, gitlab_settings
-    from aqe_ci.app.gitlab_ci import JobOptions, comment_target, compare_and_publish, copy_raw_reports
-    from aqe_ci.app.store import collect_documents, put_all
+    from aqe_ci.app.gitlab_ci import JobOptions, comment_target, compare_and_publish
     from aqe_ci.compare.gates import parse_gates
     from aqe_ci.context.gitlab import gitlab_job
     from aqe_ci.model.keys import check_key, check_part
@@ -83,21 +93,16 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
     check_part(part)
     marker(comment_id)
     parse_gates(fail_on)  # a malformed gate fails before anything is stored
+    out = Path(out_dir)
+    badge_request = BadgeRequest.parse(badges, on=badge_on, out_dir=out / "badges", publish=badge_publish,
+                                       what="--badges")
     cfg = runtime.config
     store = _store(cfg, backend)
     ctx = runtime.ci_context()
     run_key = check_key(key) if key else runtime.default_key(ctx)
-    out = Path(out_dir)
     _check_expiry(cfg, artifacts_expire_in)
-    with tempfile.TemporaryDirectory(prefix="aqe-ci-") as tmp:
-        docs = collect_documents(list(file), doc_type=None, fmt="auto", limits=cfg.limits, workdir=Path(tmp))
-        stored = put_all(store, docs, key=run_key, part=part, ctx=ctx, tags=parse_tags(tag), metadata={},
-                         overwrite=overwrite)
-    for m in stored:
-        echo(f"stored {m.key}/{m.type}/{m.part} in {store.location}")
-    _notify(cfg, "stored", store=store.location, key=run_key, ctx=ctx, stored=stored)
-    copy_raw_reports([s for d in docs.values() if not isinstance(d, dict) for s in d.sources], out,
-                     coverage_format=coverage_format)
+    _store_reports(cfg, store, ctx, run_key, files=file, part=part, tags=parse_tags(tag), overwrite=overwrite,
+                   out=out, coverage_format=coverage_format)
     job = gitlab_job(os.environ)
     settings = gitlab_settings(cfg.section("gitlab"), os.environ, api_url=job.api_url, token_env=token_env)
     forge = gitlab_forge(settings, job, out_dir=out)
@@ -108,7 +113,45 @@ def gitlab(runtime: Any, file: tuple[str, ...], key: str | None, part: str, tag:
                                  git_dir=Path(git_dir))
     _report(result)
     _notify(cfg, "compared", store=store.location, result=result)
-    _finish(result, require_baseline)
+    if badge_request.kinds:
+        _badges(cfg, store, ctx, forge, badge_request)
+    _finish(result, require_baseline)  # last: a failing gate still leaves the note, the reports and the badges
+
+
+def _store_reports(cfg: Any, store: Any, ctx: Any, run_key: str, *, files: tuple[str, ...], part: str,
+                   tags: dict[str, str], overwrite: bool, out: Path, coverage_format: str) -> None:
+    """Store every report under the run key (all or nothing), then copy the raw ones for artifacts:reports."""
+    from aqe_ci.app.gitlab_ci import copy_raw_reports
+    from aqe_ci.app.store import collect_documents, put_all
+
+    with tempfile.TemporaryDirectory(prefix="aqe-ci-") as tmp:
+        docs = collect_documents(list(files), doc_type=None, fmt="auto", limits=cfg.limits, workdir=Path(tmp))
+        stored = put_all(store, docs, key=run_key, part=part, ctx=ctx, tags=tags, metadata={}, overwrite=overwrite)
+    for m in stored:
+        echo(f"stored {m.key}/{m.type}/{m.part} in {store.location}")
+    _notify(cfg, "stored", store=store.location, key=run_key, ctx=ctx, stored=stored)
+    copy_raw_reports([s for d in docs.values() if not isinstance(d, dict) for s in d.sources], out,
+                     coverage_format=coverage_format)
+
+
+def _badges(cfg: Any, store: Any, ctx: Any, forge: Any, request: Any) -> None:
+    """The branch's badges from the run just stored; a problem is a warning, never the job's result."""
+    from aqe_ci.app.badge import BadgeSettings, badges_for_run
+
+    step = badges_for_run(store, ctx, request, BadgeSettings.from_section(cfg.section("badges")))
+    made = step.made
+    if step.skipped:
+        echo(f"badges: none made, {step.skipped}")
+    if step.error:
+        echo(f"Warning: {'badges' if made else 'no badges'}: {step.error}", err=True)
+    if made is not None:
+        where = [str(request.out_dir)] + ([f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}"]
+                                          if made.published else [])
+        echo(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'} -> {' and '.join(where)}")
+        if made.missing:
+            echo(f"{'Note' if request.every else 'Warning'}: no {', '.join(made.missing)} run stored on "
+                 f"{made.branch}: no badge of it", err=True)
+    forge.set_outputs(step.outputs(str(request.out_dir)))
 
 
 def _store(cfg: Any, backend: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -73,12 +73,17 @@ def notify_stored(runtime: Runtime, ctx: CiContext, key: str, stored: Sequence[M
                 lambda line: echo(line, err=True))
 
 
+def stored_json(stored: Sequence[Manifest], key: str, location: str) -> dict[str, Any]:
+    """What was stored, as ``--output-format json`` prints it (``aqe execute --format json`` too)."""
+    return {"key": key, "store": location, "documents": [
+        {"key": m.key, "type": m.type, "part": m.part, "created_at": m.created_at,
+         "size": m.payload["size"], "stored_size": m.payload["stored_size"], "sha256": m.payload["sha256"],
+         "summary": m.summary} for m in stored]}
+
+
 def report(stored: Sequence[Manifest], key: str, location: str, format: str) -> None:
     if format == "json":
-        echo_json({"key": key, "store": location, "documents": [
-            {"key": m.key, "type": m.type, "part": m.part, "created_at": m.created_at,
-             "size": m.payload["size"], "stored_size": m.payload["stored_size"], "sha256": m.payload["sha256"],
-             "summary": m.summary} for m in stored]})
+        echo_json(stored_json(stored, key, location))
         return
     for m in stored:
         p = m.payload
