@@ -2,7 +2,7 @@
 
 The slim Python bases ship no standard-library bytecode, and the image runs with
 ``PYTHONDONTWRITEBYTECODE=1`` (a container's filesystem is thrown away after each step), so every
-step would compile the ~130 modules it imports again. The Dockerfile's builder stage runs this with
+step would compile the ~140 modules it imports again. The Dockerfile's builder stage runs this with
 the image's Python, then the final stage copies ``DEST`` onto ``/``: each module's ``.pyc`` lands in
 its ``__pycache__`` next to the base's source, which stays as it is.
 
