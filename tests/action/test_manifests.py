@@ -10,7 +10,9 @@ import importlib.metadata as md
 import re
 import subprocess
 import sys
+import sysconfig
 import tomllib
+from importlib.util import MAGIC_NUMBER, cache_from_source
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,22 @@ def test_the_image_lock_pins_the_whole_runtime_closure() -> None:
     left_out = {"cryptography", "pycparser", "jsonschema-rs"}  # each with its reason in the file
     assert all(f"#   {name}" in lock.read_text() for name in left_out)
     assert pinned == closure - left_out, "tools/image/requirements.txt out of step with pyproject"
+
+
+def test_the_image_ships_bytecode_of_the_listed_stdlib_modules(tmp_path: Path) -> None:
+    from tools.image import stdlib_bytecode
+
+    listing = ROOT / "tools" / "image" / "stdlib-modules.txt"
+    names = [line for line in listing.read_text().splitlines() if line and not line.startswith("#")]
+    assert names == sorted(set(names)), "one module a line, sorted"
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    assert {n for n in names if stdlib_bytecode.source_of(n, stdlib) is None} <= {"sitecustomize"}  # Debian's
+    assert stdlib_bytecode.main([str(listing), str(tmp_path)]) == 0
+    for name in ("json.decoder", "email", "concurrent.futures.thread"):
+        source = stdlib_bytecode.source_of(name, stdlib)
+        assert source is not None
+        pyc = (tmp_path / Path(cache_from_source(str(source))).relative_to("/")).read_bytes()
+        assert pyc[:4] == MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b01  # unchecked hash
 
 
 def test_the_readme_documents_every_input_and_output() -> None:

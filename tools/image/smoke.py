@@ -7,7 +7,9 @@ process sees the image's Python, packages and git, and the runner's mounts (``/g
 environment translated to those container paths. Two steps run against the fake GitHub on
 127.0.0.1: a push to main (stores the baseline) and a pull request (stores, compares against the
 merge-base run found with the image's git, comments). Exit 0 when the comment was posted and the
-outputs are right.
+outputs are right, and the steps compiled no module: they run without the image's
+PYTHONDONTWRITEBYTECODE, so a module the image ships no bytecode for leaves a new ``.pyc`` in the
+exported filesystem (for the standard library's, add it to tools/image/stdlib-modules.txt).
 
     python tools/image/smoke.py IMAGE [--engine podman]
 """
@@ -81,8 +83,29 @@ def translate(env: dict[str, str], runner: Runner, rootfs: Path) -> dict[str, st
     return out
 
 
+def bytecode(rootfs: Path) -> set[Path]:
+    """Every ``.pyc`` of the image's filesystem (the runner's directories aside)."""
+    return {p for p in rootfs.rglob("*.pyc") if p.parts[len(rootfs.parts)] not in ("_runner", "github")}
+
+
+def compiled_sources(rootfs: Path, before: set[Path]) -> list[str]:
+    """The image's paths of the modules whose bytecode the steps wrote: compiled from source at run time."""
+    from importlib.util import source_from_cache
+
+    out = []
+    for pyc in sorted(bytecode(rootfs) - before):
+        inside = "/" + str(pyc.relative_to(rootfs))
+        try:
+            out.append(source_from_cache(inside))
+        except ValueError:
+            out.append(inside)
+    return out
+
+
 def step(rootfs: Path, runner: Runner, env: dict[str, str], entrypoint: list[str], image_env: dict[str, str]):  # type: ignore[no-untyped-def]
     inside = translate(env, runner, rootfs)
+    # without the image's PYTHONDONTWRITEBYTECODE: a module compiled from source then shows as a new .pyc
+    inside.pop("PYTHONDONTWRITEBYTECODE", None)
     inside["PATH"] = image_env.get("PATH", inside["PATH"])
     for k in ("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "LANG", "PYTHONUNBUFFERED"):
         if k in image_env:
@@ -108,6 +131,7 @@ def main() -> int:
         rootfs = Path(tmp) / "rootfs"
         rootfs.mkdir()
         export(args.engine, args.image, rootfs)
+        shipped = bytecode(rootfs)
         runner = container_layout(rootfs)
         runner.api_url = gh.url
         gh.add_token(TOKEN, BOT)
@@ -138,6 +162,10 @@ def main() -> int:
         print(proc.stdout + proc.stderr)
         comments = gh.comments(REPO, 42)
         problems = []
+        compiled = compiled_sources(rootfs, shipped)
+        if compiled:
+            problems.append(f"the steps compiled {len(compiled)} modules the image has no bytecode of (standard "
+                            f"library: add them to tools/image/stdlib-modules.txt): {', '.join(compiled)}")
         if proc.returncode != 0:
             problems.append(f"the pull request step exited {proc.returncode}")
         if len(comments) != 1:
