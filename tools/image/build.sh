@@ -8,7 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 image=${IMAGE:-aqe-artifacts:dev}
 python=${PYTHON:-.venv/bin/python}
-engine=${ENGINE:-$(command -v podman || command -v docker || true)}
+# podman first; docker only when its daemon answers (a docker CLI without a daemon cannot build)
+if [ -z "${ENGINE:-}" ]; then
+  ENGINE=$(command -v podman || true)
+  if [ -z "$ENGINE" ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then ENGINE=$(command -v docker); fi
+fi
+engine=${ENGINE:-}
 if [ -z "$engine" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing podman and debootstrap (apt-get)"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap; } >/dev/null
