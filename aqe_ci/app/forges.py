@@ -63,7 +63,20 @@ def github_forge(settings: GitHubSettings, *, output_file: Path | None = None, s
     from aqe_ci.publish.github import GitHubForge
 
     return GitHubForge(github_client(settings), output_file=output_file, summary_file=summary_file, stream=stream,
-                       workspace=workspace)
+                       workspace=workspace, author=installation_author(settings.token))
+
+
+#: GitHub's prefix of an installation access token (``GITHUB_TOKEN`` is one)
+INSTALLATION_TOKEN_PREFIX = "ghs_"
+
+
+def installation_author(token: str | None) -> str | None:
+    """The comment author of an installation token, known without a request: ``GET /user`` always
+    answers such a token 403, so asking would cost a request and log a failure for nothing. None for
+    every other token (a personal or OAuth token asks ``GET /user`` for its login)."""
+    from aqe_ci.publish.github import BOT_LOGIN
+
+    return BOT_LOGIN if token and token.startswith(INSTALLATION_TOKEN_PREFIX) else None
 
 
 # -- GitLab ---------------------------------------------------------------------------------------------

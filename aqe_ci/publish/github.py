@@ -3,8 +3,9 @@
 * **Comments** (platform reference §4): the sticky comment for a comment id is the newest comment
   whose body starts with :func:`~aqe_ci.publish.base.marker` *and* whose author is the token's own
   user, searched across every page of the PR's comments. The token's user comes from ``GET /user``,
-  asked only when a marked comment exists; an installation token (``GITHUB_TOKEN``) is not allowed
-  to ask (403) and is ``github-actions[bot]``. Modes: ``update`` edits it in place (no request when
+  asked only when a marked comment exists; an installation token (``GITHUB_TOKEN``, ``ghs_…``) is
+  not allowed to ask (403), so the composition root passes ``github-actions[bot]`` for it and no
+  request is made. Modes: ``update`` edits it in place (no request when
   the body is unchanged), ``recreate`` posts a new one and deletes the old (minimising it as
   OUTDATED when the delete is refused), ``new`` posts a new one and minimises the previous one,
   ``off`` does nothing. Any failure — a fork PR's read-only token (403 "Resource not accessible by

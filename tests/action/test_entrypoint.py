@@ -45,7 +45,7 @@ def test_base_push_then_pr_posts_one_sticky_comment_updated_on_the_next_run(job:
     job.github.clear_requests()
     second = job.pull_request(edit=drop_skipped_test)  # the next push of the PR: one test fewer
     assert second.code == 0, second.log
-    assert job.github.calls() == [LIST, "GET /user", f"PATCH /repos/{REPO}/issues/comments/{comment.id}"]
+    assert job.github.calls() == [LIST, f"PATCH /repos/{REPO}/issues/comments/{comment.id}"]
     assert [c.id for c in job.github.comments(REPO, 42)] == [comment.id]
     assert second.outputs["comment-id"] == str(comment.id) and second.outputs["tests"] == str(int(out["tests"]) - 1)
     for step in (base, first, second):
@@ -60,7 +60,7 @@ def test_recreate_deletes_and_reposts_and_off_posts_nothing(job: Job) -> None:
     again = job.pull_request(**{"comment-mode": "recreate"})
     assert again.code == 0, again.log
     new = again.outputs["comment-id"]
-    assert job.github.calls() == [LIST, "GET /user", f"POST /repos/{REPO}/issues/42/comments",
+    assert job.github.calls() == [LIST, f"POST /repos/{REPO}/issues/42/comments",
                                   f"DELETE /repos/{REPO}/issues/comments/{old}"]
     assert [str(c.id) for c in job.github.comments(REPO, 42)] == [new]
 

@@ -42,7 +42,7 @@ def test_first_run_creates_then_second_run_updates_the_same_comment(github: Fake
     second = forge(github).upsert_comment(PR, body("two"))
     assert second.action == "updated" and second.comment_id == first.comment_id
     # the token's own login is asked only once a marked comment exists; GITHUB_TOKEN may not (403)
-    assert github.calls() == [LIST, "GET /user", f"PATCH /repos/{REPO}/issues/comments/{first.comment_id}"]
+    assert github.calls() == [LIST, f"PATCH /repos/{REPO}/issues/comments/{first.comment_id}"]
     [only] = github.comments(REPO, 42)
     assert only.body == body("two") and only.user == BOT
 
@@ -53,7 +53,7 @@ def test_an_unchanged_body_is_not_patched(github: FakeGitHub) -> None:
     github.clear_requests()
     again = forge(github).upsert_comment(PR, body("same"))
     assert again.action == "unchanged"
-    assert github.calls() == [LIST, "GET /user"]
+    assert github.calls() == [LIST]
 
 
 def test_the_sticky_comment_is_found_across_pages_and_among_other_authors(github: FakeGitHub) -> None:
@@ -85,6 +85,14 @@ def test_a_personal_token_matches_comments_by_its_own_login(github: FakeGitHub) 
     second = forge(github, "ghp_personal").upsert_comment(PR, body("mine again"))
     assert second.action == "updated" and second.comment_id == result.comment_id
     assert [c.user.login for c in github.comments(REPO, 42)] == [BOT.login, "release-bot"]
+    assert github.calls().count("GET /user") == 2  # a personal token asks who it is (once per forge)
+
+
+def test_an_installation_token_is_the_actions_bot_without_asking(github: FakeGitHub) -> None:
+    github.add_pull(REPO, 42, "a" * 40)
+    github.add_comment(REPO, 42, body("ours, from an earlier run"), BOT)
+    result = forge(github).upsert_comment(PR, body("this run"))
+    assert result.action == "updated" and "GET /user" not in github.calls()
 
 
 def test_recreate_deletes_the_old_comment_and_posts_a_new_one(github: FakeGitHub) -> None:
@@ -93,7 +101,7 @@ def test_recreate_deletes_the_old_comment_and_posts_a_new_one(github: FakeGitHub
     github.clear_requests()
     new = forge(github).upsert_comment(PR, body("two"), mode="recreate")
     assert new.action == "recreated" and new.comment_id != old.comment_id
-    assert github.calls() == [LIST, "GET /user", POST, f"DELETE /repos/{REPO}/issues/comments/{old.comment_id}"]
+    assert github.calls() == [LIST, POST, f"DELETE /repos/{REPO}/issues/comments/{old.comment_id}"]
     assert [c.body for c in github.comments(REPO, 42)] == [body("two")]
 
 
