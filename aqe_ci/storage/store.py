@@ -631,8 +631,9 @@ class Store:
                 return set()
             referenced.add(m.data["payload"]["object"])
             referenced.update(b["object"] for b in m.data.get("blobs", []))
-            live = set(layout.entry_names(m.entry()))
-            missing = [n for n in layout.entry_names(m.entry()) if n not in indexed]
+            names = layout.entry_names(m.entry())
+            live = set(names)
+            missing = [n for n in names if n not in indexed]
             if missing:
                 report["reindexed"].append(name)
                 if not dry_run:
