@@ -96,3 +96,22 @@ def test_no_module_uses_another_json_schema_library() -> None:
     offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "aqe_ci").rglob("*.py"))
                  if "fastjsonschema" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield ref
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_every_schema_reference_is_local() -> None:
+    """The jsonschema fallback would fetch a remote ``$ref``: none may exist (model/schema.py)."""
+    remote = {name: ref for name in schema.SCHEMA_NAMES for ref in _refs(schema.schema(name))
+              if not ref.startswith("#/")}
+    assert remote == {}

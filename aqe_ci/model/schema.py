@@ -111,8 +111,9 @@ def validate_manifest(data: dict[str, Any]) -> None:
 # users the messages of :func:`first_error` — is the fallback on a platform without the
 # jsonschema-rs wheel: the same schemas, the same verdicts, messages of the same shape
 # (``data.<path>: <message>``), 100–300x slower per item. Nothing is ever fetched: our schemas only
-# use local ``#/$defs`` references, jsonschema-rs gets a retriever that refuses every URI and
-# jsonschema resolves nothing but the schema it is given.
+# use local ``#/$defs`` references (tests/test_schema_backends.py checks), and jsonschema-rs gets a
+# retriever that refuses every URI. jsonschema has no such refusal here: it would retrieve a remote
+# ``$ref`` over HTTP, so :func:`compile_validator` takes local references only.
 
 #: set AQE_SCHEMA_BACKEND=jsonschema to force the pure-Python backend (tests, comparisons)
 BACKEND_ENV = "AQE_SCHEMA_BACKEND"

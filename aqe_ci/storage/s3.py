@@ -194,6 +194,7 @@ _ADDRESSING_STYLES: dict[str, AddressingStyle] = {"auto": "auto", "path": "path"
 
 
 def _addressing_style(value: str) -> AddressingStyle:
+    """``s3.addressing_style`` as botocore's literal type; the one check of its value (``_check`` calls it)."""
     style = _ADDRESSING_STYLES.get(value)
     if style is not None:
         return style
@@ -723,8 +724,7 @@ def _check(s: S3Settings) -> None:
         raise UsageError("s3.bucket is not set", hint='set "s3": {"bucket": "..."} in the storage config')
     if s.conditional_writes not in ("auto", "on", "off"):
         raise UsageError(f"invalid s3.conditional_writes {s.conditional_writes!r}", hint="use auto, on or off")
-    if s.addressing_style not in ("auto", "path", "virtual"):
-        raise UsageError(f"invalid s3.addressing_style {s.addressing_style!r}", hint="use auto, path or virtual")
+    _addressing_style(s.addressing_style)  # raises UsageError on anything but auto, path or virtual
     if bool(s.access_key_id) != bool(s.secret_access_key):
         raise UsageError(f"s3 storage for bucket {s.bucket}: access_key_id and secret_access_key must be set together",
                          hint="set both, or neither to use the AWS credential chain")

@@ -576,10 +576,13 @@ class Store:
             return self.backend.repair(grace_seconds=grace_seconds, dry_run=dry_run, now=now)
         report: dict[str, builtins.list[str]] = {"finished_deletes": [], "reindexed": [], "stale_index": [],
                                                  "orphans": []}
+        # the documents first, then the index, in the order a writer commits them (manifest, then index
+        # entries): a run committed after its folder was listed is not seen, and keeps its entries below
+        docs = self._scan_runs()
         # one listing of the index instead of a HEAD per entry (S3: 1 request per 1,000 entries, not 5 per document)
         indexed = {info.name for info in self.backend.list("index/")}
         live_entries: set[str] = set()
-        for ident, d in sorted(self._scan_runs().items()):
+        for ident, d in sorted(docs.items()):
             live_entries |= self._repair_document(ident, d, indexed, report, grace_seconds=grace_seconds,
                                                   dry_run=dry_run, now=now)
         self._drop_stale_index(live_entries, report, grace_seconds=grace_seconds, dry_run=dry_run, now=now)
@@ -628,8 +631,9 @@ class Store:
                 return set()
             referenced.add(m.data["payload"]["object"])
             referenced.update(b["object"] for b in m.data.get("blobs", []))
-            live = set(layout.entry_names(m.entry()))
-            missing = [n for n in layout.entry_names(m.entry()) if n not in indexed]
+            names = layout.entry_names(m.entry())
+            live = set(names)
+            missing = [n for n in names if n not in indexed]
             if missing:
                 report["reindexed"].append(name)
                 if not dry_run:
