@@ -156,11 +156,14 @@ def badge_branch(ctx: CiContext, on: BadgeOn = "default-branch") -> tuple[str | 
     """The branch whose badges this CI run makes, or None — and why, in a few words.
 
     Badges show a branch, so a run of a pull / merge request (its head branch may even be a fork's
-    ``main``), of a tag, or of an unknown branch makes none. ``default-branch``: only runs of the
-    repository's default branch (the CI context's, else ``main``); ``branches``: any branch run, each
-    under its own ``badges/<branch>/``.
+    ``main``), of a tag, or of an unknown branch makes none. A GitLab branch pipeline keeps its
+    badges when an MR *from* that branch is open (its PR number comes from ``CI_OPEN_MERGE_REQUESTS``:
+    the pipeline is still the branch's own). ``default-branch``: only runs of the repository's default branch (the CI
+    context's, else ``main``); ``branches``: any branch run, each under its own ``badges/<branch>/``.
     """
-    if ctx.pr is not None:
+    from aqe_ci.context.gitlab import OPEN_MR_SOURCE
+
+    if ctx.pr is not None and ctx.sources.get("pr") != OPEN_MR_SOURCE:
         return None, f"this run belongs to pull/merge request #{ctx.pr}"
     if ctx.tag:
         return None, f"this is a tag run ({ctx.tag})"
