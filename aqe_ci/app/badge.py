@@ -158,13 +158,18 @@ def badge_branch(ctx: CiContext, on: BadgeOn = "default-branch") -> tuple[str | 
     Badges show a branch, so a run of a pull / merge request (its head branch may even be a fork's
     ``main``), of a tag, or of an unknown branch makes none. A GitLab branch pipeline keeps its
     badges when an MR *from* that branch is open (its PR number comes from ``CI_OPEN_MERGE_REQUESTS``:
-    the pipeline is still the branch's own). ``default-branch``: only runs of the repository's default branch (the CI
+    the pipeline is still the branch's own). A GitHub ``workflow_run`` run makes none: its branch is
+    the triggering run's head, which for a fork's pull request is the fork's branch, and GitHub lists
+    no PR for those. ``default-branch``: only runs of the repository's default branch (the CI
     context's, else ``main``); ``branches``: any branch run, each under its own ``badges/<branch>/``.
     """
     from aqe_ci.context.gitlab import OPEN_MR_SOURCE
 
     if ctx.pr is not None and ctx.sources.get("pr") != OPEN_MR_SOURCE:
         return None, f"this run belongs to pull/merge request #{ctx.pr}"
+    if ctx.platform == "github" and ctx.event == "workflow_run":
+        return None, ("a workflow_run run tests another run's head, which may be a fork's pull request "
+                      "(GitHub lists no PR for those)")
     if ctx.tag:
         return None, f"this is a tag run ({ctx.tag})"
     if not ctx.branch:

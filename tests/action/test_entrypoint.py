@@ -256,6 +256,20 @@ def test_pull_request_runs_make_no_badges_by_default(job: Job) -> None:
     assert len(job.github.comments(REPO, 42)) == 1  # the rest of the step as usual
 
 
+def test_a_workflow_run_of_a_fork_pr_whose_head_is_called_main_makes_no_badges(job: Job) -> None:
+    job.push(badges="coverage", **{"badge-publish": "true"})
+    before = published(job, "main")
+    job._reports("pr")
+    # the fork's own main branch: GitHub lists no pull_requests for a fork's PR, so the run has no PR number
+    ev = payload("workflow_run", HEAD_SHA=job.head_sha, HEAD_REPO="stranger/widgets", HEAD_REF="main")
+    env = job.runner.environment("workflow_run", ev, sha=job.base_sha, ref="refs/heads/main",
+                                 inputs={"files": FILES, "badges": "coverage", "badge-publish": "true"})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert "badges: none made, a workflow_run run" in step.stdout
+    assert step.outputs["badges"] == "" and published(job, "main") == before  # main's badges untouched
+
+
 def feature_push(job: Job, **inputs: str) -> Step:
     git(job.runner.workspace, "checkout", "-q", "feature/json-storage")
     job._reports("pr")
