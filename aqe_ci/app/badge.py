@@ -40,6 +40,7 @@ KINDS = tuple(BADGE_TYPES)
 DEFAULT_LABELS = {"coverage": "coverage", "tests": "tests", "security": "security"}
 BadgeOn = Literal["default-branch", "branches"]
 BADGE_ON: tuple[BadgeOn, ...] = ("default-branch", "branches")
+NO_BADGES = ("", "none", "false")  # what parse_badge_types reads as no badges
 #: the step outputs a CI step sets when badges were asked for (action.yml, the GitLab dotenv report)
 BADGE_OUTPUTS = ("badges", "badge-dir")
 
@@ -140,7 +141,7 @@ class BadgeSet:
 def parse_badge_types(text: str | None, *, what: str = "badges") -> tuple[str, ...]:
     """``none`` (or empty) → no badges, ``all`` → every type, else a comma list of coverage, tests, security."""
     value = (text or "").strip().lower()
-    if value in ("", "none", "false"):
+    if value in NO_BADGES:
         return ()
     if value == "all":
         return KINDS

@@ -270,6 +270,23 @@ def test_a_workflow_run_of_a_fork_pr_whose_head_is_called_main_makes_no_badges(j
     assert step.outputs["badges"] == "" and published(job, "main") == before  # main's badges untouched
 
 
+def test_a_step_without_badges_does_not_import_the_badge_code(job: Job) -> None:
+    # every step pays for what it imports (bench/bench_action.py): the badge use case and its rendering
+    # (dataclasses, xml.sax) only when badges are asked for; the other badge inputs are checked all the same
+    import entrypoint
+    from aqe_ci.app.badge import BADGE_ON, NO_BADGES
+
+    assert entrypoint.BADGE_ON == BADGE_ON and entrypoint.NO_BADGES == NO_BADGES  # the entrypoint's copies
+    job.push()
+    step = job.pull_request(extra={"PYTHONPROFILEIMPORTTIME": "1"}, **{"badge-on": "branches"})
+    assert step.code == 0, step.log
+    imported = {line.rsplit("|", 1)[1].strip() for line in step.stderr.splitlines() if line.startswith("import time:")}
+    assert "aqe_ci.app.publish" in imported and "github" in imported
+    assert not {"aqe_ci.app.badge", "aqe_ci.render.badge"} & imported
+    bad = job.pull_request(**{"badge-on": "main"})
+    assert bad.code == 2 and "input badge-on: 'main' is not one of default-branch, branches" in bad.stdout
+
+
 def feature_push(job: Job, **inputs: str) -> Step:
     git(job.runner.workspace, "checkout", "-q", "feature/json-storage")
     job._reports("pr")
