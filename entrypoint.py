@@ -295,21 +295,12 @@ def make_badges(request: Any, store: Any, cfg: Any, ctx: Any, forge: Any, worksp
     from aqe_ci.app.badge import BadgeSettings, badges_for_run
 
     step = badges_for_run(store, ctx, request, BadgeSettings.from_section(cfg.section("badges")))
-    made = step.made
     shown = shown_path(request.out_dir, workspace) if request.out_dir is not None else ""
-    if step.skipped:
-        say(f"badges: none made, {step.skipped}")
-    if step.error:
-        workflow_command("warning", f"{'badges' if made else 'no badges'}: {step.error}", title="aqe-artifacts: badges")
-    if made is not None:
-        where = [shown] if made.files else []
-        if made.published:
-            where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}")
-        say(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'}" + (f" -> {' and '.join(where)}" if where else ""))
-        if made.missing:
-            workflow_command("notice" if request.every else "warning",
-                             f"no {', '.join(made.missing)} run stored on {made.branch}: no badge of it",
-                             title="aqe-artifacts: badges")
+    for level, text in step.messages(request, shown_dir=shown, location=store.location):
+        if level == "info":
+            say(text)
+        else:
+            workflow_command(level, text, title="aqe-artifacts: badges")
     forge.set_outputs(step.outputs(shown))
 
 

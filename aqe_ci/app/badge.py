@@ -279,6 +279,27 @@ class BadgeStep:
         made = self.made
         return {"badges": ",".join(made.kinds) if made else "", "badge-dir": shown_dir if made and made.files else ""}
 
+    def messages(self, request: BadgeRequest, *, shown_dir: str, location: str) -> list[tuple[str, str]]:
+        """What the step says about its badges, in order, as (level, text): ``info`` for the log,
+        ``notice`` / ``warning`` for what went wrong (a workflow command, a ``Warning:`` line)."""
+        out: list[tuple[str, str]] = []
+        made = self.made
+        if self.skipped:
+            out.append(("info", f"badges: none made, {self.skipped}"))
+        if self.error:
+            out.append(("warning", f"{'badges' if made else 'no badges'}: {self.error}"))
+        if made is None:
+            return out
+        where = [shown_dir] if made.files else []
+        if made.published:
+            where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {location}")
+        out.append(("info", f"badges of {made.branch}: {', '.join(made.kinds) or 'none'}"
+                            + (f" -> {' and '.join(where)}" if where else "")))
+        if made.missing:
+            out.append(("notice" if request.every else "warning",
+                        f"no {', '.join(made.missing)} run stored on {made.branch}: no badge of it"))
+        return out
+
 
 def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
                    settings: BadgeSettings = BadgeSettings()) -> BadgeStep:
