@@ -12,6 +12,7 @@ under ``badges/<branch>/``. ``badge_branch`` is the CI steps' rule for when a ru
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -304,23 +305,25 @@ class BadgeStep:
 def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
                    settings: BadgeSettings = BadgeSettings()) -> BadgeStep:
     """A CI step's badges, from the run it has just stored: when ``badge_branch`` says this run makes
-    them, ``make_badges`` for its branch. Never raises: a badge is not worth failing a quality step."""
-    from aqe_ci.errors import AqeError
-
+    them, ``make_badges`` for its branch. Never raises: a badge is not worth failing a quality step.
+    A store that cannot hold them, or refuses them, leaves the files made (``made`` and ``error``)."""
     branch, why = badge_branch(ctx, request.on)
     if branch is None:
         return BadgeStep(skipped=why)
-    publish, refused = request.publish, None
-    if publish:
-        try:
-            check_publishable(store)
-        except AqeError as exc:  # the files can still be made
-            publish, refused = False, f"not published: {exc.one_line()}"
     try:
-        made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir,
-                           publish=publish)
-    except AqeError as exc:
-        return BadgeStep(error=exc.one_line())
+        made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir)
     except Exception as exc:  # a full disk, a folder that is a file, a backend's surprise
-        return BadgeStep(error=f"unexpected {type(exc).__name__}: {exc}")
-    return BadgeStep(made=made, error=refused)
+        return BadgeStep(error=_one_line(exc))
+    if not request.publish:
+        return BadgeStep(made=made)
+    try:
+        published = publish_badges(store, branch, made.made)
+    except Exception as exc:  # the github backend, a policy that allows runs/ and index/ only
+        return BadgeStep(made=made, error=f"not published: {_one_line(exc)}")
+    return BadgeStep(made=dataclasses.replace(made, published=tuple(published)))
+
+
+def _one_line(exc: Exception) -> str:
+    from aqe_ci.errors import AqeError
+
+    return exc.one_line() if isinstance(exc, AqeError) else f"unexpected {type(exc).__name__}: {exc}"

@@ -331,6 +331,19 @@ def test_a_badge_that_cannot_be_written_warns_and_the_step_still_succeeds(job: J
     assert step.outputs["badges"] == "" and step.outputs["gates"] == "passed" and step.outputs["key"]
 
 
+def test_a_store_that_refuses_the_badges_still_leaves_the_files_and_the_outputs(job: Job) -> None:
+    # e.g. an S3 policy that allows runs/ and index/ only: the files for Pages were written all the same
+    (job.runner.workspace / ".qe-artifacts").mkdir(exist_ok=True)
+    (job.runner.workspace / ".qe-artifacts" / "badges").write_text("a file where the badges go")
+    step = job.push(badges="coverage", **{"badge-publish": "true"})
+    assert step.code == 0, step.log
+    warning = next(line for line in step.stdout.splitlines() if line.startswith("::warning title=aqe-artifacts%3A badges::"))
+    assert "badges: not published: cannot create directory" in warning
+    assert step.outputs["badges"] == "coverage" and step.outputs["badge-dir"] == ".aqe/badges"
+    assert sorted(badge_files(step)) == ["coverage.json", "coverage.svg"]
+    assert "badges of main: coverage -> .aqe/badges" in step.stdout
+
+
 def test_a_failed_gate_still_leaves_the_badges(job: Job) -> None:
     step = job.push(badges="coverage", **{"fail-on": "coverage<99.9"})
     assert step.code == 6, step.log
