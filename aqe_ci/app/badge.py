@@ -4,10 +4,12 @@
 (one listing and one manifest read per part); a run stored in several parts is merged the way
 ``aqe artifacts get`` merges it, so the badge shows the same figure as every other view.
 
-``make_badges`` is the use case of every surface that writes badge files or publishes them
-(``aqe artifacts badge --all/--publish``, the GitHub action, ``aqe ci gitlab``): render each type,
-write ``<dir>/<type>.svg`` and ``<type>.json`` (a shields.io endpoint), and put both into the store
-under ``badges/<branch>/``. ``badge_branch`` is the CI steps' rule for when a run makes badges.
+Every surface that writes badge files or publishes them (``aqe artifacts badge --all/--publish``,
+the GitHub action, ``aqe ci gitlab``) uses the same pieces: ``render_badges`` (each type),
+``write_badge_files`` (``<dir>/<type>.svg`` and ``<type>.json``, a shields.io endpoint) and
+``publish_badges`` (both into the store under ``badges/<branch>/``). ``badges_for_run`` is the CI
+steps' use case: ``badge_branch`` (when a run makes badges), ``make_badges`` (render and write),
+then publish.
 """
 
 from __future__ import annotations
@@ -233,16 +235,12 @@ def write_badge_files(out_dir: Path, badges: Sequence[RenderedBadge]) -> list[Pa
 
 
 def make_badges(store: Store, branch: str, kinds: Sequence[str], *, settings: BadgeSettings = BadgeSettings(),
-                out_dir: Path | None = None, publish: bool = False, label: str | None = None) -> BadgeSet:
-    """Render the badges of ``kinds`` for ``branch`` (types without a run are skipped and named),
-    write them into ``out_dir`` and/or publish them into the store."""
-    if publish:
-        check_publishable(store)  # before anything is written
+                out_dir: Path | None = None, label: str | None = None) -> BadgeSet:
+    """Render the badges of ``kinds`` for ``branch`` (types without a run are skipped and named) and
+    write them into ``out_dir`` (``publish_badges`` puts them into the store)."""
     made, missing = render_badges(store, branch, kinds, settings=settings, label=label)
     files = write_badge_files(out_dir, made) if out_dir is not None else []
-    published = publish_badges(store, branch, made) if publish else []
-    return BadgeSet(branch=branch, made=tuple(made), missing=tuple(missing), files=tuple(files),
-                    published=tuple(published))
+    return BadgeSet(branch=branch, made=tuple(made), missing=tuple(missing), files=tuple(files))
 
 
 # -- the CI steps (the GitHub action, aqe ci gitlab) -----------------------------------------------------
@@ -305,7 +303,7 @@ class BadgeStep:
 def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
                    settings: BadgeSettings = BadgeSettings()) -> BadgeStep:
     """A CI step's badges, from the run it has just stored: when ``badge_branch`` says this run makes
-    them, ``make_badges`` for its branch. Never raises: a badge is not worth failing a quality step.
+    them, ``make_badges`` for its branch, then ``publish_badges`` when asked. Never raises: a badge is not worth failing a quality step.
     A store that cannot hold them, or refuses them, leaves the files made (``made`` and ``error``)."""
     branch, why = badge_branch(ctx, request.on)
     if branch is None:
