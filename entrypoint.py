@@ -41,6 +41,8 @@ S3_INPUTS = {"s3-bucket": "bucket", "s3-prefix": "prefix", "s3-region": "region"
              "s3-addressing-style": "addressing_style", "aws-access-key-id": "access_key_id",
              "aws-secret-access-key": "secret_access_key", "aws-session-token": "session_token"}
 DEFAULT_COMMENT_FILE = ".aqe/comment.json"
+BADGE_ON = ("default-branch", "branches")  # aqe_ci.app.badge.BADGE_ON (imported only when badges are asked for)
+NO_BADGES = ("", "none", "false")  # as aqe_ci.app.badge.parse_badge_types reads them
 
 
 def input_var(name: str) -> str:
@@ -273,12 +275,18 @@ def publish(settings: Settings, forge: Any, result: Any, target: Any, key: str, 
 
 
 def badge_request(inputs: Inputs) -> Any:
-    """The badge inputs (``badges``, ``badge-on``, ``badge-dir``, ``badge-publish``) → ``app.badge.BadgeRequest``."""
-    from aqe_ci.app.badge import BADGE_ON, BadgeRequest
+    """The badge inputs (``badges``, ``badge-on``, ``badge-dir``, ``badge-publish``) → ``app.badge.BadgeRequest``,
+    None for ``badges: none`` (the default: every input is still checked, and ``aqe_ci.app.badge`` with
+    its rendering is not imported by a step that makes no badge)."""
+    on = inputs.choice("badge-on", BADGE_ON, "default-branch")
+    publish = inputs.flag("badge-publish", False)
+    kinds = inputs.get("badges")
+    if kinds.lower() in NO_BADGES:
+        return None
+    from aqe_ci.app.badge import BadgeRequest
 
-    return BadgeRequest.parse(inputs.get("badges") or "none", on=inputs.choice("badge-on", BADGE_ON, "default-branch"),
-                              out_dir=Path(inputs.get("badge-dir")) if inputs.get("badge-dir") else None,
-                              publish=inputs.flag("badge-publish", False), what="input badges")
+    return BadgeRequest.parse(kinds, on=on, out_dir=Path(inputs.get("badge-dir")) if inputs.get("badge-dir") else None,
+                              publish=publish, what="input badges")
 
 
 def make_badges(request: Any, store: Any, cfg: Any, ctx: Any, forge: Any, workspace: Path) -> None:
@@ -287,21 +295,12 @@ def make_badges(request: Any, store: Any, cfg: Any, ctx: Any, forge: Any, worksp
     from aqe_ci.app.badge import BadgeSettings, badges_for_run
 
     step = badges_for_run(store, ctx, request, BadgeSettings.from_section(cfg.section("badges")))
-    made = step.made
     shown = shown_path(request.out_dir, workspace) if request.out_dir is not None else ""
-    if step.skipped:
-        say(f"badges: none made, {step.skipped}")
-    if step.error:
-        workflow_command("warning", f"{'badges' if made else 'no badges'}: {step.error}", title="aqe-artifacts: badges")
-    if made is not None:
-        where = [shown] if made.files else []
-        if made.published:
-            where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}")
-        say(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'}" + (f" -> {' and '.join(where)}" if where else ""))
-        if made.missing:
-            workflow_command("notice" if request.every else "warning",
-                             f"no {', '.join(made.missing)} run stored on {made.branch}: no badge of it",
-                             title="aqe-artifacts: badges")
+    for level, text in step.messages(request, shown_dir=shown, location=store.location):
+        if level == "info":
+            say(text)
+        else:
+            workflow_command(level, text, title="aqe-artifacts: badges")
     forge.set_outputs(step.outputs(shown))
 
 
@@ -329,7 +328,7 @@ class Settings:
     gates: list[Any]
     require_baseline: bool
     publish: Any  # aqe_ci.app.publish.PublishOptions
-    badges: Any  # aqe_ci.app.badge.BadgeRequest
+    badges: Any  # aqe_ci.app.badge.BadgeRequest, None without badges
 
     @classmethod
     def parse(cls, inputs: Inputs) -> Settings:
@@ -342,7 +341,7 @@ class Settings:
     @property
     def wants_badges(self) -> bool:
         """Badges come from the run this step stores (modes all and store)."""
-        return bool(self.badges.kinds) and self.mode in ("all", "store")
+        return self.badges is not None and self.mode in ("all", "store")
 
 
 def run(inputs: Inputs) -> int:
@@ -360,7 +359,7 @@ def run(inputs: Inputs) -> int:
     say(f"aqe-artifacts: mode {settings.mode}, key {key}, {ctx.platform or 'no CI'} {ctx.event or ''} "
         f"{ctx.repository or ''} commit {(ctx.commit or '?')[:12]}" + (f" PR #{ctx.pr}" if ctx.pr else ""))
     store = store_for(cfg)  # backend, codec and retention, as the composition root builds every store
-    if settings.badges.kinds and not settings.wants_badges:
+    if settings.badges is not None and not settings.wants_badges:
         say(f"badges: none made, mode {settings.mode} stores no run (badges come from modes all and store)")
     if settings.mode == "store":
         store_reports(inputs, store, cfg, ctx, key)

@@ -4,14 +4,17 @@
 (one listing and one manifest read per part); a run stored in several parts is merged the way
 ``aqe artifacts get`` merges it, so the badge shows the same figure as every other view.
 
-``make_badges`` is the use case of every surface that writes badge files or publishes them
-(``aqe artifacts badge --all/--publish``, the GitHub action, ``aqe ci gitlab``): render each type,
-write ``<dir>/<type>.svg`` and ``<type>.json`` (a shields.io endpoint), and put both into the store
-under ``badges/<branch>/``. ``badge_branch`` is the CI steps' rule for when a run makes badges.
+Every surface that writes badge files or publishes them (``aqe artifacts badge --all/--publish``,
+the GitHub action, ``aqe ci gitlab``) uses the same pieces: ``render_badges`` (each type),
+``write_badge_files`` (``<dir>/<type>.svg`` and ``<type>.json``, a shields.io endpoint) and
+``publish_badges`` (both into the store under ``badges/<branch>/``). ``badges_for_run`` is the CI
+steps' use case: ``badge_branch`` (when a run makes badges), ``make_badges`` (render and write),
+then publish.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +43,7 @@ KINDS = tuple(BADGE_TYPES)
 DEFAULT_LABELS = {"coverage": "coverage", "tests": "tests", "security": "security"}
 BadgeOn = Literal["default-branch", "branches"]
 BADGE_ON: tuple[BadgeOn, ...] = ("default-branch", "branches")
+NO_BADGES = ("", "none", "false")  # what parse_badge_types reads as no badges
 #: the step outputs a CI step sets when badges were asked for (action.yml, the GitLab dotenv report)
 BADGE_OUTPUTS = ("badges", "badge-dir")
 
@@ -140,7 +144,7 @@ class BadgeSet:
 def parse_badge_types(text: str | None, *, what: str = "badges") -> tuple[str, ...]:
     """``none`` (or empty) → no badges, ``all`` → every type, else a comma list of coverage, tests, security."""
     value = (text or "").strip().lower()
-    if value in ("", "none", "false"):
+    if value in NO_BADGES:
         return ()
     if value == "all":
         return KINDS
@@ -156,12 +160,20 @@ def badge_branch(ctx: CiContext, on: BadgeOn = "default-branch") -> tuple[str | 
     """The branch whose badges this CI run makes, or None — and why, in a few words.
 
     Badges show a branch, so a run of a pull / merge request (its head branch may even be a fork's
-    ``main``), of a tag, or of an unknown branch makes none. ``default-branch``: only runs of the
-    repository's default branch (the CI context's, else ``main``); ``branches``: any branch run, each
-    under its own ``badges/<branch>/``.
+    ``main``), of a tag, or of an unknown branch makes none. A GitLab branch pipeline keeps its
+    badges when an MR *from* that branch is open (its PR number comes from ``CI_OPEN_MERGE_REQUESTS``:
+    the pipeline is still the branch's own). A GitHub ``workflow_run`` run makes none: its branch is
+    the triggering run's head, which for a fork's pull request is the fork's branch, and GitHub lists
+    no PR for those. ``default-branch``: only runs of the repository's default branch (the CI
+    context's, else ``main``); ``branches``: any branch run, each under its own ``badges/<branch>/``.
     """
-    if ctx.pr is not None:
+    from aqe_ci.context.gitlab import OPEN_MR_SOURCE
+
+    if ctx.pr is not None and ctx.sources.get("pr") != OPEN_MR_SOURCE:
         return None, f"this run belongs to pull/merge request #{ctx.pr}"
+    if ctx.platform == "github" and ctx.event == "workflow_run":
+        return None, ("a workflow_run run tests another run's head, which may be a fork's pull request "
+                      "(GitHub lists no PR for those)")
     if ctx.tag:
         return None, f"this is a tag run ({ctx.tag})"
     if not ctx.branch:
@@ -223,16 +235,12 @@ def write_badge_files(out_dir: Path, badges: Sequence[RenderedBadge]) -> list[Pa
 
 
 def make_badges(store: Store, branch: str, kinds: Sequence[str], *, settings: BadgeSettings = BadgeSettings(),
-                out_dir: Path | None = None, publish: bool = False, label: str | None = None) -> BadgeSet:
-    """Render the badges of ``kinds`` for ``branch`` (types without a run are skipped and named),
-    write them into ``out_dir`` and/or publish them into the store."""
-    if publish:
-        check_publishable(store)  # before anything is written
+                out_dir: Path | None = None, label: str | None = None) -> BadgeSet:
+    """Render the badges of ``kinds`` for ``branch`` (types without a run are skipped and named) and
+    write them into ``out_dir`` (``publish_badges`` puts them into the store)."""
     made, missing = render_badges(store, branch, kinds, settings=settings, label=label)
     files = write_badge_files(out_dir, made) if out_dir is not None else []
-    published = publish_badges(store, branch, made) if publish else []
-    return BadgeSet(branch=branch, made=tuple(made), missing=tuple(missing), files=tuple(files),
-                    published=tuple(published))
+    return BadgeSet(branch=branch, made=tuple(made), missing=tuple(missing), files=tuple(files))
 
 
 # -- the CI steps (the GitHub action, aqe ci gitlab) -----------------------------------------------------
@@ -270,27 +278,50 @@ class BadgeStep:
         made = self.made
         return {"badges": ",".join(made.kinds) if made else "", "badge-dir": shown_dir if made and made.files else ""}
 
+    def messages(self, request: BadgeRequest, *, shown_dir: str, location: str) -> list[tuple[str, str]]:
+        """What the step says about its badges, in order, as (level, text): ``info`` for the log,
+        ``notice`` / ``warning`` for what went wrong (a workflow command, a ``Warning:`` line)."""
+        out: list[tuple[str, str]] = []
+        made = self.made
+        if self.skipped:
+            out.append(("info", f"badges: none made, {self.skipped}"))
+        if self.error:
+            out.append(("warning", f"{'badges' if made else 'no badges'}: {self.error}"))
+        if made is None:
+            return out
+        where = [shown_dir] if made.files else []
+        if made.published:
+            where.append(f"{made.published[0].rsplit('/', 1)[0]}/ in {location}")
+        out.append(("info", f"badges of {made.branch}: {', '.join(made.kinds) or 'none'}"
+                            + (f" -> {' and '.join(where)}" if where else "")))
+        if made.missing:
+            out.append(("notice" if request.every else "warning",
+                        f"no {', '.join(made.missing)} run stored on {made.branch}: no badge of it"))
+        return out
+
 
 def badges_for_run(store: Store, ctx: CiContext, request: BadgeRequest,
                    settings: BadgeSettings = BadgeSettings()) -> BadgeStep:
     """A CI step's badges, from the run it has just stored: when ``badge_branch`` says this run makes
-    them, ``make_badges`` for its branch. Never raises: a badge is not worth failing a quality step."""
-    from aqe_ci.errors import AqeError
-
+    them, ``make_badges`` for its branch, then ``publish_badges`` when asked. Never raises: a badge is not worth failing a quality step.
+    A store that cannot hold them, or refuses them, leaves the files made (``made`` and ``error``)."""
     branch, why = badge_branch(ctx, request.on)
     if branch is None:
         return BadgeStep(skipped=why)
-    publish, refused = request.publish, None
-    if publish:
-        try:
-            check_publishable(store)
-        except AqeError as exc:  # the files can still be made
-            publish, refused = False, f"not published: {exc.one_line()}"
     try:
-        made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir,
-                           publish=publish)
-    except AqeError as exc:
-        return BadgeStep(error=exc.one_line())
+        made = make_badges(store, branch, request.kinds, settings=settings, out_dir=request.out_dir)
     except Exception as exc:  # a full disk, a folder that is a file, a backend's surprise
-        return BadgeStep(error=f"unexpected {type(exc).__name__}: {exc}")
-    return BadgeStep(made=made, error=refused)
+        return BadgeStep(error=_one_line(exc))
+    if not request.publish:
+        return BadgeStep(made=made)
+    try:
+        published = publish_badges(store, branch, made.made)
+    except Exception as exc:  # the github backend, a policy that allows runs/ and index/ only
+        return BadgeStep(made=made, error=f"not published: {_one_line(exc)}")
+    return BadgeStep(made=dataclasses.replace(made, published=tuple(published)))
+
+
+def _one_line(exc: Exception) -> str:
+    from aqe_ci.errors import AqeError
+
+    return exc.one_line() if isinstance(exc, AqeError) else f"unexpected {type(exc).__name__}: {exc}"

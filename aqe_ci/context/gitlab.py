@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from aqe_ci.context.reader import Reader, shown
 
 OPEN_MR_RE = re.compile(r"^(?P<path>[^\s!,]+)!(?P<iid>[0-9]+)$")
+#: the variable (and ``CiContext.sources`` entry) of a branch pipeline's open MR: the pipeline is still the branch's
+OPEN_MR_SOURCE = "CI_OPEN_MERGE_REQUESTS"
 
 
 def detect_gitlab(r: Reader) -> None:
@@ -71,7 +73,7 @@ def _external_pull_request(r: Reader) -> None:
 
 def _open_merge_requests(r: Reader) -> None:
     """Branch pipeline of a branch with open MRs: ``group/project!12,other/fork!3`` → this project's first."""
-    raw = r.get("CI_OPEN_MERGE_REQUESTS")
+    raw = r.get(OPEN_MR_SOURCE)
     if raw is None:
         return
     project = (r.values.get("repository") or "").lower()
@@ -83,7 +85,7 @@ def _open_merge_requests(r: Reader) -> None:
             continue
         if project and m.group("path").lower() != project:
             continue
-        r.put("pr", m.group("iid"), "CI_OPEN_MERGE_REQUESTS")
+        r.put("pr", m.group("iid"), OPEN_MR_SOURCE)
         return
 
 

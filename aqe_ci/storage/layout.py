@@ -37,6 +37,18 @@ INV_DAY = 99_999
 DIMENSIONS = ("time", "type", "branch", "commit", "pr")
 
 
+#: published badges (``badges/<branch>/<type>.svg|.json``, ``aqe_ci.app.badge.published_name``): a store
+#: that serves them to a browser must say what they are — an SVG with another type is no image
+PUBLISHED_MEDIA_TYPES = {"svg": "image/svg+xml", "json": "application/json"}
+
+
+def published_media_type(name: str) -> str | None:
+    """The media type of a published badge object, None for every other name."""
+    if not name.startswith("badges/"):
+        return None
+    return PUBLISHED_MEDIA_TYPES.get(name.rpartition(".")[2])
+
+
 def encode_segment(value: str) -> str:
     """Percent-encode a free-form value (a branch) into one safe name segment."""
     enc = quote(value, safe="")

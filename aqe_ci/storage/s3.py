@@ -49,6 +49,7 @@ from aqe_ci.config import S3Settings
 from aqe_ci.errors import BackendError, ObjectExists, ObjectMissing, UsageError
 from aqe_ci.model import keys
 from aqe_ci.model.jsontypes import JsonValue
+from aqe_ci.storage import layout
 from aqe_ci.storage.base import Backend, ObjectInfo, ObjectMeta
 
 if TYPE_CHECKING:
@@ -445,6 +446,9 @@ class S3Backend(Backend):
         fields: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Metadata": {WRITER_META: token}}
         if meta is not None:
             fields["Tagging"] = _tagging(meta.tags())
+        media_type = layout.published_media_type(name)
+        if media_type is not None:  # a badge a bucket may serve to browsers; overwritten on each publish
+            fields["ContentType"], fields["CacheControl"] = media_type, "no-cache"
         put: Callable[[bool], None]
         if isinstance(source, bytes) or source.stat().st_size < self.multipart_threshold:
             def put(conditional: bool) -> None:

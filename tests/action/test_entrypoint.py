@@ -256,6 +256,37 @@ def test_pull_request_runs_make_no_badges_by_default(job: Job) -> None:
     assert len(job.github.comments(REPO, 42)) == 1  # the rest of the step as usual
 
 
+def test_a_workflow_run_of_a_fork_pr_whose_head_is_called_main_makes_no_badges(job: Job) -> None:
+    job.push(badges="coverage", **{"badge-publish": "true"})
+    before = published(job, "main")
+    job._reports("pr")
+    # the fork's own main branch: GitHub lists no pull_requests for a fork's PR, so the run has no PR number
+    ev = payload("workflow_run", HEAD_SHA=job.head_sha, HEAD_REPO="stranger/widgets", HEAD_REF="main")
+    env = job.runner.environment("workflow_run", ev, sha=job.base_sha, ref="refs/heads/main",
+                                 inputs={"files": FILES, "badges": "coverage", "badge-publish": "true"})
+    step = job.runner.run(env)
+    assert step.code == 0, step.log
+    assert "badges: none made, a workflow_run run" in step.stdout
+    assert step.outputs["badges"] == "" and published(job, "main") == before  # main's badges untouched
+
+
+def test_a_step_without_badges_does_not_import_the_badge_code(job: Job) -> None:
+    # every step pays for what it imports (bench/bench_action.py): the badge use case and its rendering
+    # (dataclasses, xml.sax) only when badges are asked for; the other badge inputs are checked all the same
+    import entrypoint
+    from aqe_ci.app.badge import BADGE_ON, NO_BADGES
+
+    assert entrypoint.BADGE_ON == BADGE_ON and entrypoint.NO_BADGES == NO_BADGES  # the entrypoint's copies
+    job.push()
+    step = job.pull_request(extra={"PYTHONPROFILEIMPORTTIME": "1"}, **{"badge-on": "branches"})
+    assert step.code == 0, step.log
+    imported = {line.rsplit("|", 1)[1].strip() for line in step.stderr.splitlines() if line.startswith("import time:")}
+    assert "aqe_ci.app.publish" in imported and "github" in imported
+    assert not {"aqe_ci.app.badge", "aqe_ci.render.badge"} & imported
+    bad = job.pull_request(**{"badge-on": "main"})
+    assert bad.code == 2 and "input badge-on: 'main' is not one of default-branch, branches" in bad.stdout
+
+
 def feature_push(job: Job, **inputs: str) -> Step:
     git(job.runner.workspace, "checkout", "-q", "feature/json-storage")
     job._reports("pr")
@@ -298,6 +329,19 @@ def test_a_badge_that_cannot_be_written_warns_and_the_step_still_succeeds(job: J
     warning = next(line for line in step.stdout.splitlines() if line.startswith("::warning title=aqe-artifacts%3A badges::"))
     assert "no badges:" in warning
     assert step.outputs["badges"] == "" and step.outputs["gates"] == "passed" and step.outputs["key"]
+
+
+def test_a_store_that_refuses_the_badges_still_leaves_the_files_and_the_outputs(job: Job) -> None:
+    # e.g. an S3 policy that allows runs/ and index/ only: the files for Pages were written all the same
+    (job.runner.workspace / ".qe-artifacts").mkdir(exist_ok=True)
+    (job.runner.workspace / ".qe-artifacts" / "badges").write_text("a file where the badges go")
+    step = job.push(badges="coverage", **{"badge-publish": "true"})
+    assert step.code == 0, step.log
+    warning = next(line for line in step.stdout.splitlines() if line.startswith("::warning title=aqe-artifacts%3A badges::"))
+    assert "badges: not published: cannot create directory" in warning
+    assert step.outputs["badges"] == "coverage" and step.outputs["badge-dir"] == ".aqe/badges"
+    assert sorted(badge_files(step)) == ["coverage.json", "coverage.svg"]
+    assert "badges of main: coverage -> .aqe/badges" in step.stdout
 
 
 def test_a_failed_gate_still_leaves_the_badges(job: Job) -> None:

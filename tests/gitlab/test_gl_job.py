@@ -66,6 +66,8 @@ def pipeline_variables(kind: str, project: Project, fork: Project, fake: FakeGit
     if kind == "main":
         return {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main",
                 "CI_COMMIT_SHA": BASE_SHA}
+    if kind == "main-with-open-mr":  # a push to main while an MR from main (main → release) is open
+        return {**pipeline_variables("main", project, fork, fake), "CI_OPEN_MERGE_REQUESTS": f"{project.path}!7"}
     mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
           "CI_MERGE_REQUEST_PROJECT_ID": str(project.id), "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": str(project.id),
           "CI_MERGE_REQUEST_PROJECT_URL": f"{fake.url}/{project.path}",
@@ -279,6 +281,17 @@ def test_mr_pipelines_make_no_badges_and_a_badge_problem_never_fails_the_job(job
     assert "Warning: no badges: unexpected" in blocked.stderr
     assert dict(line.split("=", 1) for line in (blocked.work / "out" / "aqe.env").read_text().splitlines())[
         "AQE_BADGES"] == ""
+
+
+def test_a_default_branch_pipeline_with_an_open_mr_from_it_still_makes_the_badges(
+        job: Any, fake_gitlab: FakeGitLab) -> None:
+    # a branch pipeline is the branch's own code: an MR that branch is the source of (CI_OPEN_MERGE_REQUESTS)
+    # does not make it an MR pipeline
+    main = job("main-with-open-mr", "base", "--badges", "coverage", "--badge-publish")
+    assert main.returncode == 0, main.stderr
+    assert "badges of main: coverage -> .aqe/badges and badges/main/ in " in main.stdout
+    assert dotenv(main.work)["AQE_BADGES"] == "coverage"
+    assert sorted(badge_package(fake_gitlab, main.project)) == ["coverage.json", "coverage.svg"]
 
 
 def test_a_bad_badges_option_fails_before_anything_is_stored(job: Any, fake_gitlab: FakeGitLab) -> None:

@@ -114,6 +114,27 @@ def test_lifecycle_apply_round_trips_and_keeps_other_rules(aqe: Any, workdir: Pa
     assert len(back2) == len(back)
 
 
+def test_published_badges_are_served_as_images(aqe: Any, workdir: Path, s3_bucket: Settings,
+                                              moto_server: MotoServer) -> None:
+    # docs/badges.md: a README can show badges/main/coverage.svg straight from a public bucket; a browser
+    # (and GitHub's image proxy) shows an SVG only with its image type, never binary/octet-stream
+    settings = s3_bucket(prefix="qe-fleet/")
+    cfg = write_config(workdir / "storage.json", settings)
+    reports = Path(__file__).resolve().parents[2] / "examples" / "reports" / "base"
+    stored = aqe("--config", str(cfg), "artifacts", "store", "--key", "b-1", "--branch", "main",
+                 "--file", str(reports / "coverage.xml"))
+    assert stored.code == 0, stored.err
+    published = aqe("--config", str(cfg), "artifacts", "badge", "--branch", "main", "--publish", "--output",
+                    str(workdir / "coverage.svg"))
+    assert published.code == 0, published.err
+    client = raw_client(moto_server)
+    svg = client.get_object(Bucket=settings["bucket"], Key="qe-fleet/badges/main/coverage.svg")
+    assert svg["ContentType"] == "image/svg+xml" and svg["CacheControl"] == "no-cache"
+    assert svg["Body"].read().decode().rstrip("\n") == (workdir / "coverage.svg").read_text().rstrip("\n")
+    endpoint = client.head_object(Bucket=settings["bucket"], Key="qe-fleet/badges/main/coverage.json")
+    assert endpoint["ContentType"] == "application/json" and endpoint["CacheControl"] == "no-cache"
+
+
 def test_lifecycle_output_file_is_accepted_by_the_aws_cli(aqe: Any, workdir: Path, s3_bucket: Settings,
                                                           moto_server: MotoServer) -> None:
     settings = s3_bucket(prefix="qe-fleet/")

@@ -139,18 +139,11 @@ def _badges(cfg: Any, store: Any, ctx: Any, forge: Any, request: Any) -> None:
     from aqe_ci.app.badge import BadgeSettings, badges_for_run
 
     step = badges_for_run(store, ctx, request, BadgeSettings.from_section(cfg.section("badges")))
-    made = step.made
-    if step.skipped:
-        echo(f"badges: none made, {step.skipped}")
-    if step.error:
-        echo(f"Warning: {'badges' if made else 'no badges'}: {step.error}", err=True)
-    if made is not None:
-        where = [str(request.out_dir)] + ([f"{made.published[0].rsplit('/', 1)[0]}/ in {store.location}"]
-                                          if made.published else [])
-        echo(f"badges of {made.branch}: {', '.join(made.kinds) or 'none'} -> {' and '.join(where)}")
-        if made.missing:
-            echo(f"{'Note' if request.every else 'Warning'}: no {', '.join(made.missing)} run stored on "
-                 f"{made.branch}: no badge of it", err=True)
+    for level, text in step.messages(request, shown_dir=str(request.out_dir), location=store.location):
+        if level == "info":
+            echo(text)
+        else:
+            echo(f"{'Note' if level == 'notice' else 'Warning'}: {text}", err=True)
     forge.set_outputs(step.outputs(str(request.out_dir)))
 
 
