@@ -63,6 +63,30 @@ def test_workflows_pass_actionlint() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def docs_workflows() -> list[tuple[str, str]]:
+    """The whole workflows the docs show: a yaml block that starts at the top level and has ``on:``
+    and ``jobs:`` (fragments of steps are left out)."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for block in re.findall(r"^```ya?ml\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M):
+            lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+            whole = bool(lines) and not lines[0].startswith(" ")  # not a fragment of steps
+            if whole and re.search(r"^on:", block, re.M) and re.search(r"^jobs:", block, re.M):
+                found.append((str(page.relative_to(ROOT)), block))
+    return found
+
+
+def test_the_workflows_the_docs_show_pass_actionlint(tmp_path: Path) -> None:
+    shown = docs_workflows()
+    assert any(page == "docs/badges.md" for page, _ in shown)  # the Pages recipe at least
+    for i, (page, block) in enumerate(shown):
+        wf = tmp_path / ".github" / "workflows" / f"doc{i}.yml"
+        wf.parent.mkdir(parents=True, exist_ok=True)
+        wf.write_text(block, encoding="utf-8")
+        proc = tool("actionlint", str(wf.relative_to(tmp_path)), cwd=tmp_path)
+        assert proc.returncode == 0, f"{page}: {proc.stdout}{proc.stderr}"
+
+
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     wf = tmp_path / ".github" / "workflows" / "bad.yml"
     wf.parent.mkdir(parents=True)
