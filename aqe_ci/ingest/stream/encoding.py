@@ -11,11 +11,11 @@ breaks are kept, so line numbers in error messages are those of the file.
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from typing import BinaryIO
 
 from aqe_ci.ingest.base import ReportError
+from aqe_ci.ingest.stream.rewind import RewindOnly
 
 #: (byte-order mark, codec), longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -82,16 +82,17 @@ def _fix_declaration(text: str) -> str:
     return decl + text[end:]
 
 
-class Transcoder(io.RawIOBase):
+class Transcoder(RewindOnly):
     """A binary stream of UTF-8 read from a UTF-16/UTF-32 one (see the module docstring).
 
     ``replaced`` counts the lone surrogates turned into U+FFFD so far. Supports ``seek(0)`` (the
     coverage.py reader reads a file in several passes).
     """
 
+    what = "a transcoded report"
+
     def __init__(self, raw: BinaryIO, codec: str, bom: int) -> None:
-        super().__init__()
-        self._raw = raw
+        super().__init__(raw)
         self._codec = codec
         self._bom = bom
         self.replaced = 0
@@ -106,23 +107,6 @@ class Transcoder(io.RawIOBase):
         self._eof = False
         self._pos = 0
         self._pass_replaced = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR and offset == 0:
-            return self._pos
-        if whence != io.SEEK_SET or offset != 0:
-            raise io.UnsupportedOperation("a transcoded report can only be rewound")
-        self._reset()
-        return 0
 
     def _more(self) -> None:
         raw = self._raw.read(CHUNK)
@@ -151,9 +135,3 @@ class Transcoder(io.RawIOBase):
         self._off += n
         self._pos += n
         return n
-
-    def close(self) -> None:
-        try:
-            self._raw.close()
-        finally:
-            super().close()

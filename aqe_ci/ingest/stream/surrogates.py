@@ -16,12 +16,12 @@ it, and :meth:`SurrogateFilter.read` hands blocks over without copying them.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from typing import BinaryIO
 
 from aqe_ci import accel
+from aqe_ci.ingest.stream.rewind import RewindOnly
 
 _CANDIDATE = re.compile(rb"\\u[dD][0-9a-fA-F]{3}")
 _ESCAPE_START = re.compile(rb"\\u[dD]")
@@ -101,14 +101,13 @@ def _escaped_backslash(data: bytes, s: int) -> bool:
     return (s - j) % 2 == 1
 
 
-class SurrogateFilter(io.RawIOBase):
+class SurrogateFilter(RewindOnly):
     """A binary stream of a JSON report with its lone surrogate escapes replaced (module
     docstring). :meth:`read` may return fewer bytes than asked (a raw stream's read). Supports
     ``seek(0)``."""
 
     def __init__(self, raw: BinaryIO) -> None:
-        super().__init__()
-        self._raw = raw
+        super().__init__(raw)
         self._start = raw.tell()
         self._find = finder()
         self.replaced = 0
@@ -122,23 +121,6 @@ class SurrogateFilter(io.RawIOBase):
         self._eof = False
         self._pos = 0
         self._pass_replaced = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR and offset == 0:
-            return self._pos
-        if whence != io.SEEK_SET or offset != 0:
-            raise io.UnsupportedOperation("a filtered report can only be rewound")
-        self._reset()
-        return 0
 
     def _more(self) -> None:
         block = self._raw.read(BLOCK)
@@ -184,9 +166,3 @@ class SurrogateFilter(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[:len(data)] = data
         return len(data)
-
-    def close(self) -> None:
-        try:
-            self._raw.close()
-        finally:
-            super().close()
